@@ -1,0 +1,66 @@
+"""Datamarket: a marketplace for authorized public data products.
+
+:func:`create_app` builds the Flask app in a fixed order: settings, database, translations,
+sign-in, CSRF, the authorization guard, the HTML blueprints, the JSON API, and error pages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STATIC_FOLDER = PROJECT_ROOT / "static"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the marketplace app.
+
+    :param config: settings that override those read from the environment (tests use this).
+    """
+    instance_path = os.environ.get("DATAMARKET_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    if config and config.get("INSTANCE_PATH"):
+        instance_path = str(config["INSTANCE_PATH"])
+    app = Flask(
+        __name__,
+        static_folder=str(STATIC_FOLDER),
+        static_url_path="/static",
+        instance_path=instance_path,
+    )
+    app.config.update(load_settings(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+
+    from marketplace import db, i18n, policy, web
+    from marketplace.accounts import auth
+    from marketplace.api import init_api
+
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+    policy.init_app(app)
+    _register_blueprints(app)
+    init_api(app)
+    policy.declare_public_endpoint(app, "static")
+
+    from marketplace.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import blp as accounts
+    from marketplace.admin.views import blp as admin
+    from marketplace.catalog.views import blp as merchant
+    from marketplace.notifications.views import blp as notifications
+    from marketplace.storefront.views import blp as storefront
+
+    for blueprint in (storefront, accounts, notifications, merchant, admin):
+        app.register_blueprint(blueprint)

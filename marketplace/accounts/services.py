@@ -1,0 +1,295 @@
+"""Sign-up, passwords, roles and merchant organizations."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, func, select
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
+from marketplace.audit import services as audit
+from marketplace.base import utcnow
+from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.notifications.services import notify
+
+# Argon2id with the library's defaults (RFC 9106 low-memory profile): memory-hard.
+_hasher = PasswordHasher()
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _password_errors(password: str) -> list[str]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [
+            str(_l("Use at least %(n)d characters for the password.", n=MIN_PASSWORD_LENGTH))
+        ]
+    return []
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or ``None``; upgrades an outdated hash."""
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        # Spend the same time as a real check so e-mail addresses cannot be probed by timing.
+        _hasher.hash(password)
+        return None
+    if not check_password(user, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    return user
+
+
+def sign_up(
+    session: Session, *, email: str, password: str, display_name: str, locale: str = "en"
+) -> User:
+    """Create a buyer account.
+
+    :raises ValidationFailed: for a malformed e-mail, a short password, a missing name, or an
+        e-mail address that already has an account.
+    """
+    email = normalize_email(email)
+    errors: dict[str, list[str]] = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = [str(_l("Enter an e-mail address such as name@example.com."))]
+    elif find_user_by_email(session, email) is not None:
+        errors["email"] = [str(_l("An account with this e-mail address already exists."))]
+    if pw_errors := _password_errors(password):
+        errors["password"] = pw_errors
+    if not display_name.strip():
+        errors["display_name"] = [str(_l("Tell us your name."))]
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        role=Role.BUYER,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor_id=user.id, action="user.sign_up", subject_type="user", subject_id=user.id
+    )
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change the password and end every other session of this user."""
+    if not check_password(user, current):
+        raise ValidationFailed({"current_password": [str(_l("The current password is wrong."))]})
+    if pw_errors := _password_errors(new):
+        raise ValidationFailed({"new_password": pw_errors})
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    session.add(user)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="user.password_change",
+        subject_type="user",
+        subject_id=user.id,
+    )
+
+
+def set_role(session: Session, actor: User | None, user: User, role: Role) -> None:
+    """Give ``user`` a new role; audited and notified. ``actor`` is ``None`` for the CLI."""
+    role = Role(role)
+    if user.role == role:
+        return
+    if role == Role.MERCHANT and user.organization_id is None:
+        raise ValidationFailed(
+            {"role": [str(_l("A merchant must belong to a merchant organization first."))]}
+        )
+    if user.role == Role.ADMIN and role != Role.ADMIN and _admin_count(session) <= 1:
+        raise Conflict(_l("The last admin cannot lose the admin role."))
+    old = user.role
+    user.role = role
+    session.add(user)
+    audit.record(
+        session,
+        actor_id=actor.id if actor else None,
+        action="user.role_change",
+        subject_type="user",
+        subject_id=user.id,
+        details={"from": old, "to": role.value},
+    )
+    notify(session, [user], "role.changed", {"role": role.value}, link="/account")
+
+
+def _admin_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User).where(User.role == Role.ADMIN)).one()
+
+
+def create_admin(session: Session, *, email: str, password: str, display_name: str) -> User:
+    """Create an admin account, or promote an existing account to admin."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        user = sign_up(session, email=email, password=password, display_name=display_name)
+    set_role(session, None, user, Role.ADMIN)
+    return user
+
+
+def validate_credit_code(code: str) -> str:
+    """The unified social credit code in its compact form.
+
+    :raises ValidationFailed: with a message that says what is wrong with it.
+    """
+    compact = uscc.compact(code or "")
+    try:
+        return uscc.validate(compact)
+    except StdnumError as exc:
+        if len(compact) != 18:
+            message = _l("A unified social credit code has 18 characters; this one has %(n)d.",
+                         n=len(compact))
+        elif "checksum" in type(exc).__name__.lower():
+            message = _l("This unified social credit code fails its check digit; "
+                         "check it for a mistyped character.")
+        else:
+            message = _l("This is not a valid unified social credit code (digits and capital "
+                         "letters, excluding I, O, S, V and Z).")
+        raise ValidationFailed({"credit_code": [str(message)]}) from None
+
+
+def create_organization(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    credit_code: str,
+    contact_email: str,
+    description: str = "",
+) -> MerchantOrganization:
+    """Register a merchant organization with ``user`` as its first member, pending verification."""
+    if user.organization_id is not None:
+        raise Conflict(_l("You already belong to a merchant organization."))
+    errors: dict[str, list[str]] = {}
+    code = ""
+    try:
+        code = validate_credit_code(credit_code)
+    except ValidationFailed as exc:
+        errors.update(exc.field_errors)
+    if code and session.exec(
+        select(MerchantOrganization).where(MerchantOrganization.credit_code == code)
+    ).first():
+        errors["credit_code"] = [
+            str(_l("An organization with this unified social credit code is already registered."))
+        ]
+    if not name.strip():
+        errors["name"] = [str(_l("Give the organization's registered name."))]
+    if not EMAIL_RE.match(normalize_email(contact_email)):
+        errors["contact_email"] = [str(_l("Enter an e-mail address such as name@example.com."))]
+    if errors:
+        raise ValidationFailed(errors)
+    org = MerchantOrganization(
+        name=name.strip(),
+        credit_code=code,
+        contact_email=normalize_email(contact_email),
+        description=description.strip(),
+    )
+    session.add(org)
+    session.flush()
+    user.organization_id = org.id
+    session.add(user)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="organization.create",
+        subject_type="organization",
+        subject_id=org.id,
+        details={"name": org.name, "credit_code": org.credit_code},
+    )
+    set_role(session, user, user, Role.MERCHANT)
+    notify(session, admins(session), "organization.submitted", {"name": org.name},
+           link="/admin/organizations")
+    return org
+
+
+def members(session: Session, organization_id: int) -> list[User]:
+    return list(session.exec(select(User).where(User.organization_id == organization_id)))
+
+
+def organizations_by_id(
+    session: Session, ids: list[int]
+) -> dict[int, MerchantOrganization]:
+    """Several organizations in one query, by id; ids that match nothing are left out."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(MerchantOrganization).where(col(MerchantOrganization.id).in_(wanted))
+    )
+    return {org.id: org for org in rows}
+
+
+def admins(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.role == Role.ADMIN).order_by(col(User.id))))
+
+
+def verify_organization(session: Session, actor: User, org: MerchantOrganization) -> None:
+    if org.status == OrganizationStatus.VERIFIED:
+        raise InvalidTransition(_l("This organization is already verified."))
+    old = org.status
+    org.status = OrganizationStatus.VERIFIED
+    org.status_reason = ""
+    org.verified_at = utcnow()
+    session.add(org)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="organization.verify",
+        subject_type="organization",
+        subject_id=org.id,
+        details={"from": old, "to": org.status},
+    )
+    notify(session, members(session, org.id), "organization.verified", {"name": org.name},
+           link="/merchant")
+
+
+def reject_organization(
+    session: Session, actor: User, org: MerchantOrganization, reason: str
+) -> None:
+    if not reason.strip():
+        raise ValidationFailed({"reason": [str(_l("Write the reason the merchant will read."))]})
+    old = org.status
+    org.status = OrganizationStatus.REJECTED
+    org.status_reason = reason.strip()
+    org.verified_at = None
+    session.add(org)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="organization.reject",
+        subject_type="organization",
+        subject_id=org.id,
+        details={"from": old, "to": org.status, "reason": org.status_reason},
+    )
+    notify(session, members(session, org.id), "organization.rejected",
+           {"name": org.name, "reason": org.status_reason}, link="/merchant")

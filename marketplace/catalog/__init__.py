@@ -1,0 +1,1 @@
+"""The catalog: products, their versioned listings, pricing plans and review decisions."""

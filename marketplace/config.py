@@ -1,0 +1,96 @@
+"""Settings from environment variables, with embedded defaults for a single machine.
+
+Development (the default) needs nothing: SQLite and a generated secret key live in the instance
+folder. Production (``DATAMARKET_ENV=production``) refuses to start without an explicit secret key
+and database URL, so a deployment never runs on a throwaway key or a local file by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the settings cannot give a working, safe app."""
+
+
+def _secret_key_from_instance(instance_path: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it once."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # Created with 0600 so other local users cannot read it.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _env_bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables.
+
+    :param instance_path: the app's instance folder (created if missing).
+    :param environ: the variables to read; ``os.environ`` when not given.
+    :raises ConfigurationError: in production mode, when ``SECRET_KEY`` or ``DATABASE_URL`` is
+        missing.
+    """
+    env = os.environ if environ is None else environ
+    instance_path.mkdir(parents=True, exist_ok=True)
+    mode = env.get("DATAMARKET_ENV", "development").strip().lower()
+    if mode not in {"development", "production"}:
+        raise ConfigurationError(
+            f"DATAMARKET_ENV must be 'development' or 'production', not {mode!r}."
+        )
+    production = mode == "production"
+
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if production and not env.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "Production mode needs " + " and ".join(missing) + " set in the environment; "
+            "refusing to start with a generated key or a local database."
+        )
+
+    secret_key = env.get("SECRET_KEY") or _secret_key_from_instance(instance_path)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'datamarket.db'}"
+
+    return {
+        "DATAMARKET_ENV": mode,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": True,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": {"en": "English", "zh_Hans": "简体中文"},
+        # Mail: SMTP when SMTP_HOST is set, otherwise every message is written to a folder.
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env_bool(env.get("SMTP_STARTTLS"), True),
+        "MAIL_FROM": env.get("MAIL_FROM", "Datamarket <no-reply@datamarket.localhost>"),
+        "MAIL_FOLDER": env.get("MAIL_FOLDER", str(instance_path / "mail")),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # OpenAPI, served with a vendored Swagger UI (no CDN).
+        "API_TITLE": "Datamarket API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+    }

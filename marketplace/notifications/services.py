@@ -1,0 +1,147 @@
+"""Telling users about decisions that concern them: under the bell, and by e-mail.
+
+:func:`notify` writes the notification and an outbox e-mail in the caller's transaction, so a
+rolled-back change never sends mail; :func:`deliver_outbox` sends what was committed, through
+SMTP when configured or into the mail folder otherwise, so nothing is lost in development.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, func, select
+
+from marketplace.accounts.models import User
+from marketplace.base import utcnow
+from marketplace.notifications.models import Notification, OutboundEmail
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "listing.submitted": _l("“%(title)s” (version %(version)s) was submitted for review."),
+    "listing.approved": _l("Your listing “%(title)s” was approved."),
+    "listing.published": _l("Your listing “%(title)s” is now published."),
+    "listing.rejected": _l("Your listing “%(title)s” was rejected: %(reason)s"),
+    "listing.changes_requested": _l("Changes were requested on “%(title)s”: %(reason)s"),
+    "listing.suspended": _l("Your listing “%(title)s” was suspended: %(reason)s"),
+    "listing.reinstated": _l("Your listing “%(title)s” is on sale again."),
+    "listing.retired": _l("The listing “%(title)s” was retired."),
+    "organization.submitted": _l("%(name)s applied to become a verified merchant."),
+    "organization.verified": _l("Your organization %(name)s is verified: you can now publish."),
+    "organization.rejected": _l("Verification of %(name)s was refused: %(reason)s"),
+    "role.changed": _l("Your role is now: %(role)s."),
+}
+
+
+def render(kind: str, params: dict[str, Any]) -> str:
+    """The notification's text in the current locale."""
+    template = MESSAGES.get(kind)
+    if template is None:
+        return kind
+    return str(template) % params if "%(" in str(template) else str(template)
+
+
+def notify(
+    session: Session, users: Iterable[User], kind: str, params: dict[str, Any], link: str = ""
+) -> None:
+    """Notify each user, in the app and by e-mail in the user's own language."""
+    if kind not in MESSAGES:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    for user in users:
+        session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
+        with force_locale(user.locale or "en"):
+            text = render(kind, params)
+            subject = str(_l("Datamarket: %(text)s", text=text[:200]))
+        session.add(OutboundEmail(to_address=user.email, subject=subject, body=text))
+    # Tells the web layer to send the outbox once the caller has committed.
+    session.info["outbox_pending"] = True
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+    ).one()
+
+
+def recent(session: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    return list(
+        session.exec(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one notification (or all of the user's) as read; returns how many changed."""
+    query = select(Notification).where(
+        Notification.user_id == user_id, col(Notification.read_at).is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    rows = session.exec(query).all()
+    now = utcnow()
+    for row in rows:
+        row.read_at = now
+        session.add(row)
+    return len(rows)
+
+
+def deliver_outbox(session: Session, config: dict[str, Any], limit: int = 100) -> int:
+    """Send committed, unsent e-mails; returns how many were sent. Failures stay for a retry."""
+    pending = session.exec(
+        select(OutboundEmail)
+        .where(col(OutboundEmail.sent_at).is_(None), OutboundEmail.attempts < 5)
+        .order_by(OutboundEmail.id)
+        .limit(limit)
+    ).all()
+    sent = 0
+    for mail in pending:
+        message = EmailMessage()
+        message["From"] = config["MAIL_FROM"]
+        message["To"] = mail.to_address
+        message["Subject"] = mail.subject
+        message["Message-ID"] = make_msgid(domain="datamarket.localhost")
+        message.set_content(mail.body)
+        mail.attempts += 1
+        try:
+            if config.get("SMTP_HOST"):
+                _send_smtp(message, config)
+            else:
+                _write_to_folder(message, Path(config["MAIL_FOLDER"]), mail.id)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("could not send e-mail %s: %s", mail.id, exc)
+            mail.last_error = str(exc)[:1000]
+        else:
+            mail.sent_at = utcnow()
+            sent += 1
+        session.add(mail)
+        session.commit()
+    return sent
+
+
+def _send_smtp(message: EmailMessage, config: dict[str, Any]) -> None:
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("SMTP_USERNAME"):
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def _write_to_folder(message: EmailMessage, folder: Path, mail_id: int | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    (folder / f"{stamp}-{mail_id:08d}.eml").write_bytes(bytes(message))
