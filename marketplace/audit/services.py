@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from marketplace.audit.models import AuditChainHead, AuditEntry
 from marketplace.base import utcnow
@@ -37,8 +37,21 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 def _chain_head(session: Session) -> AuditChainHead:
+    # SQLite ignores FOR UPDATE, and pysqlite runs a SELECT outside any transaction, so two
+    # writers could both read the same tip. A no-op UPDATE of the head row first takes the row
+    # lock on PostgreSQL and the database write lock on SQLite, waiting for the other writer.
+    session.exec(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_seq=AuditChainHead.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    # populate_existing: a head object kept from an earlier transaction holds a stale tip.
     head = session.exec(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if head is None:
         # The migration creates this row; a database built by create_all (tests) gets it here.
@@ -103,8 +116,13 @@ class ChainReport:
 def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
     last = 0
     while True:
+        # populate_existing: check what the database holds, not objects the session kept.
         rows = session.exec(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.seq > last)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return
@@ -115,6 +133,7 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
 def verify_chain(session: Session) -> ChainReport:
     """Walk the whole chain and name the first entry that was altered, removed or inserted."""
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    before_prev_hash: str | None = None
     stream = _entries(session)
     entry = next(stream, None)
     while entry is not None:
@@ -134,6 +153,14 @@ def verify_chain(session: Session) -> ChainReport:
                     entry.seq,
                     "inserted",
                 )
+            if entry.prev_hash == before_prev_hash:
+                # The previous entry is consistent in itself but this one links past it.
+                return ChainReport(
+                    checked - 1,
+                    f"Entry #{expected_seq - 1} was inserted: entry #{entry.seq} links past it.",
+                    expected_seq - 1,
+                    "inserted",
+                )
             missing = expected_seq if entry.seq > expected_seq else entry.seq
             return ChainReport(
                 checked,
@@ -151,10 +178,11 @@ def verify_chain(session: Session) -> ChainReport:
                 "altered",
             )
         checked += 1
-        prev_hash, expected_seq = entry.entry_hash, entry.seq + 1
+        before_prev_hash, prev_hash = prev_hash, entry.entry_hash
+        expected_seq = entry.seq + 1
         entry = following
 
-    head = session.get(AuditChainHead, 1)
+    head = session.get(AuditChainHead, 1, populate_existing=True)
     last_seq = expected_seq - 1
     if head is not None and head.last_seq > last_seq:
         return ChainReport(

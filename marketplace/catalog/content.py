@@ -37,9 +37,18 @@ _ALLOWED_TAGS = {
 }
 
 
+def _demote_headings(tokens) -> None:
+    """Shift merchant headings two levels down, so the page's own h1 and h2 stay on top."""
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+
+
 def render_markdown(text: str) -> Markup:
     """Merchant-written Markdown as HTML that is safe to embed in our pages."""
-    html = _markdown.render(text or "")
+    tokens = _markdown.parse(text or "")
+    _demote_headings(tokens)
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
     clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

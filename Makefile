@@ -1,0 +1,65 @@
+# Datamarket: `make run` starts the marketplace with demo data; `make test` runs the whole suite.
+# Both set everything up first on a fresh machine (a virtualenv in .venv with all four
+# distributions); nothing needs to be installed by hand.
+
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DISTRIBUTIONS := pyproject.toml sdk/pyproject.toml plugins/governance_tools/pyproject.toml plugins/ai_models/pyproject.toml
+PO_FILES := $(wildcard marketplace/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+PYTEST_WORKERS ?= auto
+
+.PHONY: run test test-postgres setup translations extract-messages lint clean help
+
+help:
+	@echo "make run    set up and start the marketplace with demo data on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole test suite"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Datamarket needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python $(DISTRIBUTIONS)
+	$(BIN)/pip install --quiet -e ./sdk -e ./plugins/governance_tools -e ./plugins/ai_models -e '.[test]'
+	@touch $@
+
+# Compiled catalogs are build output: made from the .po files, never committed.
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+translations: $(MO_FILES)
+
+setup: $(STAMP) translations
+
+run: setup
+	$(BIN)/datamarket db upgrade
+	$(BIN)/datamarket seed-demo
+	@echo
+	@echo "Datamarket is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo
+	$(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 \
+		--bind $(HOST):$(PORT) --access-logfile - 'marketplace:create_app()'
+
+test: setup
+	scripts/ensure-test-services
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider sdk/tests plugins/governance_tools/tests plugins/ai_models/tests tests
+
+# The same suite against PostgreSQL; .ci/run starts the server and sets the URL.
+test-postgres: setup
+	@test -n "$$DATAMARKET_TEST_DATABASE_URL" || { echo "set DATAMARKET_TEST_DATABASE_URL"; exit 2; }
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests
+
+extract-messages: setup
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o marketplace/translations/messages.pot marketplace
+	$(BIN)/pybabel update --no-fuzzy-matching -i marketplace/translations/messages.pot -d marketplace/translations
+
+lint: setup
+	$(BIN)/ruff check marketplace sdk plugins tests scripts
+
+clean:
+	rm -rf $(VENV) $(MO_FILES)

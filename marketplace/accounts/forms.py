@@ -1,0 +1,51 @@
+"""Account forms. Flask-WTF adds the CSRF token; the services hold the real rules."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class SignUpForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
+    credit_code = StringField(
+        _l("Unified social credit code"), validators=[DataRequired(), Length(max=30)]
+    )
+    contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired()])
+    description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
+
+
+def apply_field_errors(form: FlaskForm, field_errors: dict[str, list[str]]) -> None:
+    """Show a service's validation errors beside the fields they concern."""
+    for name, messages in field_errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            form.form_errors.extend(messages)

@@ -1,0 +1,170 @@
+"""Sign up, log in and out, the account page, password change, and becoming a merchant."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    OrganizationForm,
+    SignUpForm,
+    apply_field_errors,
+)
+from marketplace.accounts.models import MerchantOrganization
+from marketplace.db import get_session
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.policy import authorize, current_actor, public
+
+blp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def _safe_next(default: str) -> str:
+    """Only follow ``next`` to a path on this site, never to another host."""
+    target = request.values.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+@blp.route("/signup", methods=["GET", "POST"])
+@public
+def signup():
+    form = SignUpForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user = services.sign_up(
+                db,
+                email=form.email.data,
+                password=form.password.data,
+                display_name=form.display_name.data,
+                locale=session.get("lang", "en"),
+            )
+            db.commit()
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_field_errors(form, exc.field_errors)
+        else:
+            login_user(user)
+            flash(_("Welcome to Datamarket, %(name)s.", name=user.display_name), "success")
+            return redirect(_safe_next(url_for("storefront.home")))
+    return render_template("accounts/signup.html", form=form), 200 if not form.errors else 422
+
+
+@blp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = services.authenticate(db, form.email.data, form.password.data)
+        db.commit()
+        if user is not None:
+            login_user(user)
+            session["lang"] = user.locale
+            return redirect(_safe_next(url_for("storefront.home")))
+        form.form_errors.append(_("The e-mail address or password is wrong."))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@blp.route("/logout", methods=["POST"])
+@public
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("storefront.home"))
+
+
+@blp.route("/language", methods=["POST"])
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        user = current_actor()
+        if user is not None:
+            user.locale = lang
+            db = get_session()
+            db.add(user)
+            db.commit()
+    return redirect(_safe_next(url_for("storefront.home")))
+
+
+@blp.route("/account", methods=["GET", "POST"])
+def account():
+    authorize("account.view")
+    user = current_actor()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        authorize("account.change_password")
+        db = get_session()
+        try:
+            services.change_password(db, user, form.current_password.data, form.new_password.data)
+            db.commit()
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_field_errors(form, exc.field_errors)
+        else:
+            # The session id changed with the password; sign this session in again.
+            login_user(user)
+            flash(_("Your password is changed; other sessions were logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    organization = (
+        get_session().get(MerchantOrganization, user.organization_id)
+        if user.organization_id
+        else None
+    )
+    return (
+        render_template("accounts/account.html", form=form, user=user, organization=organization),
+        422 if form.errors else 200,
+    )
+
+
+@blp.route("/account/organization/new", methods=["GET", "POST"])
+def new_organization():
+    authorize("organization.create")
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            services.create_organization(
+                db,
+                current_actor(),
+                name=form.name.data,
+                credit_code=form.credit_code.data,
+                contact_email=form.contact_email.data,
+                description=form.description.data or "",
+            )
+            db.commit()
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_field_errors(form, exc.field_errors)
+        except DomainError as exc:
+            db.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            flash(
+                _("Your organization is registered. An admin will verify it; until then you "
+                  "can prepare listings but not publish them."),
+                "success",
+            )
+            return redirect(url_for("merchant.dashboard"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/organization_new.html", form=form), status

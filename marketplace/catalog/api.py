@@ -1,0 +1,58 @@
+"""``/api/v1/products``: the published catalog, as JSON."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from marketplace.accounts.models import MerchantOrganization
+from marketplace.catalog import services
+from marketplace.catalog.models import Listing
+from marketplace.catalog.schemas import ProductQueryArgsSchema, ProductSchema
+from marketplace.db import get_session
+from marketplace.policy import authorize, public
+
+blp = Blueprint(
+    "products", __name__, description="Published data products: what they are and what they cost."
+)
+
+
+def product_document(listing: Listing) -> dict:
+    """A published listing as the API presents it."""
+    db = get_session()
+    org = db.get(MerchantOrganization, listing.organization_id)
+    return {
+        **listing.model_dump(),
+        "id": listing.product_id,
+        "listing_id": listing.id,
+        "pricing_plans": services.plans_for(db, listing.id),
+        "merchant": {"id": org.id, "name": org.name, "verified": org.is_verified},
+    }
+
+
+@blp.route("")
+class Products(MethodView):
+    @public
+    @blp.arguments(ProductQueryArgsSchema, location="query")
+    @blp.response(200, ProductSchema(many=True))
+    @blp.paginate(page_size=24, max_page_size=100)
+    def get(self, args, pagination_parameters):
+        """List published products, newest first, with optional filters."""
+        filters = services.BrowseFilters(
+            **args, page=pagination_parameters.page, per_page=pagination_parameters.page_size
+        )
+        rows, pagination_parameters.item_count = services.browse(get_session(), filters)
+        return [product_document(row) for row in rows]
+
+
+@blp.route("/<int:product_id>")
+class ProductItem(MethodView):
+    @blp.response(200, ProductSchema)
+    @blp.alt_response(404, description="No published product has this id.")
+    def get(self, product_id: int):
+        """Read one published product: description, data dictionary, sample and pricing."""
+        listing = services.live_listing(get_session(), product_id)
+        if listing is None:
+            abort(404, message="No published product has this id.")
+        authorize("listing.view", listing)
+        return product_document(listing)

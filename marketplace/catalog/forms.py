@@ -1,0 +1,428 @@
+"""The listing editor: everything a merchant who writes no code fills in to describe a product.
+
+People type prices in yuan, the sample as CSV and volume tiers one per line; this module turns
+that into the shapes :func:`marketplace.catalog.content.validate_content` and
+:func:`~marketplace.catalog.content.validate_plans` check (amounts in fen, rows as dicts), and back
+again to prefill the editor. Reading the form is all it does: every rule about what a listing may
+contain stays in :mod:`marketplace.catalog.content`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from marketplace.catalog.content import FIELD_TYPES, MAX_FIELDS
+from marketplace.catalog.labels import (
+    DELIVERY_FORM_LABELS,
+    LEVEL_LABELS,
+    PERIOD_LABELS,
+    PRICING_MODEL_LABELS,
+    PRODUCT_TYPE_LABELS,
+    SCENARIO_LABELS,
+    SENSITIVITY_LABELS,
+)
+from marketplace.catalog.models import Listing, Sensitivity
+
+MAX_PLAN_FORMS = 4
+# Amounts are stored as integers in fen; this keeps them inside a 32-bit database integer.
+MAX_FEN = 999_999_999
+MAX_COUNT = 2_000_000_000
+
+FIELD_TYPE_LABELS = {
+    "string": _l("Text"),
+    "integer": _l("Whole number"),
+    "decimal": _l("Decimal number"),
+    "boolean": _l("Yes / no"),
+    "date": _l("Date"),
+    "datetime": _l("Date and time"),
+    "json": _l("JSON"),
+}
+
+_YUAN_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)$")
+
+
+# ---------------------------------------------------------------------------- conversions
+
+
+def yuan_to_fen(text: str | None) -> int | None:
+    """A price typed in yuan (``"0.05"``, ``"999"``, ``"¥1,200.50"``) as integer fen, exactly.
+
+    :returns: ``None`` for an empty input.
+    :raises ValueError: with a sentence that tells the merchant how to write the price.
+    """
+    raw = (text or "").strip().lstrip("¥￥").strip()
+    if not raw:
+        return None
+    if raw.startswith("-"):
+        raise ValueError(str(_l("A price cannot be negative.")))
+    match = _YUAN_RE.match(raw)
+    if match is None:
+        raise ValueError(str(_l("Write the price in yuan as a number, such as 0.05 or 999.")))
+    if match.group(1) and len(match.group(1)) > 2:
+        raise ValueError(str(_l(
+            "A price has at most two decimals (yuan and fen), such as 0.05; this one has %(n)d.",
+            n=len(match.group(1)))))
+    fen = int(Decimal(raw.replace(",", "")) * 100)
+    if fen > MAX_FEN:
+        raise ValueError(str(_l("Keep the price at or below 9,999,999.99 yuan.")))
+    return fen
+
+
+def fen_to_yuan(fen: int | None) -> str:
+    """Integer fen written back as yuan: ``5`` -> ``"0.05"``, ``99900`` -> ``"999"``."""
+    if fen is None:
+        return ""
+    yuan, cents = divmod(int(fen), 100)
+    return str(yuan) if cents == 0 else f"{yuan}.{cents:02d}"
+
+
+def parse_tiers(text: str | None) -> list[dict[str, int | None]]:
+    """Volume tiers typed one per line as ``UP_TO UNIT_PRICE_IN_YUAN``, ``*`` for the last tier.
+
+    Only the writing is checked here; whether the tiers make sense (ascending, an open last tier)
+    is the pricing rules' business.
+
+    :raises ValueError: naming the line that cannot be read.
+    """
+    tiers: list[dict[str, int | None]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        parts = line.replace("：", " ").replace(":", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2 or not (parts[0] in {"*", "∞"} or _COUNT_RE.match(parts[0])):
+            raise ValueError(str(_l(
+                "Line %(n)d: write each tier as the number of calls it goes up to and the price "
+                "per call in yuan, such as “10000 0.05”; write * instead of a number for the "
+                "last tier.", n=number)))
+        try:
+            price = yuan_to_fen(parts[1])
+        except ValueError as exc:
+            raise ValueError(str(_l("Line %(n)d: %(problem)s", n=number, problem=exc))) from None
+        up_to = None if parts[0] in {"*", "∞"} else int(parts[0].replace(",", ""))
+        tiers.append({"up_to": up_to, "unit_price": price})
+    return tiers
+
+
+def tiers_to_text(tiers: list[dict[str, Any]]) -> str:
+    """Tiers written back one per line, as :func:`parse_tiers` reads them."""
+    return "\n".join(
+        f"{'*' if tier.get('up_to') is None else tier['up_to']} "
+        f"{fen_to_yuan(tier.get('unit_price'))}"
+        for tier in tiers
+    )
+
+
+def parse_sample_csv(text: str | None) -> list[dict[str, str]]:
+    """Sample rows typed as CSV whose header row names the data dictionary's fields.
+
+    :raises ValueError: for a header that is empty or repeats a name, a row whose number of
+        values differs from the header's, or text that is not CSV.
+    """
+    if not (text or "").strip():
+        return []
+    reader = csv.reader(io.StringIO(text.strip()), skipinitialspace=True)
+    try:
+        lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise ValueError(str(_l("Line %(n)d cannot be read as CSV (%(problem)s).",
+                                n=reader.line_num, problem=exc))) from None
+    header = [name.strip() for name in lines[0][1]]
+    for position, name in enumerate(header, start=1):
+        if not name:
+            raise ValueError(str(_l(
+                "Column %(n)d of the header row has no name; the first line lists the field "
+                "names.", n=position)))
+        if header.index(name) != position - 1:
+            raise ValueError(str(_l("The header row names the column “%(name)s” twice.",
+                                    name=name)))
+    rows: list[dict[str, str]] = []
+    for line_number, row in lines[1:]:
+        if len(row) != len(header):
+            raise ValueError(str(_l(
+                "Line %(n)d has %(got)d values but the header row names %(want)d columns.",
+                n=line_number, got=len(row), want=len(header))))
+        rows.append({name: value.strip() for name, value in zip(header, row, strict=True)})
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def sample_columns(rows: list[dict[str, Any]], dictionary: list[dict[str, Any]]) -> list[str]:
+    """The columns a sample uses, in data-dictionary order (any others after them)."""
+    used = [key for row in rows for key in row]
+    named = [f.get("name") for f in dictionary if f.get("name") in used]
+    return list(dict.fromkeys([*named, *used]))
+
+
+def sample_to_csv(rows: list[dict[str, Any]], dictionary: list[dict[str, Any]]) -> str:
+    """Sample rows written back as CSV, columns in data-dictionary order."""
+    if not rows:
+        return ""
+    columns = sample_columns(rows, dictionary)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------- validators
+
+
+class YuanAmount:
+    """The field holds a price in yuan that :func:`yuan_to_fen` can read (or nothing)."""
+
+    def __call__(self, _form: Form, field: StringField) -> None:
+        try:
+            yuan_to_fen(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class TierLines:
+    def __call__(self, _form: Form, field: TextAreaField) -> None:
+        try:
+            parse_tiers(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class SampleCsv:
+    def __call__(self, _form: Form, field: TextAreaField) -> None:
+        try:
+            parse_sample_csv(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------- forms
+
+
+def _choices(labels: dict, empty: Any = None) -> list[SelectChoice]:
+    choices = [SelectChoice(str(value), text) for value, text in labels.items()]
+    return [SelectChoice("", empty), *choices] if empty is not None else choices
+
+
+class DictionaryFieldForm(Form):
+    """One row of the data dictionary. A row with neither name nor description is ignored."""
+
+    name = StringField(_l("Field name"), render_kw={"maxlength": 64, "autocomplete": "off"})
+    field_type = SelectField(
+        _l("Type"),
+        choices=[SelectChoice(t, FIELD_TYPE_LABELS[t]) for t in FIELD_TYPES],
+        default="string",
+        validate_choice=False,
+    )
+    description = StringField(_l("What it contains"), validators=[Length(max=500)])
+    sensitivity = SelectField(
+        _l("Sensitivity"), choices=_choices(SENSITIVITY_LABELS), default=Sensitivity.NONE.value,
+        validate_choice=False,
+    )
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "name": (self.name.data or "").strip(),
+            "type": self.field_type.data,
+            "description": (self.description.data or "").strip(),
+            "sensitivity": self.sensitivity.data,
+        }
+
+
+class PlanForm(Form):
+    """One pricing plan; which fields matter depends on the pricing model."""
+
+    name = StringField(_l("Plan name"), validators=[Length(max=100)])
+    model = SelectField(
+        _l("Pricing model"),
+        choices=_choices(PRICING_MODEL_LABELS, empty=_l("Choose a pricing model")),
+        default="",
+        validate_choice=False,
+    )
+    price = StringField(_l("Price (yuan)"), validators=[YuanAmount()],
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    billing_period = SelectField(
+        _l("Billing period"),
+        choices=_choices(PERIOD_LABELS, empty=_l("Not billed per period")),
+        default="",
+        validate_choice=False,
+    )
+    free_allowance = IntegerField(
+        _l("Free calls each month"), validators=[Optional(), NumberRange(min=0, max=MAX_COUNT)]
+    )
+    tiers = TextAreaField(_l("Volume tiers"), validators=[TierLines()], render_kw={"rows": 3})
+    included_calls = IntegerField(
+        _l("Included calls"), validators=[Optional(), NumberRange(min=0, max=MAX_COUNT)]
+    )
+    overage_price = StringField(_l("Price per extra call (yuan)"), validators=[YuanAmount()],
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    description = TextAreaField(_l("What the plan covers"), validators=[Length(max=1000)],
+                                render_kw={"rows": 2})
+
+    def is_empty(self) -> bool:
+        return not (self.name.data or "").strip() and not self.model.data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": (self.name.data or "").strip(),
+            "model": self.model.data,
+            "price": yuan_to_fen(self.price.data),
+            "billing_period": self.billing_period.data or None,
+            "free_allowance": self.free_allowance.data,
+            "tiers": parse_tiers(self.tiers.data),
+            "included_calls": self.included_calls.data,
+            "overage_unit_price": yuan_to_fen(self.overage_price.data),
+            "description": (self.description.data or "").strip(),
+        }
+
+
+class ListingForm(FlaskForm):
+    """The listing editor. Field names match the keys of the services' ``field_errors``."""
+
+    title = StringField(_l("Title"), render_kw={"maxlength": 200})
+    summary = TextAreaField(_l("Summary"), render_kw={"maxlength": 500, "rows": 2})
+    description_md = TextAreaField(_l("Description"), render_kw={"rows": 12})
+    product_type = SelectField(
+        _l("Product type"), choices=_choices(PRODUCT_TYPE_LABELS, empty=_l("Choose a type")),
+        validate_choice=False,
+    )
+    delivery_form = SelectField(
+        _l("Delivery form"),
+        choices=_choices(DELIVERY_FORM_LABELS, empty=_l("Choose how buyers receive it")),
+        validate_choice=False,
+    )
+    scenario = SelectField(
+        _l("Scenario"), choices=_choices(SCENARIO_LABELS, empty=_l("Choose a scenario")),
+        validate_choice=False,
+    )
+    tags = StringField(_l("Tags"), render_kw={"autocomplete": "off"})
+    classification_level = SelectField(
+        _l("Classification level"), coerce=int, default=1,
+        choices=[SelectChoice(level, text) for level, text in LEVEL_LABELS.items()],
+    )
+    version = StringField(_l("Version"), default="1.0", render_kw={"maxlength": 20})
+    data_dictionary = FieldList(
+        FormField(DictionaryFieldForm), min_entries=1, max_entries=MAX_FIELDS
+    )
+    sample_rows = TextAreaField(
+        _l("Sample rows (CSV)"), validators=[SampleCsv()], render_kw={"rows": 6}
+    )
+    pricing_plans = FieldList(FormField(PlanForm), min_entries=1, max_entries=MAX_PLAN_FORMS)
+
+    add_field = SubmitField(_l("Add a field"))
+    add_plan = SubmitField(_l("Add a plan"))
+    save = SubmitField(_l("Save draft"))
+
+    def wants_more_rows(self) -> bool:
+        """Whether the merchant asked for another empty row instead of saving."""
+        return bool(self.add_field.data or self.add_plan.data)
+
+    def add_row(self) -> str | None:
+        """Add the empty dictionary row or plan asked for; returns why not, if it cannot."""
+        if self.add_field.data:
+            if len(self.data_dictionary) >= MAX_FIELDS:
+                return str(_l("A data dictionary has at most %(n)d fields.", n=MAX_FIELDS))
+            self.data_dictionary.append_entry()
+        elif self.add_plan.data:
+            if len(self.pricing_plans) >= MAX_PLAN_FORMS:
+                return str(_l("A listing offers at most %(n)d pricing plans here.",
+                              n=MAX_PLAN_FORMS))
+            self.pricing_plans.append_entry()
+        return None
+
+    def content(self) -> dict[str, Any]:
+        """The listing content as the catalog services take it (a sample that is not valid CSV
+        counts as none: its own error is reported by ``validate()``)."""
+        return {
+            "title": self.title.data or "",
+            "summary": self.summary.data or "",
+            "description_md": self.description_md.data or "",
+            "product_type": self.product_type.data or "",
+            "delivery_form": self.delivery_form.data or "",
+            "scenario": self.scenario.data or "",
+            "tags": self.tags.data or "",
+            "classification_level": self.classification_level.data,
+            "version": self.version.data or "",
+            # Empty rows go through too: the rules skip them, and keep counting them so that
+            # "Field 3" names the third row the merchant sees.
+            "data_dictionary": [entry.form.to_dict() for entry in self.data_dictionary],
+            "sample_rows": self._sample_rows(),
+        }
+
+    def _sample_rows(self) -> list[dict[str, str]]:
+        try:
+            return parse_sample_csv(self.sample_rows.data)
+        except ValueError:
+            return []  # the CSV's own error is shown beside the field
+
+    def plans(self) -> list[dict[str, Any]]:
+        """The pricing plans, amounts in fen; plans left without a name and model are skipped."""
+        return [entry.form.to_dict() for entry in self.pricing_plans if not entry.form.is_empty()]
+
+
+def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the editor shows for an existing listing (``plans`` as ``plan_dicts`` gives them)."""
+    return {
+        "title": listing.title,
+        "summary": listing.summary,
+        "description_md": listing.description_md,
+        "product_type": listing.product_type,
+        "delivery_form": listing.delivery_form,
+        "scenario": listing.scenario,
+        "tags": ", ".join(listing.tags),
+        "classification_level": listing.classification_level,
+        "version": listing.version,
+        "data_dictionary": [
+            {"name": f.get("name", ""), "field_type": f.get("type", "string"),
+             "description": f.get("description", ""),
+             "sensitivity": f.get("sensitivity", Sensitivity.NONE.value)}
+            for f in listing.data_dictionary
+        ] or [{}],
+        "sample_rows": sample_to_csv(listing.sample_rows, listing.data_dictionary),
+        "pricing_plans": [
+            {"name": p["name"], "model": p["model"],
+             "price": fen_to_yuan(p["price"]) if p.get("price") else "",
+             "billing_period": p.get("billing_period") or "",
+             "free_allowance": p.get("free_allowance") or None,
+             "tiers": tiers_to_text(p.get("tiers") or []),
+             "included_calls": p.get("included_calls"),
+             "overage_price": fen_to_yuan(p.get("overage_unit_price")),
+             "description": p.get("description", "")}
+            for p in plans
+        ] or [{}],
+    }
+
+
+class RetireForm(FlaskForm):
+    """The confirmation step before a listing leaves the store for good."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        validators=[Length(max=2000)], render_kw={"rows": 2},
+    )

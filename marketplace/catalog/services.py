@@ -1,0 +1,491 @@
+"""Listings through their lifecycle, and the queries the storefront and dashboards need.
+
+Who may do what is decided by :func:`marketplace.policy.can` in the views; these functions hold
+the business rules (valid transitions, written reasons, verified merchants, one live version) and
+record every state change in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, func, or_, select
+
+from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.accounts.services import admins, members
+from marketplace.audit import services as audit
+from marketplace.base import utcnow
+from marketplace.catalog.content import completeness_errors, validate_content, validate_plans
+from marketplace.catalog.lifecycle import (
+    EDITABLE_STATES,
+    IN_PROGRESS_STATES,
+    REASON_REQUIRED,
+    Transition,
+    next_state,
+)
+from marketplace.catalog.models import (
+    Listing,
+    ListingState,
+    PricingPlan,
+    Product,
+    ReviewDecision,
+)
+from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.notifications.services import notify
+
+# ---------------------------------------------------------------------------- writing listings
+
+
+def create_listing(
+    session: Session,
+    actor: User,
+    organization: MerchantOrganization,
+    content: dict[str, Any],
+    plans: list[dict[str, Any]] | None = None,
+) -> Listing:
+    """Create a product and its first listing, as a draft."""
+    clean, clean_plans = _validated(content, plans or [])
+    product = Product(organization_id=organization.id, created_by_id=actor.id)
+    session.add(product)
+    session.flush()
+    listing = Listing(
+        product_id=product.id, organization_id=organization.id, state=ListingState.DRAFT, **clean
+    )
+    session.add(listing)
+    session.flush()
+    _replace_plans(session, listing, clean_plans)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="listing.create",
+        subject_type="listing",
+        subject_id=listing.id,
+        details={"product_id": product.id, "version": listing.version, "to": listing.state},
+    )
+    return listing
+
+
+def update_listing(
+    session: Session,
+    actor: User,
+    listing: Listing,
+    content: dict[str, Any],
+    plans: list[dict[str, Any]] | None = None,
+) -> Listing:
+    """Save edits to a draft (or a listing sent back with requested changes)."""
+    if ListingState(listing.state) not in EDITABLE_STATES:
+        raise InvalidTransition(
+            _l("Only drafts and listings with requested changes can be edited; "
+               "start a new version to change a published product.")
+        )
+    clean, clean_plans = _validated(content, plans)
+    _check_version_free(session, listing, clean["version"])
+    for key, value in clean.items():
+        setattr(listing, key, value)
+    listing.updated_at = utcnow()
+    session.add(listing)
+    if clean_plans is not None:
+        _replace_plans(session, listing, clean_plans)
+    session.flush()
+    return listing
+
+
+def _validated(
+    content: dict[str, Any], plans: list[dict[str, Any]] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """Content and plans checked together, so that one answer names every problem in both."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    clean_plans = None
+    try:
+        clean = validate_content(content)
+    except ValidationFailed as exc:
+        errors.update(exc.field_errors)
+    try:
+        clean_plans = validate_plans(plans) if plans is not None else None
+    except ValidationFailed as exc:
+        errors.update(exc.field_errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean, clean_plans
+
+
+def listing_problems(
+    content: dict[str, Any], plans: list[dict[str, Any]] | None = None
+) -> dict[str, list[str]]:
+    """What the catalog's rules find wrong with ``content`` (and ``plans``), saving nothing.
+
+    Lets a form that already has errors of its own show the rules' findings in the same answer.
+    """
+    try:
+        _validated(content, plans)
+    except ValidationFailed as exc:
+        return exc.field_errors
+    return {}
+
+
+def _check_version_free(session: Session, listing: Listing, version: str) -> None:
+    clash = session.exec(
+        select(Listing).where(
+            Listing.product_id == listing.product_id,
+            Listing.version == version,
+            Listing.id != listing.id,
+        )
+    ).first()
+    if clash is not None:
+        raise ValidationFailed(
+            {"version": [str(_l("Version %(v)s of this product already exists.", v=version))]}
+        )
+
+
+def _replace_plans(session: Session, listing: Listing, plans: list[dict[str, Any]]) -> None:
+    for old in plans_for(session, listing.id):
+        session.delete(old)
+    session.flush()
+    for position, plan in enumerate(plans):
+        session.add(PricingPlan(listing_id=listing.id, position=position, **plan))
+    session.flush()
+
+
+def plans_for(session: Session, listing_id: int) -> list[PricingPlan]:
+    return list(
+        session.exec(
+            select(PricingPlan)
+            .where(PricingPlan.listing_id == listing_id)
+            .order_by(col(PricingPlan.position))
+        )
+    )
+
+
+def plans_for_listings(session: Session, listing_ids: list[int]) -> dict[int, list[PricingPlan]]:
+    """The pricing plans of several listings in one query, by listing id, in plan order.
+
+    Every id asked for is a key, with an empty list when the listing has no plans.
+    """
+    ids = list(dict.fromkeys(listing_ids))
+    found: dict[int, list[PricingPlan]] = {listing_id: [] for listing_id in ids}
+    if not ids:
+        return found
+    rows = session.exec(
+        select(PricingPlan)
+        .where(col(PricingPlan.listing_id).in_(ids))
+        .order_by(col(PricingPlan.listing_id), col(PricingPlan.position))
+    )
+    for plan in rows:
+        found[plan.listing_id].append(plan)
+    return found
+
+
+def plan_dicts(session: Session, listing_id: int) -> list[dict[str, Any]]:
+    return [
+        plan.model_dump(exclude={"id", "listing_id", "position"})
+        for plan in plans_for(session, listing_id)
+    ]
+
+
+def start_new_version(session: Session, actor: User, product: Product) -> Listing:
+    """Copy the product's live version into a new draft; the live one stays on sale."""
+    in_progress = session.exec(
+        select(Listing).where(
+            Listing.product_id == product.id,
+            col(Listing.state).in_([s.value for s in IN_PROGRESS_STATES]),
+        )
+    ).first()
+    if in_progress is not None:
+        raise Conflict(
+            _l("Version %(v)s of this product is already in progress; finish it first.",
+               v=in_progress.version)
+        )
+    current = live_listing(session, product.id, include_suspended=True)
+    if current is None:
+        raise InvalidTransition(_l("Only a product on sale can get a new version."))
+    fields = current.model_dump(
+        include={"title", "summary", "description_md", "product_type", "delivery_form",
+                 "scenario", "tags", "classification_level", "data_dictionary", "sample_rows"}
+    )
+    listing = Listing(
+        product_id=product.id,
+        organization_id=product.organization_id,
+        version=_next_version(session, product.id, current.version),
+        state=ListingState.DRAFT,
+        **fields,
+    )
+    session.add(listing)
+    session.flush()
+    _replace_plans(session, listing, plan_dicts(session, current.id))
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="listing.new_version",
+        subject_type="listing",
+        subject_id=listing.id,
+        details={"product_id": product.id, "from_listing": current.id, "version": listing.version},
+    )
+    return listing
+
+
+def _next_version(session: Session, product_id: int, version: str) -> str:
+    taken = set(session.exec(select(Listing.version).where(Listing.product_id == product_id)))
+    parts = [int(p) for p in version.split(".")] if version.replace(".", "").isdigit() else [1, 0]
+    while True:
+        parts[-1] += 1
+        candidate = ".".join(str(p) for p in parts)
+        if candidate not in taken:
+            return candidate
+
+
+# ---------------------------------------------------------------------------- lifecycle
+
+
+def _move(
+    session: Session,
+    actor: User,
+    listing: Listing,
+    transition: Transition,
+    reason: str = "",
+) -> str:
+    """Apply one transition: validate it, change the state, and audit it. Returns the old state."""
+    new_state = next_state(listing.state, transition)
+    reason = (reason or "").strip()
+    if transition in REASON_REQUIRED and not reason:
+        raise ValidationFailed({"reason": [str(_l("Write the reason the merchant will read."))]})
+    old_state = listing.state
+    listing.state = new_state
+    listing.updated_at = utcnow()
+    session.add(listing)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action=f"listing.{transition.value}",
+        subject_type="listing",
+        subject_id=listing.id,
+        details={
+            "product_id": listing.product_id,
+            "version": listing.version,
+            "from": old_state,
+            "to": new_state.value,
+            **({"reason": reason} if reason else {}),
+        },
+    )
+    return old_state
+
+
+def _org_of(session: Session, listing: Listing) -> MerchantOrganization:
+    return session.get(MerchantOrganization, listing.organization_id)
+
+
+def _tell_merchant(session: Session, listing: Listing, kind: str, reason: str = "") -> None:
+    org = _org_of(session, listing)
+    notify(
+        session,
+        members(session, org.id),
+        kind,
+        {"title": listing.title, "version": listing.version, "reason": reason},
+        link=f"/merchant/listings/{listing.id}",
+    )
+
+
+def submit(session: Session, actor: User, listing: Listing) -> None:
+    """Send a complete draft to review; admins are told."""
+    content = listing.model_dump()
+    missing = completeness_errors(content, plan_dicts(session, listing.id))
+    if missing:
+        raise ValidationFailed(
+            missing, str(_l("This listing is not ready for review yet: %(what)s",
+                            what=" ".join(m for msgs in missing.values() for m in msgs)))
+        )
+    _move(session, actor, listing, Transition.SUBMIT)
+    listing.submitted_at = utcnow()
+    session.add(listing)
+    notify(
+        session,
+        admins(session),
+        "listing.submitted",
+        {"title": listing.title, "version": listing.version},
+        link=f"/admin/reviews/{listing.id}",
+    )
+
+
+def decide(
+    session: Session, reviewer: User, listing: Listing, transition: Transition, reason: str = ""
+) -> None:
+    """Record an admin's review decision: approve, reject or request changes.
+
+    An approved listing of a verified merchant is published at once.
+    """
+    if transition not in (Transition.APPROVE, Transition.REJECT, Transition.REQUEST_CHANGES):
+        raise InvalidTransition(_l("That is not a review decision."))
+    _move(session, reviewer, listing, transition, reason)
+    session.add(
+        ReviewDecision(
+            listing_id=listing.id,
+            reviewer_id=reviewer.id,
+            decision=transition.value,
+            reason=reason.strip(),
+        )
+    )
+    kinds = {
+        Transition.APPROVE: "listing.approved",
+        Transition.REJECT: "listing.rejected",
+        Transition.REQUEST_CHANGES: "listing.changes_requested",
+    }
+    if transition == Transition.APPROVE and _org_of(session, listing).is_verified:
+        publish(session, reviewer, listing)
+        return
+    _tell_merchant(session, listing, kinds[transition], reason.strip())
+
+
+def publish(session: Session, actor: User, listing: Listing) -> None:
+    """Put an approved listing on sale, superseding the product's previous live version."""
+    if not _org_of(session, listing).is_verified:
+        raise InvalidTransition(
+            _l("The merchant organization must be verified by an admin before it can publish.")
+        )
+    next_state(listing.state, Transition.PUBLISH)  # fail before touching the old version
+    previous = live_listing(session, listing.product_id, include_suspended=True)
+    if previous is not None and previous.id != listing.id:
+        _move(session, actor, previous, Transition.SUPERSEDE)
+    _move(session, actor, listing, Transition.PUBLISH)
+    listing.published_at = utcnow()
+    session.add(listing)
+    _tell_merchant(session, listing, "listing.published")
+
+
+def suspend(session: Session, actor: User, listing: Listing, reason: str) -> None:
+    _move(session, actor, listing, Transition.SUSPEND, reason)
+    _tell_merchant(session, listing, "listing.suspended", reason.strip())
+
+
+def reinstate(session: Session, actor: User, listing: Listing) -> None:
+    _move(session, actor, listing, Transition.REINSTATE)
+    _tell_merchant(session, listing, "listing.reinstated")
+
+
+def retire(session: Session, actor: User, listing: Listing, reason: str = "") -> None:
+    _move(session, actor, listing, Transition.RETIRE, reason)
+    _tell_merchant(session, listing, "listing.retired", reason.strip())
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def live_listing(
+    session: Session, product_id: int, *, include_suspended: bool = False
+) -> Listing | None:
+    """The product's version on sale (or suspended, when asked), if any."""
+    states = [ListingState.PUBLISHED.value]
+    if include_suspended:
+        states.append(ListingState.SUSPENDED.value)
+    return session.exec(
+        select(Listing).where(Listing.product_id == product_id, col(Listing.state).in_(states))
+    ).first()
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """What a buyer can narrow the storefront by."""
+
+    q: str = ""
+    scenario: str = ""
+    product_type: str = ""
+    delivery_form: str = ""
+    classification_level: int | None = None
+    pricing_model: str = ""
+    organization_id: int | None = None
+    sort: str = "newest"  # newest | title
+    page: int = 1
+    per_page: int = 24
+
+
+def browse(session: Session, filters: BrowseFilters) -> tuple[list[Listing], int]:
+    """Published listings matching ``filters``, and how many there are in all."""
+    query = select(Listing).where(Listing.state == ListingState.PUBLISHED)
+    if filters.q:
+        escaped = filters.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                col(Listing.title).ilike(pattern, escape="\\"),
+                col(Listing.summary).ilike(pattern, escape="\\"),
+            )
+        )
+    for field in ("scenario", "product_type", "delivery_form"):
+        if value := getattr(filters, field):
+            query = query.where(getattr(Listing, field) == value)
+    if filters.classification_level:
+        query = query.where(Listing.classification_level == filters.classification_level)
+    if filters.pricing_model:
+        query = query.where(
+            col(Listing.id).in_(
+                select(PricingPlan.listing_id).where(PricingPlan.model == filters.pricing_model)
+            )
+        )
+    if filters.organization_id:
+        query = query.where(Listing.organization_id == filters.organization_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    order = (
+        [col(Listing.title), col(Listing.id)]
+        if filters.sort == "title"
+        else [col(Listing.published_at).desc(), col(Listing.id).desc()]
+    )
+    page = max(filters.page, 1)
+    rows = session.exec(
+        query.order_by(*order).offset((page - 1) * filters.per_page).limit(filters.per_page)
+    ).all()
+    return list(rows), total
+
+
+def organization_of_product(session: Session, product_id: int) -> MerchantOrganization | None:
+    product = session.get(Product, product_id)
+    return session.get(MerchantOrganization, product.organization_id) if product else None
+
+
+def organization_listings(session: Session, organization_id: int) -> list[Listing]:
+    """Every version of every product of an organization, newest first."""
+    return list(
+        session.exec(
+            select(Listing)
+            .where(Listing.organization_id == organization_id)
+            .order_by(col(Listing.updated_at).desc(), col(Listing.id).desc())
+        )
+    )
+
+
+def review_queue(session: Session) -> list[Listing]:
+    """Submitted listings, oldest first, so that nobody waits longest."""
+    return list(
+        session.exec(
+            select(Listing)
+            .where(Listing.state == ListingState.SUBMITTED)
+            .order_by(col(Listing.submitted_at), col(Listing.id))
+        )
+    )
+
+
+def listings_in_state(session: Session, state: ListingState) -> list[Listing]:
+    return list(
+        session.exec(
+            select(Listing).where(Listing.state == state).order_by(col(Listing.updated_at).desc())
+        )
+    )
+
+
+def decisions_for(session: Session, listing_id: int) -> list[ReviewDecision]:
+    return list(
+        session.exec(
+            select(ReviewDecision)
+            .where(ReviewDecision.listing_id == listing_id)
+            .order_by(col(ReviewDecision.created_at).desc(), col(ReviewDecision.id).desc())
+        )
+    )
+
+
+def versions_of(session: Session, product_id: int) -> list[Listing]:
+    return list(
+        session.exec(
+            select(Listing).where(Listing.product_id == product_id).order_by(col(Listing.id).desc())
+        )
+    )

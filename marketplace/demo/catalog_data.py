@@ -1,0 +1,1074 @@
+"""The demo catalog: what each demo product says, what it costs, and who sells it.
+
+Content only; :mod:`marketplace.demo.seed` puts it through the real catalog services. Each entry
+holds the listing content (the :data:`CONTENT_KEYS`), its ``plans`` (amounts in fen), the
+``merchant`` that sells it (``"primary"``, ``"secondary"`` or ``"pending"``), and ``sample``: a
+function of a ``random.Random`` from :mod:`marketplace.demo.samples` that makes its sample rows, so
+one seed fixes the whole catalog.
+"""
+
+from __future__ import annotations
+
+from inspect import cleandoc
+from typing import Any
+
+from marketplace.demo import samples
+
+Text = str | tuple[str, ...]
+
+CONTENT_KEYS = ("title", "summary", "description_md", "product_type", "delivery_form",
+                "scenario", "tags", "classification_level", "data_dictionary")
+
+# ---------------------------------------------------------------------------- building blocks
+
+
+def _field(name: str, type_: str, description: str, sensitivity: str = "none") -> dict[str, str]:
+    return {"name": name, "type": type_, "description": description, "sensitivity": sensitivity}
+
+
+def _bilingual(chinese: str, english: str) -> str:
+    return f"{chinese} {english}"
+
+
+def _description(what: Text, how: Text, authorization: Text, frequency: Text) -> str:
+    """The four sections every demo description has; a section given as a tuple of texts
+    becomes that many paragraphs."""
+    sections = (
+        ("What you get · 产品内容", what),
+        ("How it is delivered · 交付方式", how),
+        ("Authorization and compliance · 授权与合规", authorization),
+        ("Update frequency · 更新频率", frequency),
+    )
+    return "\n\n".join(
+        f"## {heading}\n\n" + "\n\n".join(cleandoc(p) for p in _paragraphs(body))
+        for heading, body in sections
+    ) + "\n"
+
+
+def _paragraphs(body: Text) -> tuple[str, ...]:
+    return (body,) if isinstance(body, str) else body
+
+
+def _free(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "model": "free", "description": description}
+
+
+def _one_time(name: str, price: int, description: str = "",
+              included_calls: int | None = None) -> dict[str, Any]:
+    return {"name": name, "model": "one_time", "price": price, "description": description,
+            "included_calls": included_calls}
+
+
+def _per_call(name: str, free_allowance: int, tiers: list[tuple[int | None, int]],
+              description: str = "") -> dict[str, Any]:
+    return {"name": name, "model": "per_call", "free_allowance": free_allowance,
+            "tiers": [{"up_to": up_to, "unit_price": price} for up_to, price in tiers],
+            "description": description}
+
+
+def _membership(name: str, period: str, price: int, included_calls: int,
+                overage_unit_price: int | None, description: str = "") -> dict[str, Any]:
+    return {"name": name, "model": "membership", "billing_period": period, "price": price,
+            "included_calls": included_calls, "overage_unit_price": overage_unit_price,
+            "description": description}
+
+
+def _service_fee(name: str, price: int, description: str) -> dict[str, Any]:
+    return {"name": name, "model": "service_fee", "price": price, "description": description}
+
+
+# ---------------------------------------------------------------------------- shared wording
+
+_GATEWAY = """
+    Every call goes through the Datamarket gateway with your API key: the gateway checks your
+    entitlement, meters the call and returns quota headers (`X-Quota-Remaining`). Responses are
+    JSON; a sandbox key with the sample below is issued on request.
+    """
+_VERIFICATION_ONLY = """
+    Available but not visible (可用不可见): the service answers only match / no match for what you
+    send; it never returns the underlying records. Queries are logged in the audit trail with your
+    stated purpose, and bulk enumeration of identifiers is detected and blocked.
+    """
+
+# ---------------------------------------------------------------------------- published products
+
+PRODUCTS: list[dict[str, Any]] = [
+    {
+        "key": "enterprise-blacklist",
+        "merchant": "primary",
+        "title": "企业黑名单核验 Enterprise blacklist verification",
+        "summary": _bilingual(
+            "输入统一社会信用代码，实时核验企业是否被列入严重违法失信名单、经营异常名"
+            "录或重大税收违法失信主体名单。",
+            "Checks in real time whether a company is on a serious-violation, abnormal-operations "
+            "or major tax-violation list.",
+        ),
+        "description_md": _description(
+            """
+            A yes / no answer for one company, with which list it is on, since when and which
+            authority listed it. Built for onboarding (KYB), supplier vetting and loan
+            pre-screening. Sources: market-regulation and tax authorities' published lists, merged
+            and keyed by unified social credit code (统一社会信用代码).
+            """,
+            ("Verification API: `POST /verify` with `credit_code`. Median latency under 80 ms.",
+             _GATEWAY),
+            """
+            Level 2. The lists are public disclosures; no personal information is returned.
+            Use is limited to credit, procurement and compliance checks on the company queried.
+            """,
+            "Daily at 02:00 (UTC+8); removals after credit repair take effect the same day.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "finance",
+        "tags": ["黑名单", "blacklist", "企业征信", "KYB", "credit"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code of the company checked"),
+            _field("company_name", "string", "Registered name"),
+            _field("listed", "boolean", "True when the company is on at least one list"),
+            _field("list_type", "string", "serious_violation, abnormal_operation or "
+                   "major_tax_violation; empty when not listed"),
+            _field("listed_on", "date", "Date the company was put on the list"),
+            _field("listing_authority", "string", "Authority that listed the company"),
+        ],
+        "sample": samples.blacklist_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 200, [(10_000, 60), (100_000, 40), (None, 25)]),
+            _membership("Business monthly 企业月度会员", "month", 2_980_00, 10_000, 30),
+        ],
+    },
+    {
+        "key": "enterprise-four-element",
+        "merchant": "primary",
+        "title": "企业四要素核验 Enterprise four-element verification",
+        "summary": _bilingual(
+            "核验企业名称、统一社会信用代码、法定代表人姓名与身份证号是否一致。",
+            "Confirms that a company's name, credit code, legal representative and their "
+            "ID number belong together.",
+        ),
+        "description_md": _description(
+            """
+            One answer per request: `consistent`, `inconsistent` (with the elements that do not
+            match) or `not_found`, plus the company's registration status. Used by banks and
+            payment institutions to verify merchants and corporate account openings.
+            """,
+            ("Verification API: `POST /verify` with the four elements.", _GATEWAY),
+            ("""
+            Level 2. You send the legal representative's name and ID number; they are compared
+            and discarded, never stored or returned in clear.
+            """, _VERIFICATION_ONLY),
+            "Registration data is refreshed hourly from the market-regulation register.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "social_governance",
+        "tags": ["四要素", "four-element", "企业核验", "KYB", "开户"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code you send"),
+            _field("company_name", "string", "Company name you send"),
+            _field("legal_rep_name", "string", "Legal representative's name (masked in output)",
+                   "personal"),
+            _field("legal_rep_id_number", "string", "Legal representative's resident ID number "
+                   "(masked in output)", "sensitive_personal"),
+            _field("result", "string", "consistent, inconsistent or not_found"),
+            _field("mismatched_elements", "json", "Names of the elements that do not match"),
+            _field("registration_status", "string", "存续, 吊销 or 注销 (active, revoked, "
+                   "deregistered)"),
+        ],
+        "sample": samples.four_element_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 100, [(20_000, 80), (None, 50)]),
+            _membership("Annual 年度会员", "year", 36_000_00, 150_000, 40),
+        ],
+    },
+    {
+        "key": "enterprise-tax-payment",
+        "merchant": "primary",
+        "title": "企业纳税缴纳核验 Enterprise tax-payment verification",
+        "summary": _bilingual(
+            "按季度核验企业是否按期足额纳税、有无欠税，并返回纳税信用等级。",
+            "Quarterly check of whether a company paid its taxes on time, owes arrears, "
+            "and its tax credit rating.",
+        ),
+        "description_md": _description(
+            """
+            For a credit code and a quarter: on-time payment, arrears, the tax credit rating
+            (A, B, M, C, D) and the band of tax paid — never the exact amount. The basis of
+            "tax-to-credit" (银税互动) SME lending.
+            """,
+            ("Verification API: `POST /verify` with `credit_code` and `period` (`2025-Q2`).",
+             _GATEWAY),
+            """
+            Level 2. Tax data is answered in bands under the operator's authorization from the
+            tax authority; the company's written consent (授权书) must be on file with you and
+            is sampled in audits.
+            """,
+            "Quarterly, 20 days after the end of each filing period.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "social_governance",
+        "tags": ["纳税", "tax", "银税互动", "SME lending"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code"),
+            _field("company_name", "string", "Registered name"),
+            _field("period", "string", "Quarter checked, such as 2025-Q2"),
+            _field("tax_credit_rating", "string", "Tax credit rating A, B, M, C or D"),
+            _field("paid_on_time", "boolean", "All returns of the period paid by the deadline"),
+            _field("arrears", "boolean", "Outstanding tax at the end of the period",
+                   "confidential"),
+            _field("paid_amount_band", "string", "Band of tax paid in the period (CNY)",
+                   "confidential"),
+        ],
+        "sample": samples.tax_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 50, [(5_000, 150), (None, 100)]),
+            _membership("Lender monthly 信贷机构月度会员", "month", 4_800_00, 5_000, 90),
+        ],
+    },
+    {
+        "key": "social-security-payment",
+        "merchant": "primary",
+        "title": "社保缴纳核验 Social-security payment verification",
+        "summary": _bilingual(
+            "核验个人是否在指定单位连续缴纳社会保险及缴纳月数区间。",
+            "Verifies that a person pays social insurance through a given employer, and "
+            "for how long (in bands).",
+        ),
+        "description_md": _description(
+            """
+            Whether the person currently contributes, through the employer you name, the band of
+            continuous months (0, 1–5, 6–11, 12–23, 24+), the last month paid and the insurance
+            types. Used to confirm employment in consumer lending and rental screening.
+            """,
+            ("Verification API: `POST /verify` with name, ID number and employer credit code.",
+             _GATEWAY),
+            ("""
+            Level 2. Requires the individual's explicit consent for this purpose (PIPL art. 13);
+            keep it for three years. Salary bases and amounts are never returned.
+            """, _VERIFICATION_ONLY),
+            "Monthly, on the 10th, after the social-insurance agency closes the previous month.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "social_governance",
+        "tags": ["社保", "social security", "就业核验", "employment"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("name", "string", "Name you send (masked in output)", "personal"),
+            _field("id_number", "string", "Resident ID number you send (masked in output)",
+                   "sensitive_personal"),
+            _field("employer_credit_code", "string", "Employer's unified social credit code"),
+            _field("contributing", "boolean", "Contributions paid for the latest month"),
+            _field("continuous_months_band", "string", "Continuous months of contributions",
+                   "personal"),
+            _field("last_paid_month", "string", "Latest month paid, YYYY-MM", "personal"),
+            _field("insurance_types", "json", "pension, medical, unemployment, injury, maternity",
+                   "personal"),
+        ],
+        "sample": samples.social_security_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 50, [(5_000, 80), (None, 50)]),
+            _service_fee("Batch verification project 批量核验服务", 5_000_00,
+                         "Verification of an employee or applicant list you upload (up to "
+                         "50,000 people), with a reconciliation report; quoted per project."),
+        ],
+    },
+    {
+        "key": "dishonest-person",
+        "merchant": "primary",
+        "title": "失信被执行人核验 Dishonest-person verification",
+        "summary": _bilingual(
+            "核验个人是否被法院列入失信被执行人名单，并返回最新案号与执行法院。",
+            "Checks whether a person is on the courts' list of judgment defaulters "
+            "(失信被执行人).",
+        ),
+        "description_md": _description(
+            """
+            Listed or not; when listed, the number of cases, the latest case number, the
+            executing court, the publication date and the performance status.
+            """,
+            ("Verification API: `POST /verify` with name and ID number.", _GATEWAY),
+            """
+            Level 2. The list is published by the Supreme People's Court; we return only what
+            it discloses, for credit and hiring decisions. Delisted persons disappear the day
+            the court removes them.
+            """,
+            "Daily; removals within 24 hours of the court's decision.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "social_governance",
+        "tags": ["失信被执行人", "judgment defaulter", "法院", "court", "背景调查"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("name", "string", "Name you send (masked in output)", "personal"),
+            _field("id_number", "string", "Resident ID number you send (masked in output)",
+                   "sensitive_personal"),
+            _field("is_dishonest", "boolean", "On the list today"),
+            _field("case_count", "integer", "Open cases on the list", "personal"),
+            _field("latest_case_number", "string", "Case number of the latest case", "personal"),
+            _field("executing_court", "string", "Court enforcing the latest case"),
+            _field("published_on", "date", "Date the latest case was published"),
+            _field("performance_status", "string", "全部未履行 or 部分未履行"),
+        ],
+        "sample": samples.dishonest_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 100, [(10_000, 40), (None, 25)]),
+            _membership("Annual 年度会员", "year", 18_000_00, 100_000, 20),
+        ],
+    },
+    {
+        "key": "epidemiology-statistics",
+        "merchant": "primary",
+        "title": "法定传染病周报统计 Notifiable disease epidemiology statistics",
+        "summary": _bilingual(
+            "按区县、周、病种和年龄组统计的法定传染病新发病例数与发病率。",
+            "Weekly new cases and incidence of notifiable diseases by county, disease and "
+            "age group.",
+        ),
+        "description_md": _description(
+            """
+            Aggregate counts only — no case records. County-level weekly series from 2019 on
+            for 41 notifiable diseases, with incidence per 100,000 residents and age groups
+            (0–4, 5–14, 15–59, 60+, all). Counts below 5 are suppressed.
+            """,
+            """
+            Data package: CSV and Parquet, one file per year, with a README and the disease
+            code list. Downloads are signed links bound to your account and watermarked.
+            """,
+            """
+            Level 1. Published statistics of the health commission; free for research, a
+            licence is needed for commercial use. Cite "Datamarket / public health statistics".
+            """,
+            "Weekly, every Tuesday for the week before.",
+        ),
+        "product_type": "raw_dataset",
+        "delivery_form": "data_package",
+        "scenario": "medical",
+        "tags": ["流行病学", "epidemiology", "传染病", "public health", "统计"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("region_code", "string", "County code (GB/T 2260)"),
+            _field("region_name", "string", "Province and county"),
+            _field("iso_week", "string", "ISO week, such as 2025-W23"),
+            _field("disease", "string", "Disease name, Chinese and English"),
+            _field("age_group", "string", "Age group, or all"),
+            _field("new_cases", "integer", "New cases reported in the week"),
+            _field("incidence_per_100k", "decimal", "New cases per 100,000 residents"),
+        ],
+        "sample": samples.epidemiology_rows,
+        "plans": [
+            _free("Research preview 科研预览", "The latest 8 weeks, for non-commercial research."),
+            _one_time("Full history 2019–2025 全量历史", 1_200_00,
+                      "Every week since 2019, with a commercial-use licence."),
+        ],
+    },
+    {
+        "key": "hospital-operations",
+        "merchant": "primary",
+        "title": "医院运营指标 Hospital operations indicators",
+        "summary": _bilingual(
+            "公立医院月度门诊量、出院人次、床位使用率、平均住院日和次均费用。",
+            "Monthly outpatient visits, discharges, bed occupancy, length of stay and "
+            "cost per visit of public hospitals.",
+        ),
+        "description_md": _description(
+            """
+            Nine indicators per hospital and month for 1,200 public hospitals, with grade and
+            unified social credit code, from the health commission's performance monitoring.
+            Used by insurers, medical-device makers and health planners.
+            """,
+            ("Query API: `GET /indicators?hospital=…&from=2024-01&to=2025-05`, or the yearly "
+            "package.", _GATEWAY),
+            """
+            Level 2. Institution-level figures, no patient data. Redistribution of the raw
+            series is not allowed; derived analysis may be published.
+            """,
+            "Monthly, around the 25th for the month before.",
+        ),
+        "product_type": "raw_dataset",
+        "delivery_form": "query_api",
+        "scenario": "medical",
+        "tags": ["医院", "hospital", "运营", "operations", "卫健"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("hospital_name", "string", "Hospital name"),
+            _field("hospital_credit_code", "string", "Unified social credit code"),
+            _field("hospital_grade", "string", "Grade, such as 三级甲等"),
+            _field("month", "string", "Month, YYYY-MM"),
+            _field("outpatient_visits", "integer", "Outpatient and emergency visits"),
+            _field("inpatient_discharges", "integer", "Discharged inpatients"),
+            _field("bed_occupancy_rate", "decimal", "Bed occupancy, 0 to 1"),
+            _field("avg_length_of_stay_days", "decimal", "Average length of stay, days"),
+            _field("avg_outpatient_cost_yuan", "decimal", "Average cost per outpatient visit, CNY"),
+        ],
+        "sample": samples.hospital_rows,
+        "plans": [
+            _membership("Annual API access 年度接口会员", "year", 36_000_00, 100_000, 10),
+            _one_time("2024 full-year package 2024年度数据包", 8_800_00,
+                      "All hospitals, January to December 2024, CSV and Parquet."),
+        ],
+    },
+    {
+        "key": "traffic-violations",
+        "merchant": "primary",
+        "title": "机动车交通违法查询 Traffic violation query",
+        "summary": _bilingual(
+            "按车牌查询机动车未处理及已处理的交通违法记录（脱敏）。",
+            "Look up a vehicle's traffic violations by plate, handled and outstanding, "
+            "desensitized.",
+        ),
+        "description_md": _description(
+            """
+            For a plate and vehicle type: each violation in the last 3 years with time,
+            location, code, description, fine, penalty points and whether it was handled.
+            Logistics and car-rental firms use it to check their own fleet and hand-overs.
+            """,
+            ("Query API: `POST /violations` with `plate_number` and `vehicle_type`.", _GATEWAY),
+            """
+            Level 3: an authorization application is required, stating that the vehicles are
+            yours or that the keeper consented. Plates are masked in responses; owner identity
+            is never returned.
+            """,
+            "Near real time: new violations appear within 2 hours of being recorded.",
+        ),
+        "product_type": "desensitized_dataset",
+        "delivery_form": "query_api",
+        "scenario": "transport",
+        "tags": ["交通违法", "traffic violation", "车队", "fleet", "车牌"],
+        "classification_level": 3,
+        "data_dictionary": [
+            _field("plate_number", "string", "Licence plate (masked)", "personal"),
+            _field("vehicle_type", "string", "Vehicle type"),
+            _field("violation_time", "datetime", "When the violation was recorded", "personal"),
+            _field("location", "string", "Where it was recorded", "personal"),
+            _field("violation_code", "string", "Violation code"),
+            _field("violation", "string", "Description"),
+            _field("fine_yuan", "integer", "Fine, CNY"),
+            _field("penalty_points", "integer", "Penalty points"),
+            _field("handled", "boolean", "Handled and paid"),
+        ],
+        "sample": samples.traffic_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 50, [(2_000, 100), (None, 60)]),
+            _membership("Fleet monthly 车队月度会员", "month", 980_00, 2_000, 50),
+        ],
+    },
+    {
+        "key": "data-quality-report",
+        "merchant": "primary",
+        "title": "数据质量稽核报告 Data quality audit report",
+        "summary": _bilingual(
+            "对上传的数据文件执行完整性、格式、校验位、取值范围等稽核规则并出具报告。",
+            "Runs completeness, format, check-digit and range rules on your file and "
+            "reports what fails.",
+        ),
+        "description_md": _description(
+            """
+            A report per column and rule: rows checked, rows failing, pass rate and example row
+            numbers, with an overall quality score. Built-in rules include resident ID and
+            credit-code check digits, mobile segments, GB/T 2260 codes and date sanity.
+            """,
+            """
+            Batch job on your file (CSV or XLSX, up to 2 GB): upload, follow progress, download
+            the report as HTML and JSON. Files are deleted 24 hours after the job ends.
+            """,
+            """
+            Level 1. Your file is processed in isolation and never joined with other data; only
+            the report is kept, in your account.
+            """,
+            "Rule library updated monthly; each report names the rule version used.",
+        ),
+        "product_type": "governance_tool",
+        "delivery_form": "batch_job",
+        "scenario": "social_governance",
+        "tags": ["数据质量", "data quality", "稽核", "治理", "governance"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("column_name", "string", "Column of your file"),
+            _field("rule", "string", "Rule applied"),
+            _field("checked_rows", "integer", "Rows checked"),
+            _field("failed_rows", "integer", "Rows failing the rule"),
+            _field("pass_rate", "decimal", "Share of rows passing, 0 to 1"),
+            _field("example_row_numbers", "json", "Up to three failing row numbers"),
+        ],
+        "sample": samples.quality_rows,
+        "plans": [
+            _per_call("Per file 按文件计费", 5, [(100, 2_000), (None, 1_200)],
+                      "One call is one file of up to 1 million rows."),
+            _service_fee("Quality remediation project 数据治理项目", 20_000_00,
+                         "Our data engineers fix the issues the report finds and set up "
+                         "recurring checks; quoted after a scoping call."),
+        ],
+    },
+    {
+        "key": "enterprise-credit-risk",
+        "merchant": "secondary",
+        "title": "企业信用风险模型 Enterprise credit risk model",
+        "summary": _bilingual(
+            "融合工商、司法、税务、社保等公共数据的企业12个月违约概率评分。",
+            "A 12-month probability of default for a company, from registration, court, "
+            "tax and social-insurance data.",
+        ),
+        "description_md": _description(
+            """
+            A score (probability of default within 12 months), a grade from AAA to C and the
+            three factors that moved it most, in plain words. Gradient-boosted model trained on
+            2.1 million companies; AUC 0.81 and KS 0.47 on the 2024 out-of-time sample.
+            """,
+            ("Service API: `POST /score` with `credit_code`; the model runs where the data is "
+            "(data + model + service).", _GATEWAY),
+            """
+            Level 2. Only the score, grade and factor texts leave the platform; the inputs stay
+            with the operator. Model card, validation report and fairness review on request.
+            """,
+            "Inputs refreshed daily; the model is recalibrated every quarter (version in output).",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "service_api",
+        "scenario": "finance",
+        "tags": ["信用风险", "credit risk", "违约概率", "PD", "模型"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code"),
+            _field("company_name", "string", "Registered name"),
+            _field("risk_score", "decimal", "Probability of default within 12 months"),
+            _field("risk_grade", "string", "Grade AAA to C"),
+            _field("top_factors", "json", "The main reasons for the score"),
+            _field("model_version", "string", "Model version that scored"),
+            _field("scored_at", "datetime", "When the score was computed"),
+        ],
+        "sample": samples.credit_risk_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 50, [(5_000, 200), (50_000, 150), (None, 100)]),
+            _membership("Professional monthly 专业版月度会员", "month", 9_800_00, 8_000, 120),
+            _service_fee("Portfolio calibration 模型校准服务", 50_000_00,
+                         "Recalibration on your own loan book and default definition, with a "
+                         "validation report; about four weeks."),
+        ],
+    },
+    {
+        "key": "risk-level-model",
+        "merchant": "secondary",
+        "title": "小微企业风险等级模型 SME risk level model",
+        "summary": _bilingual(
+            "对您上传的企业名单逐户评定1–5级风险等级并标注变化原因。",
+            "Rates every company on your watch list from risk level 1 to 5 and says why a "
+            "level changed.",
+        ),
+        "description_md": _description(
+            """
+            A risk level (1 lowest to 5 highest) per company, the change since last month and
+            the reasons for companies at level 4 or 5. For post-loan monitoring of SME and
+            supply-chain portfolios.
+            """,
+            """
+            Batch job on your file: upload a list of credit codes (CSV or XLSX), receive the
+            rated list within an hour; members get the list re-rated every month.
+            """,
+            """
+            Level 2. Rates companies, not people. The uploaded list is kept only while you are
+            a member, to re-rate it.
+            """,
+            "Monthly re-rating on the 5th; on demand for single uploads.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "batch_job",
+        "scenario": "finance",
+        "tags": ["风险等级", "risk level", "贷后", "monitoring", "小微企业"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code"),
+            _field("company_name", "string", "Registered name"),
+            _field("industry", "string", "Industry code and name (GB/T 4754)"),
+            _field("risk_level", "integer", "1 (lowest) to 5 (highest)"),
+            _field("level_change", "integer", "Change since last month"),
+            _field("watch_reasons", "json", "Reasons, for levels 4 and 5"),
+        ],
+        "sample": samples.risk_level_rows,
+        "plans": [
+            _membership("Portfolio annual 组合年度会员", "year", 48_000_00, 120_000, 50,
+                        "One call is one company rated."),
+            _one_time("One-off scan 单次评估", 6_800_00,
+                      "A single rating of up to 5,000 companies.", included_calls=5_000),
+        ],
+    },
+    {
+        "key": "user-credit-profile",
+        "merchant": "secondary",
+        "title": "个人信用画像 User credit profile",
+        "summary": _bilingual(
+            "基于社保、公积金、纳税、司法等公共数据的个人信用评分与画像。",
+            "A personal credit score and profile from social-insurance, housing-fund, tax "
+            "and court records.",
+        ),
+        "description_md": _description(
+            """
+            A score from 350 to 950, income stability, employment tenure band and public-record
+            flags, for consumer-credit decisions where the applicant has consented. The
+            settlement card on file is returned masked, to match repayment accounts.
+            """,
+            ("Service API: `POST /profile` with name, ID number and mobile.", _GATEWAY),
+            """
+            Level 4 (core). Needs an authorization application approved by us and by the
+            platform, the applicant's separate consent to each source, and a licensed credit
+            business. No record leaves the platform; every call is audited and reviewed monthly.
+            """,
+            "Sources refresh monthly; the score is computed at request time.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "service_api",
+        "scenario": "finance",
+        "tags": ["个人征信", "credit profile", "消费金融", "consumer credit", "画像"],
+        "classification_level": 4,
+        "data_dictionary": [
+            _field("name", "string", "Applicant name (masked)", "personal"),
+            _field("id_number", "string", "Resident ID number (masked)", "sensitive_personal"),
+            _field("mobile", "string", "Mobile number (masked)", "personal"),
+            _field("credit_score", "integer", "Score, 350 to 950", "sensitive_personal"),
+            _field("income_stability", "string", "Stable or volatile income", "sensitive_personal"),
+            _field("employment_tenure_band", "string", "Time with current employer", "personal"),
+            _field("public_record_flags", "json", "Public records that lowered the score",
+                   "sensitive_personal"),
+            _field("settlement_card", "string", "Salary card on file (masked)",
+                   "sensitive_personal"),
+        ],
+        "sample": samples.credit_profile_rows,
+        "plans": [
+            _per_call("Per profile 按次计费", 0, [(10_000, 500), (None, 350)]),
+            _service_fee("Scorecard integration 评分卡集成", 120_000_00,
+                         "Joint scorecard built with your risk team on your own applications, "
+                         "deployed on the platform; quoted after a data review."),
+        ],
+    },
+    {
+        "key": "driver-three-element",
+        "merchant": "secondary",
+        "title": "驾驶员三要素核验 Driver three-element verification",
+        "summary": _bilingual(
+            "核验驾驶人姓名、身份证号与驾驶证档案编号是否一致，并返回准驾车型与状态。",
+            "Checks that a driver's name, ID number and licence file number match, with "
+            "licence class and status.",
+        ),
+        "description_md": _description(
+            """
+            `consistent` or `inconsistent`, and for a consistent licence its status (valid,
+            suspended, revoked), class (A1 … C2) and expiry. For ride-hailing, freight platforms
+            and rental firms onboarding drivers.
+            """,
+            ("Verification API: `POST /verify` with the three elements.", _GATEWAY),
+            ("""
+            Level 2. Needs the driver's consent; the elements you send are compared, not stored.
+            """, _VERIFICATION_ONLY),
+            "Licence status is synchronised every 15 minutes.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "transport",
+        "tags": ["驾驶证", "driving licence", "三要素", "three-element", "司机准入"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("name", "string", "Driver name you send (masked in output)", "personal"),
+            _field("id_number", "string", "Resident ID number you send (masked in output)",
+                   "sensitive_personal"),
+            _field("licence_file_number", "string", "Driving licence file number (masked)",
+                   "personal"),
+            _field("result", "string", "consistent or inconsistent"),
+            _field("licence_status", "string", "Valid, suspended, revoked or cancelled",
+                   "personal"),
+            _field("licence_class", "string", "Permitted vehicle class", "personal"),
+            _field("valid_until", "date", "Expiry of the licence", "personal"),
+        ],
+        "sample": samples.driver_verification_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 100, [(10_000, 90), (None, 60)]),
+            _membership("Platform monthly 平台月度会员", "month", 3_000_00, 5_000, 70),
+        ],
+    },
+    {
+        "key": "driver-credit-check",
+        "merchant": "secondary",
+        "title": "驾驶员信用核查 Driver credit check",
+        "summary": _bilingual(
+            "综合交通违法、事故责任、酒驾记录与失信信息的驾驶员安全信用评分。",
+            "A driver safety score from violations, accident liability, drink-driving and "
+            "court records.",
+        ),
+        "description_md": _description(
+            """
+            A score from 0 to 100 with its drivers: violations in 12 months, major accident
+            liability in 3 years, drink- or drug-driving in 5 years, remaining penalty points
+            band and whether the driver is a judgment defaulter.
+            """,
+            ("Service API: `POST /check` with name and ID number.", _GATEWAY),
+            """
+            Level 3: an authorization application stating the hiring or insurance purpose is
+            required, and the driver's written consent. Raw records are never returned.
+            """,
+            "Daily.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "service_api",
+        "scenario": "transport",
+        "tags": ["驾驶员", "driver", "安全评分", "safety score", "货运"],
+        "classification_level": 3,
+        "data_dictionary": [
+            _field("name", "string", "Driver name (masked)", "personal"),
+            _field("id_number", "string", "Resident ID number (masked)", "sensitive_personal"),
+            _field("driver_score", "integer", "Safety score, 0 to 100", "personal"),
+            _field("violations_12m", "integer", "Violations in the last 12 months", "personal"),
+            _field("major_accident_liability_3y", "boolean",
+                   "Main or full liability in a serious accident in 3 years", "personal"),
+            _field("dui_record_5y", "boolean", "Drink- or drug-driving in 5 years",
+                   "sensitive_personal"),
+            _field("points_remaining_band", "string", "Penalty points left this cycle",
+                   "personal"),
+            _field("dishonest_person", "boolean", "On the judgment-defaulter list", "personal"),
+        ],
+        "sample": samples.driver_credit_rows,
+        "plans": [
+            _membership("Fleet monthly 车队月度会员", "month", 3_600_00, 2_000, 200),
+            _per_call("Pay as you go 按量计费", 20, [(1_000, 300), (None, 220)]),
+        ],
+    },
+    {
+        "key": "health-assessment",
+        "merchant": "secondary",
+        "title": "个人健康风险评估模型 Personal health assessment model",
+        "summary": _bilingual(
+            "根据年龄、BMI、血压、血糖和吸烟情况评估5年糖尿病风险与心血管风险等级"
+            "。",
+            "Estimates 5-year diabetes risk and a cardiovascular risk band from age, BMI, "
+            "blood pressure, glucose and smoking.",
+        ),
+        "description_md": _description(
+            """
+            Two outputs per person: the probability of type 2 diabetes within 5 years and a
+            cardiovascular risk band (low, moderate, high). Trained on 380,000 de-identified
+            health check-ups; calibration and subgroup metrics are in the model card.
+            """,
+            """
+            Service API on your own input (model + service): `POST /assess` with the indicators
+            and your own pseudonymous reference. Nothing identifies the person.
+            """,
+            """
+            Level 3: health data is sensitive personal information. An authorization
+            application is required (underwriting, health management), with the person's
+            separate consent; inputs are discarded after scoring.
+            """,
+            "Model retrained twice a year; the version is returned with every result.",
+        ),
+        "product_type": "ai_data",
+        "delivery_form": "service_api",
+        "scenario": "medical",
+        "tags": ["健康评估", "health risk", "糖尿病", "diabetes", "保险核保", "AI"],
+        "classification_level": 3,
+        "data_dictionary": [
+            _field("subject_ref", "string", "Your pseudonymous reference, echoed back"),
+            _field("age", "integer", "Age in years", "personal"),
+            _field("sex", "string", "F or M", "personal"),
+            _field("bmi", "decimal", "Body-mass index", "sensitive_personal"),
+            _field("systolic_bp", "integer", "Systolic blood pressure, mmHg",
+                   "sensitive_personal"),
+            _field("fasting_glucose_mmol", "decimal", "Fasting glucose, mmol/L",
+                   "sensitive_personal"),
+            _field("smoker", "boolean", "Current smoker", "sensitive_personal"),
+            _field("diabetes_5y_risk", "decimal", "Probability of type 2 diabetes in 5 years",
+                   "sensitive_personal"),
+            _field("cvd_risk_band", "string", "Cardiovascular risk: low, moderate, high",
+                   "sensitive_personal"),
+        ],
+        "sample": samples.health_rows,
+        "plans": [
+            _per_call("Pay as you go 按量计费", 100, [(50_000, 30), (None, 15)]),
+            _service_fee("Population calibration 人群校准服务", 80_000_00,
+                         "Recalibration on your insured population with a validation report."),
+        ],
+    },
+    {
+        "key": "pii-scan",
+        "merchant": "secondary",
+        "title": "敏感数据识别 Sensitive-data identification",
+        "summary": _bilingual(
+            "自动识别数据表中的身份证号、手机号、银行卡号、统一社会信用代码等敏感字段"
+            "并给出分级与脱敏建议。",
+            "Finds ID numbers, mobiles, bank cards and credit codes in your tables and "
+            "proposes a level and masking.",
+        ),
+        "description_md": _description(
+            """
+            Per column: the detected type, confidence, the share of values that match, one
+            masked example, the suggested masking and classification level. Detectors check
+            check digits (ID numbers, credit codes, Luhn for cards), not just patterns.
+            """,
+            ("Service API: `POST /scan` with up to 10,000 rows per call, or columns and a sample.",
+             _GATEWAY),
+            """
+            Level 1. Values are scanned in memory and discarded; the output carries masked
+            examples only.
+            """,
+            "Detector library updated monthly.",
+        ),
+        "product_type": "governance_tool",
+        "delivery_form": "service_api",
+        "scenario": "social_governance",
+        "tags": ["敏感数据识别", "PII scan", "分级分类", "classification", "治理"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("column_name", "string", "Column scanned"),
+            _field("detected_type", "string", "resident_id, mobile, bank_card, "
+                   "unified_social_credit_code, name, address…"),
+            _field("confidence", "decimal", "Confidence, 0 to 1"),
+            _field("matched_ratio", "decimal", "Share of values that match the type"),
+            _field("example", "string", "One value, masked when personal"),
+            _field("suggested_masking", "string", "Suggested masking strategy"),
+            _field("suggested_level", "integer", "Suggested classification level, 1 to 4"),
+        ],
+        "sample": samples.pii_scan_rows,
+        "plans": [
+            _free("Community 社区版", "Up to 100 calls a month, for evaluation."),
+            _per_call("Pay as you go 按量计费", 100, [(10_000, 10), (None, 5)]),
+        ],
+    },
+    {
+        "key": "file-desensitization",
+        "merchant": "secondary",
+        "title": "文件脱敏处理 File desensitization",
+        "summary": _bilingual(
+            "按字段策略对上传文件进行遮盖、假名化、泛化或删除，输出可共享的脱敏文件。",
+            "Masks, pseudonymizes, generalizes or drops columns of your file so it can be "
+            "shared.",
+        ),
+        "description_md": _description(
+            """
+            A desensitized copy of your file and a report per column: strategy applied, rows
+            processed and an example output. Strategies: keep-first-and-last masking, keyed
+            HMAC pseudonyms (stable across files, not reversible), generalization of addresses
+            and dates, and removal.
+            """,
+            """
+            Batch job on your file (CSV, XLSX, Parquet, up to 5 GB). Strategies are proposed by
+            the sensitive-data detectors and can be changed before the job runs.
+            """,
+            """
+            Level 1. Files are processed in isolation and deleted 24 hours after download;
+            the HMAC key is yours and never stored with the output.
+            """,
+            "Continuous releases; each output records the strategy versions used.",
+        ),
+        "product_type": "governance_tool",
+        "delivery_form": "batch_job",
+        "scenario": "finance",
+        "tags": ["脱敏", "desensitization", "假名化", "pseudonymization", "治理"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("column_name", "string", "Column of your file"),
+            _field("strategy", "string", "Strategy applied"),
+            _field("rows_processed", "integer", "Rows processed"),
+            _field("example_output", "string", "One desensitized value"),
+            _field("reversible", "boolean", "Whether the original can be recovered"),
+        ],
+        "sample": samples.desensitization_rows,
+        "plans": [
+            _per_call("Per file 按文件计费", 3, [(200, 1_500), (None, 900)],
+                      "One call is one file."),
+            _membership("Annual 年度会员", "year", 12_000_00, 2_000, 800),
+        ],
+    },
+]
+
+# ---------------------------------------------------------------------------- other listings
+
+# Listings that show the rest of the lifecycle: ``state`` is where the seed leaves each one and
+# ``reason`` the reviewer's written decision.
+OTHER_LISTINGS: list[dict[str, Any]] = [
+    {
+        "key": "car-park-occupancy",
+        "merchant": "primary",
+        "state": "draft",
+        "title": "公共停车场实时泊位 Public car-park occupancy",
+        "summary": _bilingual(
+            "城市公共停车场的总泊位与实时空余泊位。",
+            "Total and free spaces of public car parks, live.",
+        ),
+        "description_md": "## What you get · 产品内容\n\nLive free spaces for 1,400 public car "
+                          "parks. *Delivery and pricing still to be written.*\n",
+        "product_type": "raw_dataset",
+        "delivery_form": "query_api",
+        "scenario": "transport",
+        "tags": ["停车", "parking"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("car_park_id", "string", "Car park identifier"),
+            _field("name", "string", "Car park name"),
+            _field("district", "string", "District"),
+            _field("total_spaces", "integer", "Total spaces"),
+            _field("free_spaces", "integer", "Free spaces now"),
+            _field("updated_at", "datetime", "Time of the count"),
+        ],
+        "sample": samples.car_park_rows,
+        "plans": [],
+    },
+    {
+        "key": "litigation-statistics",
+        "merchant": "primary",
+        "state": "changes_requested",
+        "reason": "The sample shows natural-person counterparties by full name (column "
+                  "natural_person_counterparty). Mask personal names (张*) or drop the column, "
+                  "mark it as personal in the data dictionary, and state under \"Authorization "
+                  "and compliance\" which court disclosure the statistics come from.",
+        "title": "企业涉诉统计 Enterprise litigation statistics",
+        "summary": _bilingual(
+            "企业年度作为原告、被告的案件数量与主要案由。",
+            "Yearly counts of cases a company brought or faced, with the main causes.",
+        ),
+        "description_md": _description(
+            "Case counts per company and year, as plaintiff and defendant, with the main cause.",
+            "Data package, CSV, one file per year.",
+            "Level 2. Compiled from published judgments.",
+            "Yearly, in March.",
+        ),
+        "product_type": "desensitized_dataset",
+        "delivery_form": "data_package",
+        "scenario": "social_governance",
+        "tags": ["司法", "litigation", "涉诉"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code"),
+            _field("company_name", "string", "Registered name"),
+            _field("year", "integer", "Year"),
+            _field("cases_as_plaintiff", "integer", "Cases brought"),
+            _field("cases_as_defendant", "integer", "Cases faced"),
+            _field("main_cause", "string", "Most frequent cause of action"),
+            _field("natural_person_counterparty", "string", "Main individual counterparty"),
+        ],
+        "sample": samples.litigation_rows,
+        "plans": [_one_time("2024 package 2024年度数据包", 3_600_00)],
+    },
+    {
+        "key": "sme-climate-index",
+        "merchant": "secondary",
+        "state": "submitted",
+        "title": "小微企业经营景气指数 SME business climate index",
+        "summary": _bilingual(
+            "按地区和行业编制的小微企业月度景气指数及新设、注销户数。",
+            "A monthly SME business climate index by region and industry, with "
+            "registrations and closures.",
+        ),
+        "description_md": _description(
+            """
+            A diffusion index (50 = neutral) per prefecture and industry, from registrations,
+            deregistrations, tax filings and social-insurance headcounts, with the two counts.
+            """,
+            ("Data package (CSV) each month, or the query API for members.", _GATEWAY),
+            "Level 1. Aggregates of at least 30 companies per cell; no company is identifiable.",
+            "Monthly, on the 8th.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "data_package",
+        "scenario": "finance",
+        "tags": ["景气指数", "business climate", "小微企业", "SME", "宏观"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("month", "string", "Month, YYYY-MM"),
+            _field("region_code", "string", "Prefecture code (GB/T 2260)"),
+            _field("industry", "string", "Industry section"),
+            _field("index_value", "decimal", "Climate index, 50 is neutral"),
+            _field("new_registrations", "integer", "Companies registered in the month"),
+            _field("deregistrations", "integer", "Companies deregistered in the month"),
+        ],
+        "sample": samples.climate_index_rows,
+        "plans": [
+            _one_time("Single month 单月数据包", 680_00),
+            _membership("Annual 年度会员", "year", 6_000_00, 12_000, None),
+        ],
+    },
+    {
+        "key": "mobile-location",
+        "merchant": "secondary",
+        "state": "rejected",
+        "reason": "Real-time location of a person is sensitive personal information (PIPL "
+                  "art. 28). The operator's authorization covers neither carrier location data "
+                  "nor this purpose, and a lookup by mobile number would let any buyer track an "
+                  "individual. This product cannot be listed. A consent-based tracking product "
+                  "for a buyer's own fleet devices could be reviewed.",
+        "title": "手机号码实时位置查询 Mobile number location lookup",
+        "summary": _bilingual(
+            "输入手机号返回机主当前所在区县。",
+            "Returns the district a mobile phone is in now.",
+        ),
+        "description_md": _description(
+            "The district and time of the last cell registration of a mobile number.",
+            "Query API: `GET /locate?mobile=…`.",
+            "Level 3.",
+            "Real time.",
+        ),
+        "product_type": "raw_dataset",
+        "delivery_form": "query_api",
+        "scenario": "transport",
+        "tags": ["定位", "location"],
+        "classification_level": 3,
+        "data_dictionary": [
+            _field("mobile", "string", "Mobile number (masked)", "personal"),
+            _field("located_at", "datetime", "Time of the location", "sensitive_personal"),
+            _field("cell_district", "string", "District of the cell", "sensitive_personal"),
+            _field("accuracy_m", "integer", "Accuracy in metres"),
+        ],
+        "sample": samples.location_rows,
+        "plans": [_per_call("Pay as you go 按量计费", 0, [(None, 200)])],
+    },
+    {
+        "key": "ev-charging-operations",
+        "merchant": "pending",
+        "state": "draft",
+        "title": "新能源汽车充电站运营数据 EV charging station operations",
+        "summary": _bilingual(
+            "成都市公共充电站月度充电量与利用率。",
+            "Monthly energy delivered and utilization of Chengdu's public charging "
+            "stations.",
+        ),
+        "description_md": _description(
+            "Energy delivered, connectors and utilization per station and month.",
+            "Data package, CSV, monthly.",
+            "Level 1. Station-level operating data; no vehicle or user data.",
+            "Monthly.",
+        ),
+        "product_type": "raw_dataset",
+        "delivery_form": "data_package",
+        "scenario": "transport",
+        "tags": ["充电桩", "EV charging", "成都", "Chengdu"],
+        "classification_level": 1,
+        "data_dictionary": [
+            _field("station_id", "string", "Station identifier"),
+            _field("district", "string", "District"),
+            _field("connectors", "integer", "Connectors"),
+            _field("month", "string", "Month, YYYY-MM"),
+            _field("energy_kwh", "integer", "Energy delivered, kWh"),
+            _field("utilization_rate", "decimal", "Share of connector-hours in use"),
+        ],
+        "sample": samples.charging_rows,
+        "plans": [_one_time("2025 packages 2025年数据包", 2_400_00)],
+    },
+]
+
+# ---------------------------------------------------------------------------- a new version
+
+# Version 1.1 of a published product, waiting for review while 1.0 stays on sale.
+NEW_VERSION: dict[str, Any] = {
+    "of": "enterprise-blacklist",
+    "summary": _bilingual(
+        "输入统一社会信用代码，实时核验企业是否在黑名单上，并返回信用修复后的移出"
+        "日期。",
+        "Checks whether a company is on a blacklist, now with the removal date after "
+        "credit repair.",
+    ),
+    "added_field": _field("removed_on", "date",
+                          "Date the company was removed after credit repair, if it was"),
+    "changelog": "## What's new in 1.1 · 版本说明\n\nA `removed_on` field tells you when a company "
+                 "left a list after credit repair (信用修复), so you can tell a cleared company "
+                 "from one never listed.\n\n",
+}

@@ -1,0 +1,167 @@
+"""The demo data that ``datamarket seed-demo`` loads and ``make run`` loads on every start.
+
+Everything goes through the real services (sign-up, organizations, listings, review), so the
+demo has the same audit chain, notifications and invariants as real use. One fixed
+``random.Random`` makes the data identical on every machine, and one transaction makes the seed
+all or nothing. All people, companies and identifiers are synthetic (see
+:mod:`marketplace.demo.synthetic`).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlmodel import Session
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.catalog import services as catalog
+from marketplace.catalog.lifecycle import Transition
+from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.demo import catalog_data
+from marketplace.demo.samples import credit_code
+
+DEMO_SEED = 20250630
+
+# (role label, e-mail, password). Every password meets the services' 10-character minimum,
+# so each account is created through ``accounts.services.sign_up`` like any other.
+DEMO_LOGINS: list[tuple[str, str, str]] = [
+    ("Admin", "admin@example.com", "demo-admin"),
+    ("Merchant", "merchant@example.com", "demo-merchant"),
+    ("Merchant 2", "merchant2@example.com", "demo-merchant2"),
+    ("Buyer", "buyer@example.com", "demo-buyer"),
+    ("Buyer 2", "buyer2@example.com", "demo-buyer2"),
+    ("Pending merchant", "pending-merchant@example.com", "demo-pending"),
+]
+_PASSWORDS = {email: password for _role, email, password in DEMO_LOGINS}
+
+# The accounts whose presence means the demo was already loaded.
+_MARKER_EMAILS = ("admin@example.com", "merchant@example.com")
+
+# The demo merchants, by the key catalog entries use. ``region`` places each company's credit
+# code in the city its name says (3301 Hangzhou, 4403 Shenzhen, 5101 Chengdu).
+ORGANIZATIONS: dict[str, dict[str, Any]] = {
+    "primary": {
+        "member": ("merchant@example.com", "王芳 Wang Fang"),
+        "name": "杭州公共数据运营有限公司 Hangzhou Public Data Operations Co., Ltd.",
+        "region": "3301",
+        "description": "经授权运营浙江省公共数据，提供企业核验、社会治理与卫生统计类数据产品。 "
+                       "An authorized operator of public data, offering enterprise "
+                       "verification, social-governance and health-statistics products.",
+        "verified": True,
+    },
+    "secondary": {
+        "member": ("merchant2@example.com", "刘洋 Liu Yang"),
+        "name": "深圳数衡风控科技有限公司 Shenzhen Shuheng Risk Technology Co., Ltd.",
+        "region": "4403",
+        "description": "专注风险模型、AI服务与数据治理工具的数商。 A data merchant building "
+                       "risk models, AI services and data-governance tools.",
+        "verified": True,
+    },
+    "pending": {
+        "member": ("pending-merchant@example.com", "赵敏 Zhao Min"),
+        "name": "成都蓉城数智科技有限公司 Chengdu Rongcheng Digital Technology Co., Ltd.",
+        "region": "5101",
+        "description": "城市交通与能源数据服务商。 Urban transport and energy data.",
+        "verified": False,
+    },
+}
+
+_BUYERS = (
+    ("buyer@example.com", "陈静 Chen Jing (credit risk analyst)"),
+    ("buyer2@example.com", "周磊 Zhou Lei (fleet safety manager)"),
+)
+
+
+def seed(session: Session) -> bool:
+    """Load the demo accounts and catalog and commit; ``False`` if the demo is already there.
+
+    When the demo is present nothing is written, not even an audit entry. Any failure rolls the
+    whole seed back and is raised.
+    """
+    if any(accounts.find_user_by_email(session, email) for email in _MARKER_EMAILS):
+        return False
+    try:
+        _load(session, random.Random(DEMO_SEED))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return True
+
+
+def _load(session: Session, rng: random.Random) -> None:
+    admin = accounts.create_admin(session, email="admin@example.com",
+                                  password=_PASSWORDS["admin@example.com"],
+                                  display_name="平台管理员 Platform admin")
+    merchants: dict[str, tuple[User, MerchantOrganization]] = {}
+    for key, spec in ORGANIZATIONS.items():
+        email, name = spec["member"]
+        member = _sign_up(session, email, name)
+        org = accounts.create_organization(
+            session, member, name=spec["name"], credit_code=credit_code(rng, region=spec["region"]),
+            contact_email=email, description=spec["description"],
+        )
+        if spec["verified"]:
+            accounts.verify_organization(session, admin, org)
+        merchants[key] = (member, org)
+    for email, name in _BUYERS:
+        _sign_up(session, email, name)
+
+    published: dict[str, Listing] = {}
+    for entry in catalog_data.PRODUCTS:
+        member, org = merchants[entry["merchant"]]
+        listing = _create(session, rng, member, org, entry)
+        catalog.submit(session, member, listing)
+        # Approving a verified merchant's listing publishes it.
+        catalog.decide(session, admin, listing, Transition.APPROVE)
+        published[entry["key"]] = listing
+
+    for entry in catalog_data.OTHER_LISTINGS:
+        member, org = merchants[entry["merchant"]]
+        listing = _create(session, rng, member, org, entry)
+        _bring_to(session, admin, member, listing, ListingState(entry["state"]),
+                  entry.get("reason", ""))
+
+    _submit_new_version(session, published[catalog_data.NEW_VERSION["of"]])
+
+
+def _sign_up(session: Session, email: str, name: str) -> User:
+    return accounts.sign_up(session, email=email, password=_PASSWORDS[email], display_name=name)
+
+
+def _create(session: Session, rng: random.Random, member: User, org: MerchantOrganization,
+            entry: dict[str, Any]) -> Listing:
+    content = {key: entry[key] for key in catalog_data.CONTENT_KEYS}
+    content["sample_rows"] = entry["sample"](rng)
+    return catalog.create_listing(session, member, org, content, entry["plans"])
+
+
+def _bring_to(session: Session, admin: User, member: User, listing: Listing,
+              state: ListingState, reason: str) -> None:
+    """Move a new draft to ``state`` the way a merchant and a reviewer would."""
+    if state == ListingState.DRAFT:
+        return
+    catalog.submit(session, member, listing)
+    decisions = {
+        ListingState.REJECTED: Transition.REJECT,
+        ListingState.CHANGES_REQUESTED: Transition.REQUEST_CHANGES,
+    }
+    if state in decisions:
+        catalog.decide(session, admin, listing, decisions[state], reason)
+
+
+def _submit_new_version(session: Session, live: Listing) -> None:
+    """Start version 1.1 of a published product, change it and send it to review."""
+    change = catalog_data.NEW_VERSION
+    product = session.get(Product, live.product_id)
+    member = session.get(User, product.created_by_id)
+    draft = catalog.start_new_version(session, member, product)
+    content = draft.model_dump(include={"version", *catalog_data.CONTENT_KEYS, "sample_rows"})
+    content["summary"] = change["summary"]
+    content["description_md"] = change["changelog"] + live.description_md
+    content["data_dictionary"] = [*live.data_dictionary, change["added_field"]]
+    content["sample_rows"] = [{**row, "removed_on": None} for row in live.sample_rows]
+    catalog.update_listing(session, member, draft, content)
+    catalog.submit(session, member, draft)

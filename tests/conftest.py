@@ -1,0 +1,113 @@
+"""Shared fixtures: an app on a fresh database per test, a client, and a session.
+
+The database is SQLite in a temporary folder unless ``DATAMARKET_TEST_DATABASE_URL`` names a
+PostgreSQL server (``.ci/run`` sets it); then each xdist worker gets a database of its own and
+tables are emptied between tests.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+import marketplace.models  # noqa: F401  (every table on the metadata)
+from marketplace import create_app
+from marketplace.db import get_engine, new_session
+from marketplace.models import metadata
+
+POSTGRES_URL = os.environ.get("DATAMARKET_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> str | None:
+    """A PostgreSQL database for this xdist worker, created once, or None for SQLite."""
+    if not POSTGRES_URL:
+        return None
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_test_{worker_id}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_url) -> str:
+    if postgres_url:
+        _empty_postgres(postgres_url)
+        return postgres_url
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url) -> dict:
+    """Settings for the test app; override in a test module to change them."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "MAIL_FOLDER": str(tmp_path / "mail"),
+        "SMTP_HOST": "",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+class IsolatedRequestsClient(FlaskClient):
+    """A test client whose every request runs in contexts of its own, as in production.
+
+    The ``db`` fixture keeps an app context pushed for the whole test (services translate
+    messages); without this, Flask would reuse that context for every request, so ``g`` — the
+    signed-in user, the request's database session and the record of policy checks — would leak
+    from one request to the next and let authorization tests pass wrongly.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    application.test_client_class = IsolatedRequestsClient
+    yield application
+    get_engine(application).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:
+    """A session on the test database, inside an app context (services need one to translate)."""
+    with app.test_request_context():
+        session = new_session(get_engine(app))
+        yield session
+        session.close()

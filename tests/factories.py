@@ -1,0 +1,128 @@
+"""Factories for tests: real rows made through the real services, so invariants hold."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+from sqlmodel import Session
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
+from marketplace.catalog import services as catalog
+from marketplace.catalog.lifecycle import Transition
+from marketplace.catalog.models import Listing, ListingState
+from marketplace.demo.synthetic import unified_social_credit_code
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_rng = random.Random(20261127)
+
+
+def make_user(session: Session, role: Role = Role.BUYER, *, name: str | None = None,
+              organization: MerchantOrganization | None = None, locale: str = "en") -> User:
+    n = next(_counter)
+    user = accounts.sign_up(
+        session,
+        email=f"{name or role.value}{n}@example.com",
+        password=PASSWORD,
+        display_name=name or f"{role.value.title()} {n}",
+        locale=locale,
+    )
+    if organization is not None:
+        user.organization_id = organization.id
+        session.add(user)
+        session.flush()
+    if role != Role.BUYER:
+        accounts.set_role(session, None, user, role)
+    session.commit()
+    return user
+
+
+def make_organization(session: Session, *, verified: bool = True,
+                      name: str | None = None) -> MerchantOrganization:
+    n = next(_counter)
+    org = MerchantOrganization(
+        name=name or f"Merchant Org {n}",
+        credit_code=unified_social_credit_code(_rng),
+        contact_email=f"org{n}@example.com",
+        status=OrganizationStatus.VERIFIED if verified else OrganizationStatus.PENDING,
+    )
+    session.add(org)
+    session.commit()
+    return org
+
+
+def make_merchant(session: Session, *, verified: bool = True) -> tuple[User, MerchantOrganization]:
+    org = make_organization(session, verified=verified)
+    return make_user(session, Role.MERCHANT, organization=org), org
+
+
+def listing_content(**overrides: Any) -> dict[str, Any]:
+    content = {
+        "title": "Enterprise blacklist verification",
+        "summary": "Check whether a company is on a regulator's blacklist.",
+        "description_md": "# What it does\n\nAnswers **yes** or **no** for one company.",
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "finance",
+        "tags": ["blacklist", "credit"],
+        "classification_level": 2,
+        "version": "1.0",
+        "data_dictionary": [
+            {"name": "credit_code", "type": "string", "description": "USCC",
+             "sensitivity": "none"},
+            {"name": "listed", "type": "boolean", "description": "On the blacklist",
+             "sensitivity": "none"},
+        ],
+        "sample_rows": [{"credit_code": "91350100M000100Y43", "listed": False}],
+    }
+    content.update(overrides)
+    return content
+
+
+def plans(*models: str) -> list[dict[str, Any]]:
+    examples = {
+        "free": {"name": "Free", "model": "free"},
+        "one_time": {"name": "Data package", "model": "one_time", "price": 99_00},
+        "per_call": {"name": "Pay as you go", "model": "per_call", "free_allowance": 100,
+                     "tiers": [{"up_to": 10_000, "unit_price": 50},
+                               {"up_to": None, "unit_price": 30}]},
+        "membership": {"name": "Monthly", "model": "membership", "price": 999_00,
+                       "billing_period": "month", "included_calls": 50_000,
+                       "overage_unit_price": 20},
+        "service_fee": {"name": "Custom analysis", "model": "service_fee", "price": 5_000_00,
+                        "description": "A scoped analysis job, quoted per request."},
+    }
+    return [dict(examples[m]) for m in (models or ("per_call",))]
+
+
+def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
+                 state: ListingState = ListingState.DRAFT, admin: User | None = None,
+                 **content: Any) -> Listing:
+    """A listing brought to ``state`` through the real lifecycle (an admin is made if needed)."""
+    listing = catalog.create_listing(session, merchant, org, listing_content(**content),
+                                     plans("per_call", "membership"))
+    session.commit()
+    if state == ListingState.DRAFT:
+        return listing
+    catalog.submit(session, merchant, listing)
+    session.commit()
+    if state == ListingState.SUBMITTED:
+        return listing
+    admin = admin or make_user(session, Role.ADMIN)
+    decision = {
+        ListingState.REJECTED: (Transition.REJECT, "The sample is not desensitized."),
+        ListingState.CHANGES_REQUESTED: (Transition.REQUEST_CHANGES, "Describe the fields."),
+    }.get(state, (Transition.APPROVE, ""))
+    catalog.decide(session, admin, listing, *decision)
+    session.commit()
+    if state in (ListingState.SUSPENDED, ListingState.RETIRED):
+        if state == ListingState.SUSPENDED:
+            catalog.suspend(session, admin, listing, "Under investigation.")
+        else:
+            catalog.retire(session, admin, listing)
+        session.commit()
+    assert listing.state == state, f"factory reached {listing.state}, not {state}"
+    return listing

@@ -1,0 +1,306 @@
+"""The demo seed: a believable, valid, synthetic catalog loaded through the real services.
+
+Seeding takes seconds (six argon2 hashes), so the tests that only read share one seeded SQLite
+database (``demo``, ``demo_client``); the tests that write seed the per-test database (``db``),
+which is PostgreSQL under ``.ci/run``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, func, select
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+
+from marketplace import create_app
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
+from marketplace.audit.models import AuditChainHead, AuditEntry
+from marketplace.audit.services import verify_chain
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import (
+    BillingPeriod,
+    Listing,
+    ListingState,
+    PricingModel,
+    PricingPlan,
+    ProductType,
+    ReviewDecision,
+    Scenario,
+)
+from marketplace.db import get_engine, new_session
+from marketplace.demo.seed import DEMO_LOGINS, seed
+from marketplace.errors import ValidationFailed
+from marketplace.models import metadata
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Whole tokens only: a masked value such as 110105********1234 yields no candidate.
+IDENTIFIER = re.compile(r"(?<![0-9A-Z*])[0-9A-Z]{16,19}(?![0-9A-Z*])")
+# Columns that identify a person: the published sample must show them masked.
+IDENTIFYING_COLUMNS = {"name", "id_number", "mobile", "legal_rep_name", "legal_rep_id_number",
+                       "plate_number", "licence_file_number", "settlement_card"}
+DESCRIPTION_SECTIONS = ("What you get", "How it is delivered", "Authorization and compliance",
+                        "Update frequency")
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    application = create_app({
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(folder / "instance"),
+        "MAIL_FOLDER": str(folder / "mail"),
+        "SMTP_HOST": "",
+        "WTF_CSRF_ENABLED": False,
+    })
+    metadata.create_all(get_engine(application))
+    with application.test_request_context():
+        session = new_session(get_engine(application))
+        assert seed(session) is True
+        session.close()
+    yield application
+    get_engine(application).dispose()
+
+
+@pytest.fixture
+def demo(demo_app) -> Session:
+    """A session on the shared seeded database; whatever a test changes is rolled back."""
+    with demo_app.test_request_context():
+        session = new_session(get_engine(demo_app))
+        yield session
+        session.rollback()
+        session.close()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def seeded(db: Session) -> Session:
+    assert seed(db) is True
+    return db
+
+
+def _listings(db: Session, state: ListingState | None = None) -> list[Listing]:
+    query = select(Listing).order_by(Listing.id)
+    if state is not None:
+        query = query.where(Listing.state == state)
+    return list(db.exec(query))
+
+
+def _row_counts(db: Session) -> dict[str, int]:
+    return {
+        table.name: db.exec(select(func.count()).select_from(table)).one()
+        for table in metadata.sorted_tables
+    }
+
+
+def _last_seq(db: Session) -> int:
+    head = db.get(AuditChainHead, 1)
+    return head.last_seq if head else 0
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_published_catalog_covers_every_scenario_type_and_pricing_model(demo):
+    published = _listings(demo, ListingState.PUBLISHED)
+    assert len(published) >= 16
+    assert {item.scenario for item in published} == set(Scenario)
+    assert {item.product_type for item in published} == set(ProductType)
+    assert len({item.organization_id for item in published}) == 2
+    assert 4 in {item.classification_level for item in published}
+
+    plans = list(demo.exec(select(PricingPlan).where(
+        col(PricingPlan.listing_id).in_([item.id for item in published]))))
+    assert {plan.model for plan in plans} == set(PricingModel)
+    memberships = [p for p in plans if p.model == PricingModel.MEMBERSHIP]
+    assert {p.billing_period for p in memberships} == set(BillingPeriod)
+    assert all(p.included_calls for p in memberships)
+    assert any(p.overage_unit_price for p in memberships)
+    assert any(p.model == PricingModel.PER_CALL and p.free_allowance > 0 and len(p.tiers) >= 2
+               for p in plans)
+    assert all(p.description for p in plans if p.model == PricingModel.SERVICE_FEE)
+
+
+def test_every_published_product_is_complete_and_bilingual(demo):
+    for item in _listings(demo, ListingState.PUBLISHED):
+        assert CJK.search(item.title) and re.search(r"[A-Za-z]{3}", item.title), item.title
+        assert CJK.search(item.summary) and re.search(r"[A-Za-z]{3}", item.summary), item.title
+        for section in DESCRIPTION_SECTIONS:
+            assert f"## {section}" in item.description_md, (item.title, section)
+        # Indented lines would render as a code block instead of prose.
+        assert not re.search(r"^ {4}", item.description_md, re.M), item.title
+        assert item.tags, item.title
+        assert 3 <= len(item.data_dictionary) <= 10, item.title
+        assert 3 <= len(item.sample_rows) <= 5, item.title
+        assert 1 <= len(catalog.plans_for(demo, item.id)) <= 3, item.title
+
+
+def test_personal_identifiers_in_published_samples_are_masked(demo):
+    checked = 0
+    for item in _listings(demo, ListingState.PUBLISHED):
+        personal = {f["name"] for f in item.data_dictionary
+                    if f["sensitivity"] in ("personal", "sensitive_personal")}
+        for column in personal & IDENTIFYING_COLUMNS:
+            for row in item.sample_rows:
+                assert "*" in row[column], (item.title, column, row[column])
+                checked += 1
+    assert checked >= 30
+
+
+def test_every_identifier_in_the_samples_is_valid(demo):
+    credit_codes = resident_ids = cards = 0
+    for item in _listings(demo):
+        for value in _strings(item.sample_rows):
+            for token in IDENTIFIER.findall(value):
+                if len(token) == 18 and uscc.is_valid(token):
+                    credit_codes += 1
+                elif len(token) == 18 and token[:17].isdigit():
+                    assert ric.is_valid(token), (item.title, token)
+                    resident_ids += 1
+                elif token.isdigit():
+                    assert luhn.is_valid(token), (item.title, token)
+                    cards += 1
+                else:
+                    pytest.fail(f"{item.title}: {token} is not a valid identifier")
+    assert credit_codes >= 30
+    for org in demo.exec(select(MerchantOrganization)):
+        assert uscc.validate(org.credit_code) == org.credit_code
+
+
+def test_the_rest_of_the_lifecycle_is_shown(demo):
+    states = {item.state for item in _listings(demo)}
+    for state in (ListingState.DRAFT, ListingState.SUBMITTED, ListingState.REJECTED,
+                  ListingState.CHANGES_REQUESTED):
+        assert state in states
+    for state in (ListingState.REJECTED, ListingState.CHANGES_REQUESTED):
+        for item in _listings(demo, state):
+            reasons = [d.reason for d in catalog.decisions_for(demo, item.id)]
+            assert reasons and all(len(r) > 40 for r in reasons), item.title
+    assert len(catalog.review_queue(demo)) >= 2
+
+
+def test_a_new_version_waits_for_review_while_the_old_one_stays_on_sale(demo, demo_client):
+    new = demo.exec(select(Listing).where(Listing.version == "1.1")).one()
+    assert new.state == ListingState.SUBMITTED
+    assert new in catalog.review_queue(demo)
+    live = catalog.live_listing(demo, new.product_id)
+    assert live is not None and live.version == "1.0" and live.id != new.id
+    assert {f["name"] for f in new.data_dictionary} > {f["name"] for f in live.data_dictionary}
+    response = demo_client.get(f"/api/v1/products/{new.product_id}")
+    assert response.status_code == 200
+    assert response.json["version"] == "1.0"
+
+
+def test_accounts_and_organizations(demo):
+    for _role, email, password in DEMO_LOGINS:
+        assert accounts.authenticate(demo, email, password) is not None, email
+    assert accounts.authenticate(demo, "admin@example.com", "demo-merchant") is None
+    roles = {u.email: u.role for u in demo.exec(select(User))}
+    assert roles["admin@example.com"] == Role.ADMIN
+    assert roles["buyer@example.com"] == roles["buyer2@example.com"] == Role.BUYER
+    statuses = {}
+    for email in ("merchant@example.com", "merchant2@example.com",
+                  "pending-merchant@example.com"):
+        user = accounts.find_user_by_email(demo, email)
+        assert user.is_merchant
+        statuses[email] = demo.get(MerchantOrganization, user.organization_id).status
+    assert statuses == {
+        "merchant@example.com": OrganizationStatus.VERIFIED,
+        "merchant2@example.com": OrganizationStatus.VERIFIED,
+        "pending-merchant@example.com": OrganizationStatus.PENDING,
+    }
+    primary = accounts.find_user_by_email(demo, "merchant@example.com")
+    org = demo.get(MerchantOrganization, primary.organization_id)
+    assert "Hangzhou" in org.name and org.credit_code.startswith("913301")
+
+
+def test_audit_chain_is_intact_and_records_the_reviews(demo):
+    report = verify_chain(demo)
+    assert report.ok, report.problem
+    assert report.checked == _last_seq(demo) > 0
+    actions = set(demo.exec(select(AuditEntry.action).distinct()))
+    assert {"user.sign_up", "organization.verify", "listing.submit", "listing.approve",
+            "listing.publish", "listing.reject", "listing.request_changes",
+            "listing.new_version"} <= actions
+    assert demo.exec(select(func.count()).select_from(ReviewDecision)).one() >= 18
+
+
+def test_seeding_again_changes_nothing(demo):
+    counts, last_seq = _row_counts(demo), _last_seq(demo)
+    assert seed(demo) is False
+    demo.commit()
+    assert _row_counts(demo) == counts
+    assert _last_seq(demo) == last_seq
+    assert verify_chain(demo).ok
+
+
+def test_a_failing_seed_leaves_nothing_behind(db):
+    # The second merchant's address is taken: the seed fails after writing its first accounts.
+    accounts.sign_up(db, email="merchant2@example.com", password="someone else's",
+                     display_name="Someone else")
+    db.commit()
+    counts, last_seq = _row_counts(db), _last_seq(db)
+    with pytest.raises(ValidationFailed):
+        seed(db)
+    assert _row_counts(db) == counts
+    assert _last_seq(db) == last_seq
+    assert verify_chain(db).ok
+
+
+def test_the_seed_is_the_same_on_every_run(seeded, demo):
+    def snapshot(session: Session) -> list[tuple]:
+        orgs = [(o.name, o.credit_code) for o in session.exec(
+            select(MerchantOrganization).order_by(MerchantOrganization.id))]
+        listings = [(item.title, item.version, item.state, item.sample_rows)
+                    for item in _listings(session)]
+        return orgs + listings
+
+    assert snapshot(seeded) == snapshot(demo)
+
+
+def test_cli_seed_demo_prints_the_logins(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data created." in first.output
+    for _role, email, password in DEMO_LOGINS:
+        assert email in first.output and password in first.output
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "already present" in again.output
+    assert "admin@example.com" in again.output
+    assert len(_listings(db, ListingState.PUBLISHED)) >= 16
+
+
+def test_storefront_and_api_serve_the_seeded_catalog(demo, demo_client):
+    assert demo_client.get("/").status_code == 200
+    assert demo_client.get("/products").status_code == 200
+    published = _listings(demo, ListingState.PUBLISHED)
+    for item in published:
+        assert demo_client.get(f"/products/{item.product_id}").status_code == 200
+        response = demo_client.get(f"/api/v1/products/{item.product_id}")
+        assert response.status_code == 200, item.title
+        assert response.json["title"] == item.title
+        assert response.json["sample_rows"] == item.sample_rows
+    listed = demo_client.get("/api/v1/products?page_size=100")
+    assert listed.status_code == 200
+    assert len(listed.json) == len(published)
+    hidden = _listings(demo, ListingState.DRAFT)[0]
+    assert demo_client.get(f"/api/v1/products/{hidden.product_id}").status_code == 404

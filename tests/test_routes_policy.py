@@ -1,0 +1,450 @@
+"""Every route consults the authorization policy, and answers each kind of user as expected.
+
+The routes come from ``app.url_map``, so a new route is tested the moment it exists:
+
+- ``test_route_consults_the_policy`` requests every route as an admin with real ids and fails if
+  the view answered without asking the policy (and is not declared public). A ``can(...)`` in a
+  template does not count: it decides which buttons to show, not who may open the page.
+- ``test_route_matrix`` requests every route as anonymous, buyer, other buyer, owning merchant,
+  other merchant and admin, and compares the outcome with ``EXPECTED`` below. A route missing from
+  ``EXPECTED`` fails until someone writes down who may use it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask, g, render_template_string, request, url_for
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
+
+from marketplace import create_app, policy
+from marketplace.accounts import services as accounts_services
+from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.catalog.models import Listing, ListingState
+from marketplace.db import get_engine, new_session
+from marketplace.models import metadata
+from marketplace.notifications.models import Notification
+from marketplace.notifications.services import notify
+from tests.factories import make_listing, make_merchant, make_organization, make_user
+
+IGNORED_ENDPOINTS = {"static"}
+ACTORS = ("anonymous", "buyer", "other_buyer", "owner", "other_merchant", "admin")
+
+# Outcomes. ALLOWED: 200, or a redirect that is not to the login page (a POST with empty form data
+# may also be refused by validation or the lifecycle: 409 or 422, after the policy let it in).
+# FORBIDDEN: 403 or 404. LOGIN: an anonymous user is sent to /login (HTML) or gets 401 (API).
+A, F, L = "allowed", "forbidden", "login"
+
+# Who may use each endpoint, on the rows the ``world`` fixture makes: org A's published listing,
+# its product, org A itself, the buyer's notification and, for user routes, the buyer.
+#  endpoint:                          anon buyer other owner oth_m admin
+EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
+    # storefront (public, except a product page, which asks listing.view)
+    "storefront.home":                 (A, A, A, A, A, A),
+    "storefront.browse":               (A, A, A, A, A, A),
+    "storefront.product":              (A, A, A, A, A, A),
+    "storefront.merchant_page":        (A, A, A, A, A, A),
+    # accounts
+    "accounts.signup":                 (A, A, A, A, A, A),
+    "accounts.login":                  (A, A, A, A, A, A),
+    "accounts.logout":                 (A, A, A, A, A, A),
+    "accounts.set_language":           (A, A, A, A, A, A),
+    "accounts.account":                (L, A, A, A, A, A),
+    "accounts.new_organization":       (L, A, A, F, F, F),
+    # notifications
+    "notifications.index":             (L, A, A, A, A, A),
+    "notifications.open_one":          (L, A, F, F, F, F),
+    "notifications.read_all":          (L, A, A, A, A, A),
+    # merchants
+    "merchant.dashboard":              (L, F, F, A, A, F),
+    "merchant.new_listing":            (L, F, F, A, A, F),
+    "merchant.listing_detail":         (L, F, F, A, F, A),
+    "merchant.edit_listing":           (L, F, F, A, F, F),   # on a draft
+    "merchant.submit_listing":         (L, F, F, A, F, F),   # on a draft
+    "merchant.publish_listing":        (L, F, F, A, F, A),
+    "merchant.retire_listing":         (L, F, F, A, F, A),
+    "merchant.new_version":            (L, F, F, A, F, F),
+    # platform admins
+    "admin.dashboard":                 (L, F, F, F, F, A),
+    "admin.review_queue":              (L, F, F, F, F, A),
+    "admin.review_listing":            (L, F, F, F, F, A),   # on a submitted listing
+    "admin.decide_listing":            (L, F, F, F, F, A),   # on a submitted listing
+    "admin.listings":                  (L, F, F, F, F, A),
+    "admin.suspend_listing":           (L, F, F, F, F, A),
+    "admin.reinstate_listing":         (L, F, F, F, F, A),
+    # listing.retire also lets the owner retire, but only from the merchant area.
+    "admin.retire_listing":            (L, F, F, F, F, A),
+    "admin.organizations":             (L, F, F, F, F, A),
+    "admin.verify_organization":       (L, F, F, F, F, A),
+    "admin.reject_organization":       (L, F, F, F, F, A),
+    "admin.users":                     (L, F, F, F, F, A),
+    "admin.change_role":               (L, F, F, F, F, A),
+    "admin.audit_log":                 (L, F, F, F, F, A),
+    "admin.verify_audit":              (L, F, F, F, F, A),
+    # JSON API and its documentation
+    "products.Products":               (A, A, A, A, A, A),
+    "products.ProductItem":            (A, A, A, A, A, A),
+    "api-docs.openapi_json":           (A, A, A, A, A, A),
+    "api-docs.openapi_swagger_ui":     (A, A, A, A, A, A),
+}
+
+# The listing a route acts on when the published one would say little (nothing is editable once
+# published; only submitted listings are reviewed). Used by both tests.
+LISTING_VARIANT = {
+    "merchant.edit_listing": "draft",
+    "merchant.submit_listing": "draft",
+    "admin.review_listing": "submitted",
+    "admin.decide_listing": "submitted",
+}
+
+
+# ---------------------------------------------------------------------------- the routes
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    rule: str
+    method: str
+    arguments: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule} ({self.endpoint})"
+
+
+def routes_of(app: Flask) -> list[Route]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in IGNORED_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append(Route(rule.endpoint, rule.rule, method, tuple(sorted(rule.arguments))))
+    return sorted(found, key=lambda r: (r.rule, r.method))
+
+
+def _discover_routes() -> list[Route]:
+    """The routes of an app built at collection time, so that each gets its own test."""
+    with tempfile.TemporaryDirectory(prefix="datamarket-routes-") as folder:
+        app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x",
+                          "INSTANCE_PATH": folder, "MAIL_FOLDER": folder})
+        try:
+            return routes_of(app)
+        finally:
+            get_engine(app).dispose()
+
+
+ROUTES = _discover_routes()
+
+
+# ---------------------------------------------------------------------------- the data
+
+
+@dataclass
+class World:
+    admin: User
+    owner: User
+    other_merchant: User
+    buyer: User
+    other_buyer: User
+    organization: MerchantOrganization
+    listing: Listing  # published, of the owner's organization
+    draft: Listing
+    submitted: Listing
+    notification: Notification  # the buyer's
+
+    def actor(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+# Argument name -> the id it gets. A route with another argument fails until it is added here.
+ID_ARGUMENTS = {
+    "listing_id": lambda world, variant: getattr(world, variant).id,
+    "product_id": lambda world, variant: world.listing.product_id,
+    "organization_id": lambda world, variant: world.organization.id,
+    "user_id": lambda world, variant: world.buyer.id,
+    "notification_id": lambda world, variant: world.notification.id,
+}
+
+
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory) -> tuple[Path, World]:
+    """The rows every route test needs, built once into a SQLite file that each test copies.
+
+    The matrix makes a few hundred requests, each on an untouched copy, so that one actor's
+    action never changes what the next actor sees. Authorization does not depend on the database
+    engine, so this module uses SQLite even when the suite runs against PostgreSQL.
+    """
+    folder = tmp_path_factory.mktemp("route-world")
+    path = folder / "world.db"
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
+                      "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
+                      "SMTP_HOST": ""})
+    # Not the ``db`` fixture: it keeps an app context pushed for the whole test, and the test
+    # client's requests would then share its ``g`` (signed-in user, policy checks, session).
+    with pytest.MonkeyPatch.context() as patch, app.test_request_context():
+        # Argon2 at its cheapest: the routes need many accounts, not slow hashes.
+        patch.setattr(accounts_services, "_hasher",
+                      PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        db = new_session(get_engine(app))
+        try:
+            world = _make_world(db)
+        finally:
+            db.close()
+            get_engine(app).dispose()  # the last connection folds the WAL into the file
+    assert not path.with_name("world.db-wal").exists()
+    return path, world
+
+
+@pytest.fixture
+def database_url(tmp_path, world_template) -> str:
+    """Overrides conftest's empty database with a fresh copy of the world."""
+    target = tmp_path / "routes.db"
+    shutil.copyfile(world_template[0], target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def world(world_template) -> World:
+    return world_template[1]
+
+
+def _make_world(db: Session) -> World:
+    admin = make_user(db, Role.ADMIN)
+    owner, organization = make_merchant(db)
+    other_merchant, _other_org = make_merchant(db)
+    buyer, other_buyer = make_user(db), make_user(db)
+    listing = make_listing(db, owner, organization, state=ListingState.PUBLISHED, admin=admin)
+    draft = make_listing(db, owner, organization, state=ListingState.DRAFT)
+    submitted = make_listing(db, owner, organization, state=ListingState.SUBMITTED)
+    make_organization(db, verified=False)  # something for the admin's organizations page
+    notify(db, [buyer], "role.changed", {"role": "buyer"}, link="/account")
+    db.commit()
+    notification = db.exec(select(Notification).where(Notification.user_id == buyer.id)).one()
+    return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
+                 submitted, notification)
+
+
+def url_for_route(app: Flask, route: Route, world: World) -> str:
+    unknown = [name for name in route.arguments if name not in ID_ARGUMENTS]
+    if unknown:
+        pytest.fail(
+            f"{route} takes {unknown}, which tests/test_routes_policy.py does not know how to "
+            "fill: add the argument to ID_ARGUMENTS (and the row it needs to the world fixture)."
+        )
+    variant = LISTING_VARIANT.get(route.endpoint, "listing")
+    values = {name: ID_ARGUMENTS[name](world, variant) for name in route.arguments}
+    with app.test_request_context():
+        return url_for(route.endpoint, **values)
+
+
+# ---------------------------------------------------------------------------- the recorder
+
+
+def install_recorder(app: Flask) -> Flask:
+    """Record, for each request, the policy checks its view made.
+
+    Template ``can(...)`` calls still answer but are not recorded, so a page that only hides
+    buttons is not mistaken for a page that authorizes its reader.
+    """
+    log: list[dict[str, Any]] = []
+    app.extensions["test.policy_log"] = log
+
+    @app.after_request
+    def _remember_checks(response):  # registered last, so it runs before the guard
+        log.append({"endpoint": request.endpoint, "method": request.method,
+                    "checks": list(g.get("policy_checks", [])), "status": response.status_code})
+        return response
+
+    @app.context_processor
+    def _unrecorded_template_can():
+        return {"can": lambda action, resource=None: policy.can(policy.current_actor(), action,
+                                                                resource)}
+
+    return app
+
+
+@pytest.fixture
+def checked_app(app: Flask) -> Flask:
+    return install_recorder(app)
+
+
+def client_as(app: Flask, user: User | None):
+    client = app.test_client()
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    return client
+
+
+def send(app: Flask, route: Route, url: str, user: User | None):
+    client = client_as(app, user)
+    kwargs = {} if route.method == "GET" else {"data": {}}
+    return client.open(url, method=route.method, **kwargs)
+
+
+def is_public(app: Flask, route: Route, url: str) -> bool:
+    with app.test_request_context(url, method=route.method):
+        return policy.is_public_endpoint(app, route.endpoint)
+
+
+# ---------------------------------------------------------------------------- (a) the guard
+
+
+def test_routes_were_discovered():
+    endpoints = {r.endpoint for r in ROUTES}
+    assert {"storefront.home", "accounts.login", "notifications.index"} <= endpoints
+
+
+def test_collected_routes_are_the_test_apps_routes(app):
+    assert routes_of(app) == ROUTES
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_route_consults_the_policy(checked_app, world, route):
+    url = url_for_route(checked_app, route, world)
+    try:
+        response = send(checked_app, route, url, world.admin)
+    except policy.PolicyNotConsulted as exc:
+        pytest.fail(f"{route}: {exc}")
+    log = checked_app.extensions["test.policy_log"]
+    assert log and log[-1]["endpoint"] == route.endpoint, (
+        f"{route}: {url} was answered by {log[-1]['endpoint'] if log else 'nothing'}"
+    )
+    assert response.status_code < 500, f"{route} failed with {response.status_code}"
+    assert log[-1]["checks"] or is_public(checked_app, route, url), (
+        f"{route} answered {response.status_code} without asking the policy: call "
+        "policy.authorize(action, resource) in the view, or mark it @public."
+    )
+
+
+def _fresh_app(app_config: dict) -> Flask:
+    return create_app(app_config)
+
+
+def test_guard_refuses_a_route_that_consults_nothing(app_config):
+    app = _fresh_app(app_config)
+    app.add_url_rule("/_unguarded", "unguarded", lambda: "leaked")
+    try:
+        with pytest.raises(policy.PolicyNotConsulted, match="unguarded"):
+            app.test_client().get("/_unguarded")
+    finally:
+        get_engine(app).dispose()
+
+
+def test_guard_lets_public_and_authorized_routes_through(app_config):
+    app = _fresh_app(app_config)
+    app.add_url_rule("/_open", "open", policy.public(lambda: "open"))
+
+    def _asks():
+        policy.authorize("listing.view", Listing(state=ListingState.PUBLISHED, organization_id=1))
+        return "asked"
+
+    app.add_url_rule("/_asks", "asks", _asks)
+    try:
+        client = app.test_client()
+        assert client.get("/_open").data == b"open"
+        assert client.get("/_asks").data == b"asked"
+    finally:
+        get_engine(app).dispose()
+
+
+def test_a_template_can_is_not_an_authorization_for_this_suite(app_config):
+    """The recorder ignores checks made while rendering; the route below only hides a link."""
+    app = _fresh_app(app_config)
+
+    def _hides_a_link():
+        return render_template_string("{% if can('admin.dashboard') %}admin{% endif %}page")
+
+    app.add_url_rule("/_hides", "hides", _hides_a_link)
+    install_recorder(app)
+    try:
+        with pytest.raises(policy.PolicyNotConsulted):
+            app.test_client().get("/_hides")
+    finally:
+        get_engine(app).dispose()
+
+
+# ---------------------------------------------------------------------------- (b) the matrix
+
+
+def test_every_endpoint_has_expectations():
+    missing = sorted({r.endpoint for r in ROUTES} - set(EXPECTED))
+    assert not missing, (
+        f"routes without a row in EXPECTED (tests/test_routes_policy.py): {missing}. Write "
+        f"down, for {ACTORS}, whether each is allowed (A), forbidden (F) or sent to log in (L)."
+    )
+
+
+def test_expectations_name_only_existing_endpoints():
+    stale = sorted(set(EXPECTED) - {r.endpoint for r in ROUTES})
+    assert not stale, f"EXPECTED has rows for endpoints that no longer exist: {stale}"
+
+
+def test_expectation_rows_are_well_formed():
+    for endpoint, row in EXPECTED.items():
+        assert len(row) == len(ACTORS), endpoint
+        assert L not in row[1:], f"{endpoint}: only anonymous users are sent to log in"
+
+
+def outcome(route: Route, response) -> str:
+    status = response.status_code
+    location = urlsplit(response.headers.get("Location", ""))
+    if status == 401 or (status in (302, 303) and location.path == "/login"):
+        return L
+    if status in (403, 404):
+        return F
+    if status in (200, 302, 303) or (route.method != "GET" and status in (409, 422)):
+        return A
+    return f"unexpected status {status}"
+
+
+def assert_outcome(route: Route, url: str, actor: str, response, expected: str) -> None:
+    got = outcome(route, response)
+    assert got == expected, (
+        f"{route} {url} as {actor}: expected {expected}, got {got} ({response.status_code} "
+        f"{response.headers.get('Location', '')})"
+    )
+    if expected == L:
+        if route.rule.startswith("/api/"):
+            assert response.status_code == 401
+            assert response.mimetype == "application/problem+json"
+        else:
+            assert response.status_code == 302, "HTML pages send anonymous users to log in"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.method == "GET"], ids=str
+)
+def test_route_matrix_get(checked_app, world, route):
+    if route.endpoint not in EXPECTED:
+        pytest.fail(f"{route} has no row in EXPECTED; see test_every_endpoint_has_expectations")
+    url = url_for_route(checked_app, route, world)
+    for actor, expected in zip(ACTORS, EXPECTED[route.endpoint], strict=True):
+        response = send(checked_app, route, url, world.actor(actor))
+        assert_outcome(route, url, actor, response, expected)
+
+
+# Actions change state, so each actor gets a fresh world.
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.method != "GET"], ids=str
+)
+def test_route_matrix_action(checked_app, world, route, actor):
+    if route.endpoint not in EXPECTED:
+        pytest.fail(f"{route} has no row in EXPECTED; see test_every_endpoint_has_expectations")
+    url = url_for_route(checked_app, route, world)
+    response = send(checked_app, route, url, world.actor(actor))
+    assert_outcome(route, url, actor, response, EXPECTED[route.endpoint][ACTORS.index(actor)])

@@ -1,0 +1,184 @@
+"""``policy.can`` as an explicit matrix: every action in RULES against every kind of actor.
+
+Each row lists the outcome for (anonymous, buyer, other buyer, owning merchant, other merchant,
+admin, inactive admin). A new action in RULES fails ``test_matrix_covers_every_action`` until a
+row is written for it here, so nobody adds a rule without deciding who it lets through.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace import policy
+from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.notifications.models import Notification
+
+ORG_A, ORG_B = 10, 20
+
+ACTORS: dict[str, User | None] = {
+    "anonymous": None,
+    "buyer": User(id=1, email="b1@example.com", display_name="Buyer", password_hash="x",
+                  role=Role.BUYER),
+    "other_buyer": User(id=2, email="b2@example.com", display_name="Other buyer",
+                        password_hash="x", role=Role.BUYER),
+    "owner": User(id=3, email="m1@example.com", display_name="Owner", password_hash="x",
+                  role=Role.MERCHANT, organization_id=ORG_A),
+    "other_merchant": User(id=4, email="m2@example.com", display_name="Other merchant",
+                           password_hash="x", role=Role.MERCHANT, organization_id=ORG_B),
+    "admin": User(id=5, email="a@example.com", display_name="Admin", password_hash="x",
+                  role=Role.ADMIN),
+    "inactive_admin": User(id=6, email="a2@example.com", display_name="Former admin",
+                           password_hash="x", role=Role.ADMIN, is_active=False),
+}
+COLUMNS = tuple(ACTORS)
+
+
+def _listing(state: ListingState) -> Listing:
+    return Listing(id=100, product_id=50, organization_id=ORG_A, state=state, title="t",
+                   product_type="raw_dataset", delivery_form="query_api", scenario="finance")
+
+
+RESOURCES = {
+    None: None,
+    "draft": _listing(ListingState.DRAFT),
+    "submitted": _listing(ListingState.SUBMITTED),
+    "published": _listing(ListingState.PUBLISHED),
+    "suspended": _listing(ListingState.SUSPENDED),
+    "product": Product(id=50, organization_id=ORG_A, created_by_id=3),
+    "org": MerchantOrganization(id=ORG_A, name="A", credit_code="x", contact_email="a@x.cn"),
+    "notification": Notification(id=7, user_id=1, kind="listing.approved"),
+    "user": ACTORS["buyer"],
+}
+
+Y, N = True, False
+
+# (action, resource):         anon buyer other owner oth_m admin inactive_admin
+MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
+    # storefront
+    ("listing.view", "draft"):      (N, N, N, Y, N, Y, N),
+    ("listing.view", "submitted"):  (N, N, N, Y, N, Y, N),
+    ("listing.view", "published"):  (Y, Y, Y, Y, Y, Y, N),
+    ("listing.view", "suspended"):  (N, N, N, Y, N, Y, N),
+    # accounts
+    ("account.view", None):               (N, Y, Y, Y, Y, Y, N),
+    ("account.change_password", None):    (N, Y, Y, Y, Y, Y, N),
+    ("notification.list", None):          (N, Y, Y, Y, Y, Y, N),
+    ("notification.read", "notification"): (N, Y, N, N, N, N, N),
+    ("organization.create", None):        (N, Y, Y, N, N, N, N),
+    ("organization.view", "org"):         (N, N, N, Y, N, Y, N),
+    # merchants
+    ("merchant.dashboard", None):   (N, N, N, Y, Y, N, N),
+    ("listing.create", None):       (N, N, N, Y, Y, N, N),
+    ("listing.manage", "draft"):     (N, N, N, Y, N, Y, N),
+    ("listing.manage", "submitted"): (N, N, N, Y, N, Y, N),
+    ("listing.manage", "published"): (N, N, N, Y, N, Y, N),
+    ("listing.manage", "suspended"): (N, N, N, Y, N, Y, N),
+    ("listing.edit", "draft"):       (N, N, N, Y, N, N, N),
+    ("listing.edit", "submitted"):   (N, N, N, N, N, N, N),
+    ("listing.edit", "published"):   (N, N, N, N, N, N, N),
+    ("listing.edit", "suspended"):   (N, N, N, N, N, N, N),
+    ("listing.submit", "draft"):     (N, N, N, Y, N, N, N),
+    ("listing.submit", "submitted"): (N, N, N, Y, N, N, N),
+    ("listing.submit", "published"): (N, N, N, Y, N, N, N),
+    ("listing.submit", "suspended"): (N, N, N, Y, N, N, N),
+    ("listing.publish", "draft"):     (N, N, N, Y, N, Y, N),
+    ("listing.publish", "submitted"): (N, N, N, Y, N, Y, N),
+    ("listing.publish", "published"): (N, N, N, Y, N, Y, N),
+    ("listing.publish", "suspended"): (N, N, N, Y, N, Y, N),
+    ("listing.retire", "draft"):      (N, N, N, Y, N, Y, N),
+    ("listing.retire", "submitted"):  (N, N, N, Y, N, Y, N),
+    ("listing.retire", "published"):  (N, N, N, Y, N, Y, N),
+    ("listing.retire", "suspended"):  (N, N, N, Y, N, Y, N),
+    ("product.new_version", "product"): (N, N, N, Y, N, N, N),
+    # platform admins
+    ("admin.dashboard", None):          (N, N, N, N, N, Y, N),
+    ("listing.review", "draft"):        (N, N, N, N, N, Y, N),
+    ("listing.review", "submitted"):    (N, N, N, N, N, Y, N),
+    ("listing.review", "published"):    (N, N, N, N, N, Y, N),
+    ("listing.review", "suspended"):    (N, N, N, N, N, Y, N),
+    ("listing.suspend", "draft"):       (N, N, N, N, N, Y, N),
+    ("listing.suspend", "submitted"):   (N, N, N, N, N, Y, N),
+    ("listing.suspend", "published"):   (N, N, N, N, N, Y, N),
+    ("listing.suspend", "suspended"):   (N, N, N, N, N, Y, N),
+    ("listing.reinstate", "draft"):     (N, N, N, N, N, Y, N),
+    ("listing.reinstate", "submitted"): (N, N, N, N, N, Y, N),
+    ("listing.reinstate", "published"): (N, N, N, N, N, Y, N),
+    ("listing.reinstate", "suspended"): (N, N, N, N, N, Y, N),
+    ("organization.verify", "org"):     (N, N, N, N, N, Y, N),
+    ("user.list", None):                (N, N, N, N, N, Y, N),
+    ("user.change_role", "user"):       (N, N, N, N, N, Y, N),
+    ("audit.view", None):               (N, N, N, N, N, Y, N),
+}
+
+CELLS = [
+    (action, resource, actor, row[i])
+    for (action, resource), row in MATRIX.items()
+    for i, actor in enumerate(COLUMNS)
+]
+
+
+def test_every_row_has_one_cell_per_actor():
+    for key, row in MATRIX.items():
+        assert len(row) == len(COLUMNS), f"row {key} needs {len(COLUMNS)} cells"
+
+
+def test_matrix_covers_every_action():
+    in_table = {action for action, _resource in MATRIX}
+    missing = sorted(set(policy.RULES) - in_table)
+    stale = sorted(in_table - set(policy.RULES))
+    assert not missing, (
+        f"policy.RULES has actions without a row in tests/unit/test_policy.py MATRIX: {missing}; "
+        "write the expected outcome for every actor."
+    )
+    assert not stale, f"MATRIX has rows for actions no longer in policy.RULES: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "actor", "expected"),
+    CELLS,
+    ids=[f"{a}-{r}-{who}" for a, r, who, _e in CELLS],
+)
+def test_can(action, resource, actor, expected):
+    assert policy.can(ACTORS[actor], action, RESOURCES[resource]) is expected
+
+
+@pytest.mark.parametrize("action", sorted(policy.RULES))
+def test_inactive_users_can_do_nothing(action):
+    for actor in ("buyer", "owner", "admin"):
+        user = ACTORS[actor].model_copy(update={"is_active": False})
+        for resource in RESOURCES.values():
+            assert policy.can(user, action, resource) is False
+
+
+@pytest.mark.parametrize("actor", COLUMNS)
+def test_unknown_action_raises_key_error(actor):
+    with pytest.raises(KeyError):
+        policy.can(ACTORS[actor], "listing.delete_everything", RESOURCES["published"])
+
+
+def test_merchant_role_without_organization_owns_nothing():
+    stray = ACTORS["owner"].model_copy(update={"organization_id": None})
+    assert not policy.can(stray, "merchant.dashboard")
+    assert not policy.can(stray, "listing.manage", RESOURCES["draft"])
+
+
+def test_buyer_of_the_same_organization_id_is_not_an_owner():
+    # Ownership needs the merchant role, not only a matching organization id.
+    buyer = ACTORS["buyer"].model_copy(update={"organization_id": ORG_A})
+    assert not policy.can(buyer, "listing.manage", RESOURCES["draft"])
+    assert not policy.can(buyer, "organization.view", RESOURCES["org"])
+
+
+def test_changes_requested_listing_is_editable_by_its_owner_only():
+    listing = _listing(ListingState.CHANGES_REQUESTED)
+    assert policy.can(ACTORS["owner"], "listing.edit", listing)
+    assert not policy.can(ACTORS["other_merchant"], "listing.edit", listing)
+    assert not policy.can(ACTORS["admin"], "listing.edit", listing)
+
+
+@pytest.mark.parametrize("state", [s for s in ListingState if s != ListingState.PUBLISHED])
+def test_only_published_listings_are_visible_to_buyers(state):
+    assert not policy.can(ACTORS["buyer"], "listing.view", _listing(state))
+    assert not policy.can(None, "listing.view", _listing(state))
+    assert policy.can(ACTORS["owner"], "listing.view", _listing(state))
