@@ -55,7 +55,7 @@ test-postgres: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests
 
 extract-messages: setup
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o marketplace/translations/messages.pot marketplace
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l --project Datamarket --version 0.1 -o marketplace/translations/messages.pot marketplace
 	$(BIN)/pybabel update --no-fuzzy-matching -i marketplace/translations/messages.pot -d marketplace/translations
 
 lint: setup

@@ -16,6 +16,7 @@ from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.admin import services
 from marketplace.admin.forms import ROLE_CHOICES, ReasonForm, ReviewDecisionForm, RoleForm
 from marketplace.audit import services as audit
+from marketplace.catalog import queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState
@@ -58,7 +59,7 @@ def _get_or_404(model: type, object_id: int) -> Any:
 def dashboard():
     authorize("admin.dashboard")
     db = get_session()
-    oldest = catalog.review_queue(db)[:5]
+    oldest = queries.review_queue(db)[:5]
     return render_template(
         "admin/dashboard.html",
         counts=services.dashboard_counts(db),
@@ -75,7 +76,7 @@ def dashboard():
 def review_queue():
     authorize("listing.review")
     db = get_session()
-    queue = catalog.review_queue(db)
+    queue = queries.review_queue(db)
     return render_template(
         "admin/review_queue.html",
         queue=queue,
@@ -100,7 +101,7 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
         )
     else:
         previous = None
-    decisions = catalog.decisions_for(db, listing.id)
+    decisions = queries.decisions_for(db, listing.id)
     return (
         render_template(
             "admin/review_listing.html",
@@ -167,8 +168,8 @@ def _render_listings(failed: dict[str, Any] | None = None):
     """The listings page; ``failed`` names a refused action to show beside its form (422)."""
     db = get_session()
     rows = [
-        *catalog.listings_in_state(db, ListingState.PUBLISHED),
-        *catalog.listings_in_state(db, ListingState.SUSPENDED),
+        *queries.listings_in_state(db, ListingState.PUBLISHED),
+        *queries.listings_in_state(db, ListingState.SUSPENDED),
     ]
     rows.sort(key=lambda item: (item.title.lower(), item.id))
     return (

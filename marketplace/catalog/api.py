@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import services
+from marketplace.catalog import queries, services
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ProductQueryArgsSchema, ProductSchema
 from marketplace.db import get_session
@@ -38,10 +38,10 @@ class Products(MethodView):
     @blp.paginate(page_size=24, max_page_size=100)
     def get(self, args, pagination_parameters):
         """List published products, newest first, with optional filters."""
-        filters = services.BrowseFilters(
+        filters = queries.BrowseFilters(
             **args, page=pagination_parameters.page, per_page=pagination_parameters.page_size
         )
-        rows, pagination_parameters.item_count = services.browse(get_session(), filters)
+        rows, pagination_parameters.item_count = queries.browse(get_session(), filters)
         return [product_document(row) for row in rows]
 
 

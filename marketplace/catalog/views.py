@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import services
+from marketplace.catalog import queries, services
 from marketplace.catalog.forms import ListingForm, RetireForm, listing_form_data, sample_columns
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
 from marketplace.catalog.models import Listing, ListingState, Product
@@ -81,7 +81,7 @@ def dashboard():
     authorize("merchant.dashboard")
     db = get_session()
     organization = _organization(db, current_actor().organization_id)
-    listings = services.organization_listings(db, organization.id)
+    listings = queries.organization_listings(db, organization.id)
     counts = Counter(listing.state for listing in listings)
     return render_template(
         "merchant/dashboard.html",
@@ -157,14 +157,14 @@ def listing_detail(listing_id: int):
     authorize("listing.manage", listing)
     organization = _organization(db, listing.organization_id)
     product = db.get(Product, listing.product_id)
-    versions = services.versions_of(db, listing.product_id)
+    versions = queries.versions_of(db, listing.product_id)
     return render_template(
         "merchant/listing_detail.html",
         listing=listing,
         organization=organization,
         plans=services.plans_for(db, listing.id),
         sample_columns=sample_columns(listing.sample_rows, listing.data_dictionary),
-        decisions=services.decisions_for(db, listing.id),
+        decisions=queries.decisions_for(db, listing.id),
         versions=versions,
         actions=available_actions(listing, organization, versions, product),
         retire_form=RetireForm(),

@@ -18,7 +18,7 @@ from marketplace.catalog.labels import (
     PRODUCT_TYPE_LABELS,
     SCENARIO_LABELS,
 )
-from marketplace.catalog.services import BrowseFilters
+from marketplace.catalog.queries import BrowseFilters
 
 MAX_QUERY_LENGTH = 200
 

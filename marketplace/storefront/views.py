@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
+from marketplace.catalog import queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Listing, PricingPlan, Scenario
-from marketplace.catalog.services import BrowseFilters
+from marketplace.catalog.queries import BrowseFilters
 from marketplace.db import get_session
 from marketplace.policy import authorize, public
 from marketplace.storefront.forms import BrowseForm
@@ -56,7 +57,7 @@ def _card_context(listings: list[Listing]) -> dict:
     """Plans and merchants for a set of cards, in two queries however many cards there are."""
     db = get_session()
     return {
-        "plans": catalog.plans_for_listings(db, [listing.id for listing in listings]),
+        "plans": queries.plans_for_listings(db, [listing.id for listing in listings]),
         "merchants": organizations_by_id(db, [listing.organization_id for listing in listings]),
     }
 
@@ -64,11 +65,11 @@ def _card_context(listings: list[Listing]) -> dict:
 def _browse_page(filters: BrowseFilters) -> tuple[list[Listing], int, BrowseFilters]:
     """One page of results; a page past the end shows the last page instead of nothing."""
     db = get_session()
-    listings, total = catalog.browse(db, filters)
+    listings, total = queries.browse(db, filters)
     last_page = max(1, ceil(total / filters.per_page))
     if filters.page > last_page:
         filters = replace(filters, page=last_page)
-        listings, total = catalog.browse(db, filters)
+        listings, total = queries.browse(db, filters)
     return listings, total, filters
 
 
@@ -78,7 +79,7 @@ def home():
     db = get_session()
     sections = []
     for scenario in Scenario:
-        listings, total = catalog.browse(
+        listings, total = queries.browse(
             db, BrowseFilters(scenario=scenario.value, per_page=HOME_CARDS_PER_SCENARIO)
         )
         sections.append(ScenarioSection(scenario, str(SCENARIO_BLURBS[scenario]), listings, total))

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from marketplace.accounts.models import OrganizationStatus, Role
+from marketplace.catalog import queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, PricingPlan
@@ -489,7 +490,7 @@ def test_new_version_of_a_published_product_is_a_draft_while_the_old_stays_on_sa
     response = client.post(f"/merchant/products/{live.product_id}/new-version")
     assert response.status_code == 302
     db.expire_all()
-    versions = {v.version: v for v in catalog.versions_of(db, live.product_id)}
+    versions = {v.version: v for v in queries.versions_of(db, live.product_id)}
     assert versions["1.0"].state == ListingState.PUBLISHED
     assert versions["1.1"].state == ListingState.DRAFT
     assert response.headers["Location"].endswith(f"/merchant/listings/{versions['1.1'].id}")
@@ -501,7 +502,7 @@ def test_new_version_of_a_published_product_is_a_draft_while_the_old_stays_on_sa
     response = client.post(f"/merchant/products/{live.product_id}/new-version",
                            follow_redirects=True)
     assert "is already in progress" in text(response)
-    assert len(catalog.versions_of(db, live.product_id)) == 2
+    assert len(queries.versions_of(db, live.product_id)) == 2
 
 
 def test_merchant_sees_the_reason_an_admin_requested_changes(db, client, merchant):

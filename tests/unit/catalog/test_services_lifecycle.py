@@ -11,6 +11,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEntry
 from marketplace.audit.services import verify_chain
+from marketplace.catalog import queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
@@ -89,7 +90,7 @@ def test_submit_moves_a_complete_draft_and_tells_admins(db, admin):
     db.commit()
     assert listing.state == ListingState.SUBMITTED
     assert listing.submitted_at is not None
-    assert catalog.review_queue(db) == [listing]
+    assert queries.review_queue(db) == [listing]
 
 
 def test_submit_twice_is_refused(db):
@@ -137,7 +138,7 @@ def test_reasoned_decision_is_kept_for_the_merchant(db, admin, transition, state
     catalog.decide(db, admin, listing, transition, "  The sample shows raw ID numbers.  ")
     db.commit()
     assert listing.state == state
-    [decision] = catalog.decisions_for(db, listing.id)
+    [decision] = queries.decisions_for(db, listing.id)
     assert decision.reason == "The sample shows raw ID numbers."
     assert decision.decision == transition.value
 
