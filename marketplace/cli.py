@@ -82,7 +82,14 @@ def seed_demo() -> None:
     """Create the demo accounts and catalog (running it again changes nothing)."""
     from marketplace.demo.seed import DEMO_LOGINS, seed
 
-    created = seed(get_session())
+    from marketplace.notifications.services import deliver_outbox
+
+    session = get_session()
+    created = seed(session)
+    if created:
+        # The review decisions of the demo queued notifications; send them now, not on a
+        # stranger's next request.
+        deliver_outbox(session, current_app.config, limit=10_000)
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
