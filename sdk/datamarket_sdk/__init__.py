@@ -1,18 +1,59 @@
-"""The Datamarket plugin SDK: the markers plugins implement hooks with, and the SDK version.
+"""The Datamarket plugin SDK: what a plugin imports to extend the marketplace.
 
-A plugin marks its hook implementations with :data:`hookimpl`; the platform collects the
-specifications in :mod:`datamarket_sdk.hookspecs`, which are marked with :data:`hookspec`.
+A plugin marks hook implementations with :data:`hookimpl`, returns a :class:`Manifest` and the
+capabilities it offers (:class:`Operation`, :class:`GovernanceStep`, :class:`ModelSpec`), and
+gets a :class:`Context` on every call. The hooks are specified in :mod:`datamarket_sdk.hookspecs`;
+the pytest fixtures for plugin authors are in :mod:`datamarket_sdk.testing`.
 """
 
-import pluggy
+from datamarket_sdk import hookspecs
+from datamarket_sdk.compat import SDK_VERSION, check_sdk_compatibility
+from datamarket_sdk.context import Context, Dataset, Scope
+from datamarket_sdk.errors import (
+    BadInput,
+    DeadlineExceeded,
+    NotFound,
+    PluginError,
+    SchemaViolation,
+)
+from datamarket_sdk.events import EntitlementEvent, ListingSnapshot, OrderPaid
+from datamarket_sdk.markers import PROJECT_NAME, hookimpl, hookspec
+from datamarket_sdk.types import (
+    Finding,
+    GovernanceStep,
+    Manifest,
+    ModelCard,
+    ModelSpec,
+    Operation,
+    PricingHint,
+)
 
-__version__ = "0.1.0"
-SDK_VERSION = __version__
+__version__ = SDK_VERSION
 
-#: The project name that ties hook specifications and implementations together.
-PROJECT_NAME = "datamarket"
-
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-
-__all__ = ["PROJECT_NAME", "SDK_VERSION", "__version__", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT_NAME",
+    "SDK_VERSION",
+    "BadInput",
+    "Context",
+    "Dataset",
+    "DeadlineExceeded",
+    "EntitlementEvent",
+    "Finding",
+    "GovernanceStep",
+    "ListingSnapshot",
+    "Manifest",
+    "ModelCard",
+    "ModelSpec",
+    "NotFound",
+    "Operation",
+    "OrderPaid",
+    "PluginError",
+    "PricingHint",
+    "SchemaViolation",
+    "Scope",
+    "__version__",
+    "check_sdk_compatibility",
+    "hookimpl",
+    "hookspec",
+    "hookspecs",
+]

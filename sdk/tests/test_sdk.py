@@ -1,36 +1,24 @@
+"""The package as a whole: its version, its markers, what it exports and what it never imports."""
+
 import ast
-import inspect
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
-import pluggy
-import pytest
-
 import datamarket_sdk
-from datamarket_sdk import SDK_VERSION, __version__, hookimpl, hookspec, hookspecs
+from datamarket_sdk import SDK_VERSION, __version__, hookimpl, hookspec
 
-MANIFEST = {
-    "name": "example",
-    "version": "1.2.3",
-    "merchant": "Example Data Co.",
-    "sdk": ">=0.1,<0.2",
+PUBLIC_TYPES = {
+    "Manifest", "PricingHint", "Operation", "GovernanceStep", "ModelCard", "ModelSpec", "Finding",
+    "OrderPaid", "EntitlementEvent", "ListingSnapshot", "Scope", "Dataset", "Context",
+    "PluginError", "BadInput", "NotFound", "DeadlineExceeded", "SchemaViolation",
 }
 
 
-class ExamplePlugin:
-    @hookimpl
-    def datamarket_plugin_manifest(self) -> dict:
-        return dict(MANIFEST)
-
-
-def make_plugin_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(datamarket_sdk.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    return pm
-
-
-def test_version_is_exported_twice_with_the_same_value():
-    assert __version__ == "0.1.0"
-    assert SDK_VERSION == __version__
+def test_version_is_exported_twice_and_matches_the_distribution():
+    assert __version__ == SDK_VERSION == "0.1.0"
+    assert version("datamarket-sdk") == SDK_VERSION
 
 
 def test_markers_belong_to_the_datamarket_project():
@@ -38,64 +26,10 @@ def test_markers_belong_to_the_datamarket_project():
     assert hookspec.project_name == "datamarket"
 
 
-def test_a_registered_plugin_returns_its_manifest():
-    pm = make_plugin_manager()
-    pm.register(ExamplePlugin(), name="example")
-    pm.check_pending()
-
-    assert pm.hook.datamarket_plugin_manifest() == [MANIFEST]
-
-
-def test_every_registered_plugin_contributes_one_manifest():
-    class OtherPlugin:
-        @hookimpl
-        def datamarket_plugin_manifest(self) -> dict:
-            return {**MANIFEST, "name": "other"}
-
-    pm = make_plugin_manager()
-    pm.register(ExamplePlugin(), name="example")
-    pm.register(OtherPlugin(), name="other")
-
-    names = sorted(m["name"] for m in pm.hook.datamarket_plugin_manifest())
-    assert names == ["example", "other"]
-
-
-def test_a_misspelt_hook_fails_check_pending():
-    class Misspelt:
-        @hookimpl
-        def datamarket_plugin_manifests(self) -> dict:
-            return dict(MANIFEST)
-
-    pm = make_plugin_manager()
-    pm.register(Misspelt(), name="misspelt")
-    with pytest.raises(pluggy.PluginValidationError):
-        pm.check_pending()
-
-
-def test_an_implementation_asking_for_an_unknown_argument_is_rejected():
-    class WrongSignature:
-        @hookimpl
-        def datamarket_plugin_manifest(self, app) -> dict:
-            return dict(MANIFEST)
-
-    pm = make_plugin_manager()
-    with pytest.raises(pluggy.PluginValidationError):
-        pm.register(WrongSignature(), name="wrong")
-
-
-def test_every_hookspec_is_prefixed_typed_and_documented():
-    specs = [
-        obj
-        for name, obj in vars(hookspecs).items()
-        if inspect.isfunction(obj) and hasattr(obj, "datamarket_spec")
-    ]
-    assert specs, "hookspecs.py declares no hook"
-    for spec in specs:
-        assert spec.__name__.startswith("datamarket_"), spec.__name__
-        assert "return" in inspect.get_annotations(spec), spec.__name__
-        doc = inspect.getdoc(spec) or ""
-        assert ":return:" in doc, spec.__name__
-        assert ".. versionadded::" in doc, spec.__name__
+def test_every_public_type_is_exported_from_the_package():
+    assert PUBLIC_TYPES <= set(datamarket_sdk.__all__)
+    for name in datamarket_sdk.__all__:
+        assert getattr(datamarket_sdk, name) is not None, name
 
 
 def test_the_sdk_never_imports_flask_or_the_marketplace():
@@ -111,3 +45,11 @@ def test_the_sdk_never_imports_flask_or_the_marketplace():
             else:
                 continue
             assert not roots & forbidden, f"{source.name} imports {roots & forbidden}"
+
+
+def test_importing_the_sdk_loads_neither_flask_nor_the_marketplace_nor_pytest():
+    probe = ("import sys, datamarket_sdk; "
+             "print(sorted({'flask', 'marketplace', 'pytest'} & set(sys.modules)))")
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout
+    assert output.strip() == "[]"
