@@ -1,7 +1,8 @@
 """Datamarket: a marketplace for authorized public data products.
 
 :func:`create_app` builds the Flask app in a fixed order: settings, database, translations,
-sign-in, CSRF, the authorization guard, the HTML blueprints, the JSON API, and error pages.
+sign-in, CSRF, the authorization guard, the HTML blueprints, the plugins, the JSON API, and
+error pages.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from marketplace import db, i18n, policy, web
+    from marketplace import db, i18n, plugins, policy, web
     from marketplace.accounts import auth
     from marketplace.api import init_api
 
@@ -46,6 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     policy.init_app(app)
     _register_blueprints(app)
+    # Plugins after the core blueprints and before the API, as indico does: a plugin that
+    # fails to load is recorded as failed and the platform keeps starting.
+    plugins.init_app(app)
     init_api(app)
     policy.declare_public_endpoint(app, "static")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -28,6 +29,7 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(plugin_group)
 
 
 @click.group("db", help="Database schema migrations.")
@@ -81,7 +83,6 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 def seed_demo() -> None:
     """Create the demo accounts and catalog (running it again changes nothing)."""
     from marketplace.demo.seed import DEMO_LOGINS, seed
-
     from marketplace.notifications.services import deliver_outbox
 
     session = get_session()
@@ -128,3 +129,64 @@ def mail_flush() -> None:
 
     sent = deliver_outbox(get_session(), current_app.config, limit=10_000)
     click.echo(f"{sent} e-mail(s) sent.")
+
+
+@click.group("plugin", help="Write Datamarket plugins: generate one, then check it.")
+def plugin_group() -> None:
+    pass
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the plugin (default: ./datamarket-NAME).")
+@click.option("--merchant", "credit_code", default="", metavar="CREDIT_CODE",
+              help="Your merchant organization's unified social credit code.")
+def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
+    """Generate the plugin distribution datamarket-NAME, with one example operation and tests."""
+    from marketplace.accounts.services import validate_credit_code
+    from marketplace.errors import ValidationFailed
+    from marketplace.plugins.scaffold import ScaffoldError, create_plugin
+
+    merchant = ""
+    if credit_code:
+        try:
+            merchant = validate_credit_code(credit_code)
+        except ValidationFailed as exc:
+            raise click.BadParameter(str(exc), param_hint="--merchant") from None
+    try:
+        folder = create_plugin(name, directory, merchant)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created the plugin {name} in {folder}.")
+    click.echo("Next steps:")
+    click.echo(f"  cd {folder}")
+    click.echo("  python -m pytest                 # its tests pass already")
+    click.echo("  datamarket plugin check .        # manifest, hooks, schemas and tests")
+    click.echo("  python -m pip install -e .       # install it next to the platform")
+    if not merchant:
+        click.echo("Set MERCHANT in the plugin module to your organization's unified social "
+                   "credit code (or pass --merchant) before you attach it to a listing.")
+
+
+@plugin_group.command("check")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--skip-tests", is_flag=True, help="Do not run the plugin's own tests.")
+def plugin_check(path: Path, skip_tests: bool) -> None:
+    """Check the plugin distribution at PATH: manifest, hooks, schemas, then its tests."""
+    from marketplace.plugins.check import check_plugin
+
+    report = check_plugin(path, run_tests=not skip_tests)
+    for finding in report.findings:
+        click.echo(str(finding))
+    if report.ok:
+        click.echo("Every check passed: install the plugin next to the platform with "
+                   f"'python -m pip install -e {path}'.")
+        return
+    click.echo(f"{report.problems} problem(s) to fix; run the check again after fixing them.",
+               err=True)
+    sys.exit(1)
+
+
+# Plugin authors run these without a configured platform: they need no app or database.
+main.add_command(plugin_group)

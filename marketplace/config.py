@@ -85,6 +85,16 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         "MAIL_FROM": env.get("MAIL_FROM", "Datamarket <no-reply@datamarket.localhost>"),
         "MAIL_FOLDER": env.get("MAIL_FOLDER", str(instance_path / "mail")),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # Plugins (marketplace/plugins): a local folder for development, the kill switch that
+        # stops loading entry points and that folder, the circuit breakers, and the limits of
+        # the worker process each untrusted plugin runs in.
+        "DATAMARKET_PLUGINS_DIR": env.get("DATAMARKET_PLUGINS_DIR", ""),
+        "DATAMARKET_DISABLE_PLUGIN_AUTOLOAD": _env_bool(
+            env.get("DATAMARKET_DISABLE_PLUGIN_AUTOLOAD"), False),
+        "PLUGIN_BREAKER_THRESHOLD": int(env.get("PLUGIN_BREAKER_THRESHOLD", "5")),
+        "PLUGIN_BREAKER_COOLDOWN": float(env.get("PLUGIN_BREAKER_COOLDOWN", "30")),
+        "PLUGIN_WORKER_CPU_SECONDS": int(env.get("PLUGIN_WORKER_CPU_SECONDS", "300")),
+        "PLUGIN_WORKER_MEMORY_MB": int(env.get("PLUGIN_WORKER_MEMORY_MB", "1024")),
         # OpenAPI, served with a vendored Swagger UI (no CDN).
         "API_TITLE": "Datamarket API",
         "API_VERSION": "v1",

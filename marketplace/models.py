@@ -10,16 +10,19 @@ from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.audit.models import AuditChainHead, AuditEntry
 from marketplace.catalog.models import Listing, PricingPlan, Product, ReviewDecision
 from marketplace.notifications.models import Notification, OutboundEmail
+from marketplace.plugins.models import InstalledPlugin, PluginIncident
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AuditChainHead",
     "AuditEntry",
+    "InstalledPlugin",
     "Listing",
     "MerchantOrganization",
     "Notification",
     "OutboundEmail",
+    "PluginIncident",
     "PricingPlan",
     "Product",
     "ReviewDecision",

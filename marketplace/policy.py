@@ -17,6 +17,7 @@ from flask_login import current_user
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.lifecycle import EDITABLE_STATES
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.catalog.operations import OperationOwner
 from marketplace.notifications.models import Notification
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +74,23 @@ def _own_notification(actor: User | None, notification: Notification) -> bool:
     return actor is not None and notification.user_id == actor.id
 
 
+def _try_operation(actor: User | None, resource: Any) -> bool:
+    """The try-it console (no resource) is for merchants and admins; an operation (an
+    :class:`OperationOwner`) for its plugin's owning organization, any merchant when it is the
+    platform's own, and admins."""
+    if _is_admin(actor):
+        return True
+    if not _is_merchant(actor):
+        return False
+    if resource is None:
+        return True
+    if not isinstance(resource, OperationOwner):
+        return False
+    return resource.is_platform or (
+        resource.organization_id is not None and resource.organization_id == actor.organization_id
+    )
+
+
 def _create_organization(actor: User | None, _resource: Any = None) -> bool:
     return actor is not None and actor.organization_id is None and actor.role == Role.BUYER
 
@@ -96,6 +114,7 @@ RULES: dict[str, Rule] = {
     "listing.publish": _owner_or_admin,
     "listing.retire": _owner_or_admin,
     "product.new_version": _owns,
+    "operation.try": _try_operation,
     # platform admins
     "admin.dashboard": _is_admin,
     "listing.review": _is_admin,
@@ -105,6 +124,7 @@ RULES: dict[str, Rule] = {
     "user.list": _is_admin,
     "user.change_role": _is_admin,
     "audit.view": _is_admin,
+    "plugin.manage": _is_admin,
 }
 
 

@@ -17,6 +17,7 @@ from marketplace.catalog.content import render_markdown
 from marketplace.catalog.labels import label, money, plan_details, plan_headline
 from marketplace.db import get_engine, get_session
 from marketplace.notifications.services import deliver_outbox, unread_count
+from marketplace.plugins.errors import InvocationError
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -32,6 +33,9 @@ ERROR_TITLES = {
     422: _l("Some input needs fixing"),
     429: _l("Too many requests"),
     500: _l("Something went wrong on our side"),
+    502: _l("A plugin failed to answer"),
+    503: _l("This service is paused"),
+    504: _l("A plugin did not answer in time"),
 }
 
 
@@ -90,6 +94,24 @@ def _handle_csrf_error(error: CSRFError):
     )
 
 
+def _handle_plugin_error(error: InvocationError):
+    """A plugin operation that did not answer: its status, its sentence, its incident id."""
+    status = error.status_code
+    extra = {key: value for key, value in (("incident", error.incident),
+                                           ("retry_after", error.retry_after)) if value}
+    if wants_problem_json():
+        response = problem_response(status, str(error), **extra)
+    else:
+        response = current_app.make_response((
+            render_template("error.html", status=status, title=ERROR_TITLES.get(status, ""),
+                            detail=str(error), incident=error.incident),
+            status,
+        ))
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _handle_unexpected(error: Exception):
     incident = uuid.uuid4().hex[:12]
     log.exception("unhandled error, incident %s", incident)
@@ -125,6 +147,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(InvocationError, _handle_plugin_error)
     app.register_error_handler(Exception, _handle_unexpected)
     app.context_processor(_template_globals)
     app.after_request(_deliver_mail)

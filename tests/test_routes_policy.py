@@ -33,6 +33,7 @@ from marketplace.db import get_engine, new_session
 from marketplace.models import metadata
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import notify
+from marketplace.plugins.models import InstalledPlugin
 from tests.factories import make_listing, make_merchant, make_organization, make_user
 
 IGNORED_ENDPOINTS = {"static"}
@@ -72,6 +73,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "merchant.publish_listing":        (L, F, F, A, F, A),
     "merchant.retire_listing":         (L, F, F, A, F, A),
     "merchant.new_version":            (L, F, F, A, F, F),
+    # the try-it console: any merchant (each tries its own and the platform's operations), admins
+    "merchant.try_operation":          (L, F, F, A, A, A),
     # platform admins
     "admin.dashboard":                 (L, F, F, F, F, A),
     "admin.review_queue":              (L, F, F, F, F, A),
@@ -89,6 +92,9 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.change_role":               (L, F, F, F, F, A),
     "admin.audit_log":                 (L, F, F, F, F, A),
     "admin.verify_audit":              (L, F, F, F, F, A),
+    "admin.plugins":                   (L, F, F, F, F, A),
+    "admin.plugin_state":              (L, F, F, F, F, A),
+    "admin.plugin_trust":              (L, F, F, F, F, A),
     # JSON API and its documentation
     "products.Products":               (A, A, A, A, A, A),
     "products.ProductItem":            (A, A, A, A, A, A),
@@ -159,6 +165,7 @@ class World:
     draft: Listing
     submitted: Listing
     notification: Notification  # the buyer's
+    plugin_name: str  # an installed_plugin row
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -171,6 +178,7 @@ ID_ARGUMENTS = {
     "organization_id": lambda world, variant: world.organization.id,
     "user_id": lambda world, variant: world.buyer.id,
     "notification_id": lambda world, variant: world.notification.id,
+    "plugin_name": lambda world, variant: world.plugin_name,
 }
 
 
@@ -232,8 +240,11 @@ def _make_world(db: Session) -> World:
     notify(db, [buyer], "role.changed", {"role": "buyer"}, link="/account")
     db.commit()
     notification = db.exec(select(Notification).where(Notification.user_id == buyer.id)).one()
+    # Recorded directly, so the plugin routes have a row whatever plugins are installed here.
+    db.add(InstalledPlugin(name="world_plugin", version="1.0", trusted=False))
+    db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
-                 submitted, notification)
+                 submitted, notification, "world_plugin")
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.lifecycle import Transition
@@ -43,3 +43,17 @@ class RoleForm(FlaskForm):
     role = SelectField(
         _l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(message=_l("Choose a role."))]
     )
+
+
+class PluginStateForm(FlaskForm):
+    """Enable or disable a plugin: each button sends the state it stands for."""
+
+    state = HiddenField(validators=[AnyOf(["enabled", "disabled"], message=_l(
+        "Choose whether to enable or disable the plugin."))])
+
+
+class PluginTrustForm(FlaskForm):
+    """Trust a plugin (it runs inside the platform) or not (it runs in a limited worker)."""
+
+    trusted = HiddenField(validators=[AnyOf(["yes", "no"], message=_l(
+        "Choose whether to trust the plugin."))])

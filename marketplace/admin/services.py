@@ -143,6 +143,12 @@ def _plans_text(plans: list[dict[str, Any]]) -> str:
     )
 
 
+def _operation_text(listing: Listing) -> str:
+    if listing.plugin_name and listing.operation_name:
+        return f"{listing.plugin_name} · {listing.operation_name}"
+    return str(_l("No plugin operation"))
+
+
 _COMPARED: list[tuple[str, Any, Any]] = [
     ("title", _l("Title"), str),
     ("summary", _l("Summary"), str),
@@ -175,4 +181,7 @@ def version_changes(
     if previous_plans != current_plans:
         changes.append(FieldChange("pricing_plans", str(_l("Pricing plans")),
                                    _plans_text(previous_plans), _plans_text(current_plans)))
+    if _operation_text(previous) != _operation_text(current):
+        changes.append(FieldChange("operation", str(_l("Plugin operation")),
+                                   _operation_text(previous), _operation_text(current)))
     return changes

@@ -14,14 +14,24 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.admin import services
-from marketplace.admin.forms import ROLE_CHOICES, ReasonForm, ReviewDecisionForm, RoleForm
+from marketplace.admin.forms import (
+    ROLE_CHOICES,
+    PluginStateForm,
+    PluginTrustForm,
+    ReasonForm,
+    ReviewDecisionForm,
+    RoleForm,
+)
 from marketplace.audit import services as audit
-from marketplace.catalog import queries
+from marketplace.catalog import operations, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
+from marketplace.plugins import get_runtime
+from marketplace.plugins import services as plugin_services
+from marketplace.plugins.models import InstalledPlugin, PluginState
 from marketplace.policy import authorize, current_actor
 
 blp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
@@ -115,6 +125,7 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
             form=form,
             can_decide=listing.state == ListingState.SUBMITTED,
             waiting_time=services.waiting_time,
+            operation=operations.attached_operation(listing),
         ),
         status,
     )
@@ -378,3 +389,76 @@ def verify_audit():
     authorize("audit.view")
     # Verifying changes nothing, so the result is shown directly rather than after a redirect.
     return _render_audit(audit.verify_chain(get_session()))
+
+
+# ---------------------------------------------------------------------------- plugins
+
+
+@blp.route("/plugins")
+def plugins():
+    authorize("plugin.manage")
+    runtime = get_runtime()
+    runtime.sync()
+    db = get_session()
+    rows = plugin_services.installed(db)
+    return render_template(
+        "admin/plugins.html",
+        plugins=rows,
+        breakers={row.name: runtime.breaker_states(row.name) for row in rows},
+        incidents=plugin_services.recent_incidents(db),
+    )
+
+
+def _plugin_or_404(plugin_name: str) -> InstalledPlugin:
+    get_runtime().sync()
+    plugin = plugin_services.find(get_session(), plugin_name)
+    if plugin is None:
+        abort(404)
+    return plugin
+
+
+@blp.route("/plugins/<plugin_name>/state", methods=["POST"])
+def plugin_state(plugin_name: str):
+    plugin = _plugin_or_404(plugin_name)
+    authorize("plugin.manage", plugin)
+    form = PluginStateForm()
+    if not form.validate_on_submit():
+        flash(_errors_text(form.state), "error")
+        return redirect(url_for("admin.plugins"))
+    db = get_session()
+    try:
+        plugin_services.set_state(db, current_actor(), plugin, form.state.data)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.plugins"))
+    if plugin.state == PluginState.ENABLED:
+        flash(_("%(name)s is enabled; its operations are available again.", name=plugin.name),
+              "success")
+    else:
+        get_runtime().release_worker(plugin.name)
+        flash(_("%(name)s is disabled; its operations are unavailable until you enable it.",
+                name=plugin.name), "success")
+    return redirect(url_for("admin.plugins"))
+
+
+@blp.route("/plugins/<plugin_name>/trust", methods=["POST"])
+def plugin_trust(plugin_name: str):
+    plugin = _plugin_or_404(plugin_name)
+    authorize("plugin.manage", plugin)
+    form = PluginTrustForm()
+    if not form.validate_on_submit():
+        flash(_errors_text(form.trusted), "error")
+        return redirect(url_for("admin.plugins"))
+    db = get_session()
+    plugin_services.set_trusted(db, current_actor(), plugin, form.trusted.data == "yes")
+    db.commit()
+    if plugin.trusted:
+        get_runtime().release_worker(plugin.name)
+        flash(_("%(name)s is trusted: it now runs inside the platform.", name=plugin.name),
+              "success")
+    else:
+        flash(_("%(name)s is no longer trusted: it now runs in a separate worker process with "
+                "limited CPU time and memory.", name=plugin.name), "success")
+    return redirect(url_for("admin.plugins"))

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import queries, services
+from marketplace.catalog import operations, queries, services
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import ProductQueryArgsSchema, ProductSchema
 from marketplace.db import get_session
@@ -17,16 +17,21 @@ blp = Blueprint(
 )
 
 
-def product_document(listing: Listing) -> dict:
-    """A published listing as the API presents it."""
+def product_document(listing: Listing,
+                     attached: operations.AttachedOperation | None = None) -> dict:
+    """A published listing as the API presents it (``attached``: its operation, when the
+    caller looked it up already)."""
     db = get_session()
     org = db.get(MerchantOrganization, listing.organization_id)
+    if attached is None:
+        attached = operations.attached_operation(listing)
     return {
         **listing.model_dump(),
         "id": listing.product_id,
         "listing_id": listing.id,
         "pricing_plans": services.plans_for(db, listing.id),
         "merchant": {"id": org.id, "name": org.name, "verified": org.is_verified},
+        "operation": attached.document() if attached is not None else None,
     }
 
 
@@ -42,7 +47,8 @@ class Products(MethodView):
             **args, page=pagination_parameters.page, per_page=pagination_parameters.page_size
         )
         rows, pagination_parameters.item_count = queries.browse(get_session(), filters)
-        return [product_document(row) for row in rows]
+        attached = operations.attached_operations(rows)  # each distinct operation asked once
+        return [product_document(row, attached.get(row.id)) for row in rows]
 
 
 @blp.route("/<int:product_id>")
@@ -50,7 +56,8 @@ class ProductItem(MethodView):
     @blp.response(200, ProductSchema)
     @blp.alt_response(404, description="No published product has this id.")
     def get(self, product_id: int):
-        """Read one published product: description, data dictionary, sample and pricing."""
+        """Read one published product: description, data dictionary, sample, pricing, and the
+        plugin operation it sells with its input and output JSON Schema."""
         listing = services.live_listing(get_session(), product_id)
         if listing is None:
             abort(404, message="No published product has this id.")

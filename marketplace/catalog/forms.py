@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -41,6 +43,8 @@ from marketplace.catalog.labels import (
     SENSITIVITY_LABELS,
 )
 from marketplace.catalog.models import Listing, Sensitivity
+from marketplace.catalog.operations import operation_ref
+from marketplace.plugins.runtime import OperationInfo
 
 MAX_PLAN_FORMS = 4
 # Amounts are stored as integers in fen; this keeps them inside a 32-bit database integer.
@@ -334,6 +338,13 @@ class ListingForm(FlaskForm):
         _l("Sample rows (CSV)"), validators=[SampleCsv()], render_kw={"rows": 6}
     )
     pricing_plans = FieldList(FormField(PlanForm), min_entries=1, max_entries=MAX_PLAN_FORMS)
+    # Choices come from the plugins installed now: the view sets them with operation_choices(),
+    # and whether any can be chosen in ``operations_offered``.
+    operation = SelectField(
+        _l("Plugin operation"), choices=[SelectChoice("", _l("No plugin operation"))],
+        default="", validate_choice=False,
+    )
+    operations_offered = False
 
     add_field = SubmitField(_l("Add a field"))
     add_plan = SubmitField(_l("Add a plan"))
@@ -373,6 +384,7 @@ class ListingForm(FlaskForm):
             # "Field 3" names the third row the merchant sees.
             "data_dictionary": [entry.form.to_dict() for entry in self.data_dictionary],
             "sample_rows": self._sample_rows(),
+            "operation": self.operation.data or "",
         }
 
     def _sample_rows(self) -> list[dict[str, str]]:
@@ -405,6 +417,7 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str
             for f in listing.data_dictionary
         ] or [{}],
         "sample_rows": sample_to_csv(listing.sample_rows, listing.data_dictionary),
+        "operation": attached_ref(listing),
         "pricing_plans": [
             {"name": p["name"], "model": p["model"],
              "price": fen_to_yuan(p["price"]) if p.get("price") else "",
@@ -419,6 +432,37 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str
     }
 
 
+def attached_ref(listing: Listing) -> str:
+    """The editor's value for the operation ``listing`` sells (``""`` for none)."""
+    if listing.plugin_name and listing.operation_name:
+        return operation_ref(listing.plugin_name, listing.operation_name)
+    return ""
+
+
+def operation_choices(operations: list[OperationInfo], credit_code: str,
+                      current: str = "") -> dict[str | None, list[SelectChoice]]:
+    """The editor's operation choices, grouped: none, the organization's own plugins', the
+    platform's, and ``current`` (what the listing has now) if it is no longer offered, so that
+    saving never drops it silently."""
+    def choice(info: OperationInfo) -> SelectChoice:
+        return SelectChoice(operation_ref(info.plugin, info.name),
+                            f"{info.plugin} · {info.name} — {info.summary}")
+
+    groups: dict[str | None, list[SelectChoice]] = {
+        None: [SelectChoice("", _l("No plugin operation"))]}
+    own = [choice(info) for info in operations if info.merchant and info.merchant == credit_code]
+    platform = [choice(info) for info in operations if not info.merchant]
+    if own:
+        groups[str(_l("Your organization's plugins"))] = own
+    if platform:
+        groups[str(_l("Platform plugins"))] = platform
+    offered = {c.value for group in groups.values() for c in group}
+    if current and current not in offered:
+        groups[str(_l("Attached now, not available"))] = [
+            SelectChoice(current, _l("%(operation)s (unavailable)", operation=current))]
+    return groups
+
+
 class RetireForm(FlaskForm):
     """The confirmation step before a listing leaves the store for good."""
 
@@ -426,3 +470,39 @@ class RetireForm(FlaskForm):
         _l("Reason (optional)"),
         validators=[Length(max=2000)], render_kw={"rows": 2},
     )
+
+
+class OperationConsoleForm(FlaskForm):
+    """The try-it console: the operation chosen on the page, and the JSON input to run it on.
+
+    After ``validate()``, ``payload_object`` holds the parsed input.
+    """
+
+    operation = HiddenField()
+    payload = TextAreaField(
+        _l("Input (JSON)"),
+        render_kw={"rows": 10, "spellcheck": "false", "class": "mono", "autocomplete": "off"},
+    )
+    run = SubmitField(_l("Run the operation"))
+
+    payload_object: dict[str, Any] | None = None
+
+    def validate_operation(self, field: HiddenField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(str(_l("Choose an operation to run.")))
+
+    def validate_payload(self, field: TextAreaField) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            raise ValidationError(str(_l(
+                "Write the input as a JSON object; {} for an operation that takes no input.")))
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(str(_l(
+                "The input is not valid JSON: check line %(line)d, column %(column)d.",
+                line=exc.lineno, column=exc.colno))) from None
+        if not isinstance(value, dict):
+            raise ValidationError(str(_l(
+                "The input must be a JSON object in braces, such as {\"text\": \"hello\"}.")))
+        self.payload_object = value

@@ -116,6 +116,11 @@ class Listing(SQLModel, table=True):
     sample_rows: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=json_column(nullable=False)
     )
+    # The plugin operation this version sells, if any: both set or both None. Names, not a
+    # foreign key: plugins come and go with deployments, and the listing keeps saying what it
+    # offered (the product page says when the operation is unavailable).
+    plugin_name: str | None = Field(default=None, max_length=64)
+    operation_name: str | None = Field(default=None, max_length=64)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -51,6 +51,20 @@ class MerchantSchema(Schema):
     verified = fields.Boolean()
 
 
+class OperationSchema(Schema):
+    plugin = fields.String(metadata={"description": "The plugin that offers the operation."})
+    name = fields.String(metadata={"description": "The operation's name within its plugin."})
+    summary = fields.String()
+    description = fields.String()
+    available = fields.Boolean(metadata={"description": "False while its plugin is switched "
+                                                        "off or missing; the schemas are then "
+                                                        "null."})
+    input_schema = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of what "
+                                                                         "a call sends."})
+    output_schema = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of what "
+                                                                          "a call answers."})
+
+
 class ProductSchema(Schema):
     id = fields.Integer(metadata={"description": "The product's id (stable across versions)."})
     listing_id = fields.Integer(metadata={"description": "The id of the published version."})
@@ -67,6 +81,8 @@ class ProductSchema(Schema):
     sample_rows = fields.List(fields.Dict())
     pricing_plans = fields.List(fields.Nested(PricingPlanSchema))
     merchant = fields.Nested(MerchantSchema)
+    operation = fields.Nested(OperationSchema, allow_none=True, metadata={
+        "description": "The plugin operation the product sells as its API; null for none."})
     published_at = fields.DateTime()
 
 

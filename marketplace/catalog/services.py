@@ -31,6 +31,7 @@ from marketplace.catalog.models import (
     Product,
     ReviewDecision,
 )
+from marketplace.catalog.operations import check_attachable, validate_operation_ref
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 
@@ -44,8 +45,12 @@ def create_listing(
     content: dict[str, Any],
     plans: list[dict[str, Any]] | None = None,
 ) -> Listing:
-    """Create a product and its first listing, as a draft."""
-    clean, clean_plans = _validated(content, plans or [])
+    """Create a product and its first listing, as a draft.
+
+    ``content["operation"]`` (``"plugin.operation"``, optional) attaches a plugin operation of
+    the organization's own plugins or the platform's.
+    """
+    clean, clean_plans = _validated(content, plans or [], organization)
     product = Product(organization_id=organization.id, created_by_id=actor.id)
     session.add(product)
     session.flush()
@@ -73,13 +78,17 @@ def update_listing(
     content: dict[str, Any],
     plans: list[dict[str, Any]] | None = None,
 ) -> Listing:
-    """Save edits to a draft (or a listing sent back with requested changes)."""
+    """Save edits to a draft (or a listing sent back with requested changes).
+
+    ``content["operation"]`` (``"plugin.operation"``, or ``""`` for none) changes the attached
+    plugin operation; without that key it stays as it is.
+    """
     if ListingState(listing.state) not in EDITABLE_STATES:
         raise InvalidTransition(
             _l("Only drafts and listings with requested changes can be edited; "
                "start a new version to change a published product.")
         )
-    clean, clean_plans = _validated(content, plans)
+    clean, clean_plans = _validated(content, plans, _org_of(session, listing))
     _check_version_free(session, listing, clean["version"])
     for key, value in clean.items():
         setattr(listing, key, value)
@@ -92,9 +101,13 @@ def update_listing(
 
 
 def _validated(
-    content: dict[str, Any], plans: list[dict[str, Any]] | None
+    content: dict[str, Any],
+    plans: list[dict[str, Any]] | None,
+    organization: MerchantOrganization | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """Content and plans checked together, so that one answer names every problem in both."""
+    """Content, plans and the attached operation checked together, so that one answer names
+    every problem. The operation (``content["operation"]``) is checked when ``organization`` is
+    given and the key is present; it comes back as ``plugin_name`` and ``operation_name``."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     clean_plans = None
@@ -102,6 +115,11 @@ def _validated(
         clean = validate_content(content)
     except ValidationFailed as exc:
         errors.update(exc.field_errors)
+    if organization is not None and "operation" in content:
+        try:
+            clean.update(validate_operation_ref(organization, content["operation"]))
+        except ValidationFailed as exc:
+            errors.update(exc.field_errors)
     try:
         clean_plans = validate_plans(plans) if plans is not None else None
     except ValidationFailed as exc:
@@ -112,14 +130,17 @@ def _validated(
 
 
 def listing_problems(
-    content: dict[str, Any], plans: list[dict[str, Any]] | None = None
+    content: dict[str, Any],
+    plans: list[dict[str, Any]] | None = None,
+    organization: MerchantOrganization | None = None,
 ) -> dict[str, list[str]]:
-    """What the catalog's rules find wrong with ``content`` (and ``plans``), saving nothing.
+    """What the catalog's rules find wrong with ``content`` (and ``plans``, and with
+    ``organization`` the attached operation), saving nothing.
 
     Lets a form that already has errors of its own show the rules' findings in the same answer.
     """
     try:
-        _validated(content, plans)
+        _validated(content, plans, organization)
     except ValidationFailed as exc:
         return exc.field_errors
     return {}
@@ -184,7 +205,8 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
         raise InvalidTransition(_l("Only a product on sale can get a new version."))
     fields = current.model_dump(
         include={"title", "summary", "description_md", "product_type", "delivery_form",
-                 "scenario", "tags", "classification_level", "data_dictionary", "sample_rows"}
+                 "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
+                 "plugin_name", "operation_name"}
     )
     listing = Listing(
         product_id=product.id,
@@ -270,9 +292,19 @@ def _tell_merchant(session: Session, listing: Listing, kind: str, reason: str = 
 
 
 def submit(session: Session, actor: User, listing: Listing) -> None:
-    """Send a complete draft to review; admins are told."""
+    """Send a complete draft to review; admins are told.
+
+    An attached plugin operation must still be available to the organization (its plugin
+    enabled), so that reviewers judge an operation buyers can use.
+    """
     content = listing.model_dump()
     missing = completeness_errors(content, plan_dicts(session, listing.id))
+    if listing.plugin_name and listing.operation_name:
+        try:
+            check_attachable(_org_of(session, listing), listing.plugin_name,
+                             listing.operation_name)
+        except ValidationFailed as exc:
+            missing.update(exc.field_errors)
     if missing:
         raise ValidationFailed(
             missing, str(_l("This listing is not ready for review yet: %(what)s",

@@ -6,23 +6,55 @@ from the policy and the lifecycle, and the services enforce the same rules again
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts.forms import apply_field_errors
-from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import queries, services
-from marketplace.catalog.forms import ListingForm, RetireForm, listing_form_data, sample_columns
+from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.catalog import operations, queries, services
+from marketplace.catalog.forms import (
+    ListingForm,
+    OperationConsoleForm,
+    RetireForm,
+    attached_ref,
+    listing_form_data,
+    operation_choices,
+    sample_columns,
+)
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.catalog.operations import OperationOwner
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
+from marketplace.plugins import get_runtime
+from marketplace.plugins.errors import (
+    InvocationError,
+    OperationNotFound,
+    OperationPaused,
+    PluginBadInput,
+    PluginFault,
+    PluginNotFoundError,
+    PluginTimeout,
+)
+from marketplace.plugins.runtime import OperationInfo
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web import problem_response, wants_problem_json
 
 blp = Blueprint("merchant", __name__, template_folder="templates")
 
@@ -94,8 +126,20 @@ def dashboard():
     )
 
 
+def _offer_operations(form: ListingForm, organization: MerchantOrganization,
+                      listing: Listing | None = None) -> None:
+    """Fill the editor's operation choices from the plugins enabled now."""
+    attachable = operations.attachable_operations(organization)
+    form.operation.choices = operation_choices(
+        attachable, organization.credit_code, attached_ref(listing) if listing is not None else ""
+    )
+    form.operations_offered = bool(attachable)
+
+
 def _run_editor(
-    form: ListingForm, save: Callable[[Session, dict[str, Any], list[dict[str, Any]]], Listing]
+    form: ListingForm,
+    organization: MerchantOrganization,
+    save: Callable[[Session, dict[str, Any], list[dict[str, Any]]], Listing],
 ):
     """Handle a posted editor: add a row, or save through ``save`` and go to the listing.
 
@@ -109,7 +153,8 @@ def _run_editor(
         return 200
     if not form.validate():
         # Plans whose own fields are wrong cannot be read yet; the rest can already be checked.
-        apply_field_errors(form, services.listing_problems(form.content()))
+        apply_field_errors(form, services.listing_problems(form.content(),
+                                                           organization=organization))
         return 422
     db = get_session()
     try:
@@ -136,11 +181,12 @@ def new_listing():
         data={"data_dictionary": [{}, {}, {}]}
     )
     organization = _organization(get_session(), user.organization_id)
+    _offer_operations(form, organization)
 
     def save(db: Session, content: dict[str, Any], plans: list[dict[str, Any]]) -> Listing:
         return services.create_listing(db, user, organization, content, plans)
 
-    result = _run_editor(form, save)
+    result = _run_editor(form, organization, save)
     if not isinstance(result, int):
         return result
     return (
@@ -161,6 +207,7 @@ def listing_detail(listing_id: int):
     return render_template(
         "merchant/listing_detail.html",
         listing=listing,
+        operation=operations.attached_operation(listing),
         organization=organization,
         plans=services.plans_for(db, listing.id),
         sample_columns=sample_columns(listing.sample_rows, listing.data_dictionary),
@@ -180,16 +227,18 @@ def edit_listing(listing_id: int):
     form = ListingForm() if request.method == "POST" else ListingForm(
         data=listing_form_data(listing, services.plan_dicts(db, listing.id))
     )
+    organization = _organization(db, listing.organization_id)
+    _offer_operations(form, organization, listing)
 
     def save(db: Session, content: dict[str, Any], plans: list[dict[str, Any]]) -> Listing:
         return services.update_listing(db, user, listing, content, plans)
 
-    result = _run_editor(form, save)
+    result = _run_editor(form, organization, save)
     if not isinstance(result, int):
         return result
     return (
         render_template("merchant/editor.html", form=form, listing=listing,
-                        organization=_organization(db, listing.organization_id)),
+                        organization=organization),
         result,
     )
 
@@ -274,3 +323,107 @@ def new_version(product_id: int):
         "success",
     )
     return redirect(url_for(".listing_detail", listing_id=draft.id))
+
+
+# ---------------------------------------------------------------------------- try-it console
+
+
+def _console_groups(available: list[tuple[OperationInfo, OperationOwner]],
+                    actor: User) -> list[tuple[str, list[OperationInfo]]]:
+    """The console's operations grouped for its picker: the merchant's own, the platform's,
+    and (for admins) every other merchant's."""
+    own = [info for info, owner in available
+           if not owner.is_platform and owner.organization_id == actor.organization_id]
+    platform = [info for info, owner in available if owner.is_platform]
+    others = [info for info, _owner in available if info not in own and info not in platform]
+    groups = [(_("Your organization's operations"), own), (_("Platform operations"), platform),
+              (_("Other merchants' operations"), others)]
+    return [(title, infos) for title, infos in groups if infos]
+
+
+def _console_operation(ref: str | None) -> tuple[OperationInfo, OperationOwner]:
+    """The operation ``ref`` names, authorized for the current user (404, then 403)."""
+    try:
+        parsed = operations.parse_operation_ref(ref)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        abort(404)
+    info = get_runtime().operation(*parsed)  # OperationNotFound: a 404 for the caller
+    owner = operations.owner_of(get_session(), info)
+    authorize("operation.try", owner)
+    return info, owner
+
+
+CONSOLE_ERROR_KINDS = {
+    PluginBadInput: "bad_input",
+    PluginNotFoundError: "not_found",
+    OperationNotFound: "unavailable",
+    PluginFault: "fault",
+    PluginTimeout: "timeout",
+    OperationPaused: "paused",
+}
+
+
+@blp.route("/merchant/operations", methods=["GET", "POST"])
+def try_operation():
+    """Run one of the merchant's operations on sample input, as a buyer's call would run.
+
+    Answers JSON (``{"output": ...}``, or the runtime's problem+json) to a client that asks
+    for it. The result is shown directly rather than after a redirect: running an operation
+    changes nothing the merchant would reload.
+    """
+    authorize("operation.try")
+    actor = current_actor()
+    db = get_session()
+    json_wanted = wants_problem_json()
+    form = OperationConsoleForm()
+    ref = form.operation.data if request.method == "POST" else request.args.get("operation")
+    available = operations.console_operations(db, actor)
+    if not ref and available and request.method == "GET":
+        ref = operations.operation_ref(available[0][0].plugin, available[0][0].name)
+    selected, unavailable = None, None
+    if ref:
+        try:
+            selected, _owner = _console_operation(ref)
+        except OperationNotFound as exc:
+            if json_wanted or request.method == "GET":
+                raise
+            unavailable = exc  # shown on the page, with what the merchant typed
+    if request.method == "GET" and selected is not None:
+        form.operation.data = ref
+        form.payload.data = operations.pretty_json(operations.example_payload(selected))
+
+    page = {"form": form, "groups": _console_groups(available, actor), "selected": selected,
+            "details": (operations.AttachedOperation(selected.plugin, selected.name, selected)
+                        if selected is not None else None),
+            "buyer": operations.console_buyer(actor), "output": None, "error": None,
+            "elapsed_ms": None}
+    if request.method == "GET":
+        return render_template("merchant/operations.html", **page)
+
+    if not form.validate():
+        if json_wanted:
+            return problem_response(422, _("The input cannot be sent: fix it and try again."),
+                                    errors=dict(form.errors))
+        return render_template("merchant/operations.html", **page), 422
+    if unavailable is not None:
+        page["error"] = {"kind": "unavailable", "error": unavailable}
+        return render_template("merchant/operations.html", **page), unavailable.status_code
+    started = time.perf_counter()
+    try:
+        output = operations.try_operation(actor, selected, form.payload_object)
+    except InvocationError as exc:
+        if json_wanted:
+            raise  # the app's handler answers problem+json with the incident id
+        page["error"] = {"kind": CONSOLE_ERROR_KINDS.get(type(exc), "fault"), "error": exc}
+        response = make_response(render_template("merchant/operations.html", **page),
+                                 exc.status_code)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if json_wanted:
+        return jsonify(output=output)
+    page["output"] = operations.pretty_json(output)
+    page["elapsed_ms"] = round((time.perf_counter() - started) * 1000)
+    return render_template("merchant/operations.html", **page)

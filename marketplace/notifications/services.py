@@ -38,6 +38,8 @@ MESSAGES = {
     "organization.verified": _l("Your organization %(name)s is verified: you can now publish."),
     "organization.rejected": _l("Verification of %(name)s was refused: %(reason)s"),
     "role.changed": _l("Your role is now: %(role)s."),
+    "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
+                        "%(faults)s times in a row and is paused for %(seconds)s seconds."),
 }
 
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
-from marketplace.catalog import queries
+from marketplace.catalog import operations, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Listing, PricingPlan, Scenario
 from marketplace.catalog.queries import BrowseFilters
@@ -127,6 +127,7 @@ def product(product_id: int):
         merchant=merchant,
         columns=columns,
         needs_authorization=listing.classification_level >= 3,
+        operation=operations.attached_operation(listing),
     )
 
 

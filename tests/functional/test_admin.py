@@ -63,7 +63,8 @@ def notifications_of(db, user: User, kind: str) -> list[Notification]:
 
 def _admin_requests(app, listing: Listing, org: MerchantOrganization, user: User):
     """Every admin route with every method it answers, on existing objects."""
-    ids = {"listing_id": listing.id, "organization_id": org.id, "user_id": user.id}
+    ids = {"listing_id": listing.id, "organization_id": org.id, "user_id": user.id,
+           "plugin_name": "any_plugin"}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -82,7 +83,7 @@ def test_admin_area_has_every_page_the_brief_names(app):
         "admin.listings", "admin.suspend_listing", "admin.reinstate_listing",
         "admin.retire_listing", "admin.organizations", "admin.verify_organization",
         "admin.reject_organization", "admin.users", "admin.change_role", "admin.audit_log",
-        "admin.verify_audit",
+        "admin.verify_audit", "admin.plugins", "admin.plugin_state", "admin.plugin_trust",
     } <= endpoints
 
 
@@ -93,7 +94,7 @@ def test_buyers_and_merchants_are_refused_every_admin_page(app, db, admin, role)
     someone = merchant if role == Role.MERCHANT else make_user(db)
     client = login(app, someone)
     requests = _admin_requests(app, listing, org, someone)
-    assert len(requests) == 15
+    assert len(requests) == 18
     for method, url in requests:
         data = {"reason": "x", "decision": "approve", "role": "admin"}
         response = client.open(url, method=method, data=data if method == "POST" else None)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from marketplace import create_app
+from marketplace import create_app, migrate
 from marketplace.accounts.models import Role, User
 from marketplace.audit.models import AuditEntry
 from marketplace.db import get_engine
@@ -50,9 +51,11 @@ def test_db_upgrade_builds_an_empty_database_from_migrations(tmp_path, app_confi
     fresh = create_app({**app_config, "DATABASE_URL": url})
     result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "Database is at 0001." in result.output
+    head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+    assert f"Database is at {head}." in result.output
     tables = set(inspect(get_engine(fresh)).get_table_names())
-    assert {"user_account", "listing", "audit_entry", "audit_chain_head"} <= tables
+    assert {"user_account", "listing", "audit_entry", "audit_chain_head", "installed_plugin",
+            "plugin_incident"} <= tables
     get_engine(fresh).dispose()
 
 

@@ -12,6 +12,7 @@ import pytest
 from marketplace import policy
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.catalog.operations import OperationOwner
 from marketplace.notifications.models import Notification
 
 ORG_A, ORG_B = 10, 20
@@ -49,6 +50,11 @@ RESOURCES = {
     "org": MerchantOrganization(id=ORG_A, name="A", credit_code="x", contact_email="a@x.cn"),
     "notification": Notification(id=7, user_id=1, kind="listing.approved"),
     "user": ACTORS["buyer"],
+    # plugin operations: org A's plugin, the platform's own, and a plugin whose credit code
+    # matches no registered organization
+    "operation": OperationOwner("org_a_tools", "lookup", "91350100M000100Y43", ORG_A),
+    "platform_operation": OperationOwner("governance_tools", "pii_scan", "", None),
+    "orphan_operation": OperationOwner("stray", "lookup", "91110000600037341L", None),
 }
 
 Y, N = True, False
@@ -91,6 +97,11 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("listing.retire", "published"):  (N, N, N, Y, N, Y, N),
     ("listing.retire", "suspended"):  (N, N, N, Y, N, Y, N),
     ("product.new_version", "product"): (N, N, N, Y, N, N, N),
+    ("operation.try", None):                 (N, N, N, Y, Y, Y, N),
+    ("operation.try", "operation"):          (N, N, N, Y, N, Y, N),
+    ("operation.try", "platform_operation"): (N, N, N, Y, Y, Y, N),
+    ("operation.try", "orphan_operation"):   (N, N, N, N, N, Y, N),
+    ("operation.try", "draft"):              (N, N, N, N, N, Y, N),
     # platform admins
     ("admin.dashboard", None):          (N, N, N, N, N, Y, N),
     ("listing.review", "draft"):        (N, N, N, N, N, Y, N),
@@ -109,6 +120,7 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("user.list", None):                (N, N, N, N, N, Y, N),
     ("user.change_role", "user"):       (N, N, N, N, N, Y, N),
     ("audit.view", None):               (N, N, N, N, N, Y, N),
+    ("plugin.manage", None):            (N, N, N, N, N, Y, N),
 }
 
 CELLS = [

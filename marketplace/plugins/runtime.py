@@ -1,0 +1,459 @@
+"""The plugin runtime: the one object the platform asks about plugins and their operations.
+
+Created by the app factory (:func:`marketplace.plugins.init_app`) and kept on the app, never in a
+module global. It owns the pluggy plugin manager, what discovery found, a circuit breaker per
+operation and a worker process per untrusted plugin.
+
+Recording plugins in ``installed_plugin`` happens on first use (:meth:`PluginRuntime.sync`), not
+in the app factory, so an app starts even before ``datamarket db upgrade`` made the tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+import pluggy
+import pydantic
+from datamarket_sdk import Context, Dataset, Operation, Scope
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session
+
+from marketplace.db import get_engine, new_session
+from marketplace.notifications.services import deliver_outbox
+from marketplace.plugins import services
+from marketplace.plugins.breaker import BreakerBoard, BreakerState, CircuitBreaker
+from marketplace.plugins.errors import (
+    OperationNotFound,
+    OperationPaused,
+    PluginBadInput,
+    PluginFault,
+    PluginNotFoundError,
+    PluginTimeout,
+)
+from marketplace.plugins.manager import LoadedPlugin, build_manager, discover
+from marketplace.plugins.models import IncidentKind, InstalledPlugin, PluginHealth, PluginState
+from marketplace.plugins.worker import (
+    WorkerBusy,
+    WorkerCrashed,
+    WorkerProcess,
+    WorkerTimeout,
+    run_operation,
+)
+
+log = logging.getLogger(__name__)
+
+FAULTS = {
+    "exception": IncidentKind.EXCEPTION,
+    "timeout": IncidentKind.TIMEOUT,
+    "bad_output": IncidentKind.BAD_OUTPUT,
+    "crash": IncidentKind.CRASH,
+}
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """An operation as the platform describes it: plain values, no plugin objects."""
+
+    plugin: str
+    name: str
+    summary: str
+    description: str
+    merchant: str  # the owning organization's credit code; "" for the platform's own plugins
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    timeout_seconds: float
+    pricing_hint: dict[str, Any] | None
+    example_input: dict[str, Any] | None
+
+
+def _describe(plugin: LoadedPlugin, operation: Operation) -> OperationInfo:
+    assert plugin.manifest is not None
+    return OperationInfo(
+        plugin=plugin.name,
+        name=operation.name,
+        summary=operation.summary,
+        description=operation.description,
+        merchant=plugin.manifest.merchant,
+        input_schema=operation.input_schema(),
+        output_schema=operation.output_schema(),
+        timeout_seconds=operation.timeout_seconds,
+        pricing_hint=asdict(operation.pricing_hint) if operation.pricing_hint else None,
+        example_input=operation.example_input,
+    )
+
+
+def _stop_workers(workers: dict[str, WorkerProcess]) -> None:
+    for worker in list(workers.values()):
+        worker.stop()
+    workers.clear()
+
+
+class PluginRuntime:
+    """Discovered plugins, and the one way to call their operations: :meth:`invoke`."""
+
+    def __init__(self, app: Flask, manager: pluggy.PluginManager, plugins: list[LoadedPlugin],
+                 *, clock: Callable[[], float] = time.monotonic):
+        self.app = app
+        self.manager = manager
+        self.plugins: dict[str, LoadedPlugin] = {}
+        for plugin in plugins:
+            # A plugin that loaded wins over a failed one that ended up with the same name.
+            if plugin.name not in self.plugins or self.plugins[plugin.name].failed:
+                self.plugins[plugin.name] = plugin
+        config = app.config
+        self.breakers = BreakerBoard(config["PLUGIN_BREAKER_THRESHOLD"],
+                                     config["PLUGIN_BREAKER_COOLDOWN"], clock)
+        self.cpu_seconds = int(config["PLUGIN_WORKER_CPU_SECONDS"])
+        self.memory_mb = int(config["PLUGIN_WORKER_MEMORY_MB"])
+        self._workers: dict[str, WorkerProcess] = {}
+        self._workers_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._synced = False
+        self._health: dict[str, PluginHealth] = {}
+        # Workers die with the runtime (or at exit), never left behind.
+        self._finalizer = weakref.finalize(self, _stop_workers, self._workers)
+
+    @classmethod
+    def from_app(cls, app: Flask) -> PluginRuntime:
+        """Discover the plugins the app's settings point at."""
+        config = app.config
+        manager = build_manager()
+        plugins = discover(
+            manager,
+            plugins_dir=config.get("DATAMARKET_PLUGINS_DIR") or None,
+            autoload=not config.get("DATAMARKET_DISABLE_PLUGIN_AUTOLOAD"),
+            settings=config.get("PLUGIN_SETTINGS") or {},
+        )
+        loaded = [p.name for p in plugins if not p.failed]
+        failed = [p.name for p in plugins if p.failed]
+        log.info("plugins loaded: %s; failed: %s", ", ".join(loaded) or "none",
+                 ", ".join(failed) or "none")
+        return cls(app, manager, plugins)
+
+    def close(self) -> None:
+        """Stop every worker process."""
+        with self._workers_lock:
+            _stop_workers(self._workers)
+
+    # ------------------------------------------------------------------------ records
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A session of the runtime's own, so incidents outlive a caller's rollback."""
+        same_app = has_app_context() and current_app._get_current_object() is self.app
+        with contextlib.ExitStack() as stack:
+            if not same_app:
+                stack.enter_context(self.app.app_context())  # notifications translate
+            session = new_session(get_engine(self.app))
+            stack.callback(session.close)
+            yield session
+
+    def sync(self) -> bool:
+        """Record what discovery found in ``installed_plugin``.
+
+        :returns: False when the tables do not exist yet (before ``datamarket db upgrade``);
+            the next use tries again.
+        """
+        found = [
+            services.Discovered(
+                name=plugin.name,
+                version=plugin.manifest.version if plugin.manifest else "",
+                merchant=plugin.manifest.merchant if plugin.manifest else "",
+                title=plugin.manifest.title if plugin.manifest else "",
+                source=plugin.origin.describe(),
+                capabilities=plugin.capabilities(),
+                load_error=plugin.error,
+                builtin=plugin.builtin,
+            )
+            for plugin in self.plugins.values()
+        ]
+        with self._sync_lock:
+            for attempt in (1, 2):
+                try:
+                    with self._session() as session:
+                        services.sync_installed(session, found)
+                        session.commit()
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                    continue  # another server process recorded the same plugin first
+                except DBAPIError as exc:
+                    log.warning("plugins are not recorded yet (%s); run `datamarket db "
+                                "upgrade`", exc.orig)
+                    return False
+                self._synced = True
+                return True
+        return False  # pragma: no cover - the loop always returns
+
+    def _ensure_synced(self) -> None:
+        if not self._synced:
+            self.sync()
+
+    def records(self) -> dict[str, InstalledPlugin]:
+        """The ``installed_plugin`` rows by name; empty when the tables do not exist yet."""
+        self._ensure_synced()
+        try:
+            with self._session() as session:
+                return {row.name: row for row in services.installed(session)}
+        except DBAPIError:
+            return {}
+
+    def _status(self, plugin: LoadedPlugin,
+                records: Mapping[str, InstalledPlugin]) -> tuple[str, bool]:
+        """(state, trusted) from the record, or the defaults when there is none yet."""
+        row = records.get(plugin.name)
+        if row is None:
+            return (PluginState.FAILED if plugin.failed else PluginState.ENABLED,
+                    plugin.builtin)
+        return row.state, row.trusted
+
+    def breaker_states(self, plugin: str) -> dict[str, BreakerState]:
+        """The breaker state of each operation of ``plugin`` in this server process."""
+        loaded = self.plugins.get(plugin)
+        names = sorted(loaded.operations) if loaded else []
+        return {name: self.breakers.state(plugin, name) for name in names}
+
+    # ------------------------------------------------------------------------ operations
+
+    def operations(self) -> list[OperationInfo]:
+        """Every operation of every enabled plugin, by plugin then operation name."""
+        records = self.records()
+        return [
+            _describe(plugin, operation)
+            for name, plugin in sorted(self.plugins.items())
+            if not plugin.failed and self._status(plugin, records)[0] == PluginState.ENABLED
+            for _op, operation in sorted(plugin.operations.items())
+        ]
+
+    def operation(self, plugin: str, name: str) -> OperationInfo:
+        """One operation of an enabled plugin.
+
+        :raises OperationNotFound: no enabled plugin of that name offers it.
+        """
+        loaded, operation, _trusted = self._resolve(plugin, name)
+        return _describe(loaded, operation)
+
+    def _resolve(self, plugin_name: str, operation_name: str) -> tuple[LoadedPlugin, Operation,
+                                                                       bool]:
+        plugin = self.plugins.get(plugin_name)
+        operation = plugin.operations.get(operation_name) if plugin is not None else None
+        if plugin is None or operation is None or plugin.failed:
+            raise OperationNotFound(plugin_name, operation_name)
+        self._ensure_synced()
+        try:
+            with self._session() as session:
+                row = services.find(session, plugin_name)
+        except DBAPIError:
+            row = None
+        state, trusted = self._status(plugin, {plugin_name: row} if row else {})
+        if state != PluginState.ENABLED:
+            raise OperationNotFound(plugin_name, operation_name)
+        return plugin, operation, trusted
+
+    def invoke(self, plugin_name: str, operation_name: str, payload: dict[str, Any], *,
+               buyer: str, scope: Scope,
+               datasets: Mapping[str, Dataset] | None = None) -> dict[str, Any]:
+        """Call an operation within its deadline and return its JSON-ready output.
+
+        Trusted plugins run on a thread of this process; untrusted ones in their worker process.
+        A fault is recorded as an incident (the traceback goes to the log) and counts towards
+        the operation's circuit breaker.
+
+        Billing: this returns only when the operation answered within its schema; every
+        refusal and fault raises before the caller gets anything to meter, so faults are never
+        billed. Metering belongs after a successful return.
+
+        :param buyer: the pseudonymous buyer id the plugin sees.
+        :param scope: what the buyer's entitlement allows.
+        :param datasets: platform-held datasets the product was granted, by name.
+        :raises OperationNotFound: no enabled plugin offers the operation (404).
+        :raises OperationPaused: its breaker is open; ``retry_after`` says when to retry (503).
+        :raises PluginBadInput: the plugin refused the input, with its message (422).
+        :raises PluginNotFoundError: the plugin found nothing, with its message (404).
+        :raises PluginFault: it raised, crashed or broke its output schema (502, ``incident``).
+        :raises PluginTimeout: it missed its deadline (504, ``incident``).
+        """
+        plugin, operation, trusted = self._resolve(plugin_name, operation_name)
+        breaker = self.breakers.get(plugin_name, operation_name)
+        admission = breaker.admit()
+        if not admission.allowed:
+            raise OperationPaused(admission.retry_after, admission.incident)
+        context = Context(
+            buyer=buyer,
+            scope=scope,
+            settings=plugin.settings,
+            logger=logging.getLogger(f"datamarket.plugin.{plugin_name}"),
+            deadline=time.monotonic() + operation.timeout_seconds,
+            datasets=MappingProxyType(dict(datasets or {})),
+        )
+        try:
+            if trusted:
+                self._stop_worker(plugin_name)
+                answer = self._run_in_thread(operation, context, payload)
+            else:
+                answer = self._run_in_worker(plugin, operation, context, payload)
+        except BaseException:
+            breaker.release()  # our failure, not the plugin's: let another call try
+            raise
+        return self._settle(plugin, operation, breaker, answer)
+
+    def _run_in_thread(self, operation: Operation, context: Context,
+                       payload: dict[str, Any]) -> dict[str, Any]:
+        box: dict[str, dict[str, Any]] = {}
+
+        def call() -> None:
+            box["answer"] = run_operation(operation, context, payload)
+
+        thread = threading.Thread(target=call, daemon=True,
+                                  name=f"plugin operation {operation.name}")
+        thread.start()
+        thread.join(max(0.0, context.deadline - time.monotonic()))
+        if thread.is_alive():
+            # A thread cannot be killed: it is left to finish, and its answer is dropped.
+            return {"outcome": "timeout", "message": f"no answer within "
+                    f"{operation.timeout_seconds:g} seconds (trusted, on a thread)"}
+        return box["answer"]
+
+    def _worker(self, plugin: LoadedPlugin) -> WorkerProcess:
+        with self._workers_lock:
+            worker = self._workers.get(plugin.name)
+            if worker is None:
+                settings = plugin.settings.model_dump(mode="json") if plugin.settings else {}
+                worker = WorkerProcess(plugin.name, plugin.origin.to_wire(), settings,
+                                       cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb)
+                self._workers[plugin.name] = worker
+            return worker
+
+    def _stop_worker(self, plugin_name: str) -> None:
+        with self._workers_lock:
+            worker = self._workers.pop(plugin_name, None)
+        if worker is not None:
+            worker.stop()
+
+    def release_worker(self, plugin_name: str) -> None:
+        """Stop a plugin's worker, if any (after it was disabled or trusted)."""
+        self._stop_worker(plugin_name)
+
+    def worker_pid(self, plugin_name: str) -> int | None:
+        """The process id of a plugin's running worker, if it has one."""
+        worker = self._workers.get(plugin_name)
+        return worker.pid if worker is not None and worker.running else None
+
+    def _run_in_worker(self, plugin: LoadedPlugin, operation: Operation, context: Context,
+                       payload: dict[str, Any]) -> dict[str, Any]:
+        timeout = operation.timeout_seconds
+        request = {"operation": operation.name, "payload": payload,
+                   # The worker has the plugin's settings itself.
+                   "context": replace(context, settings=None).to_wire()}
+        try:
+            answer = self._worker(plugin).call(request, timeout)
+        except WorkerBusy:
+            return {"outcome": "timeout", "message": "earlier calls kept the worker busy past "
+                    f"this call's {timeout:g} seconds"}
+        except WorkerTimeout:
+            return {"outcome": "timeout", "message": f"no answer within {timeout:g} seconds; "
+                    "the worker was killed"}
+        except WorkerCrashed as exc:
+            return {"outcome": "timeout" if exc.cpu_exhausted else "crash", "message": str(exc)}
+        except OSError as exc:
+            return {"outcome": "crash", "message": f"the worker could not start: {exc}"}
+        if answer.get("outcome") == "ok":
+            # Checked again here: what leaves the platform must match the schema, whatever the
+            # worker process claims.
+            try:
+                answer["result"] = operation.output_model.model_validate(
+                    answer.get("result")).model_dump(mode="json")
+            except pydantic.ValidationError as exc:
+                return {"outcome": "bad_output", "message": f"the worker's answer does not "
+                        f"match the output schema: {exc}"}
+        return answer
+
+    # ------------------------------------------------------------------------ outcomes
+
+    def _settle(self, plugin: LoadedPlugin, operation: Operation, breaker: CircuitBreaker,
+                answer: dict[str, Any]) -> dict[str, Any]:
+        outcome = answer.get("outcome")
+        if outcome in ("ok", "bad_input", "not_found"):
+            breaker.record_success()  # the plugin worked, even if it refused the input
+            self._set_health(plugin.name, self._health_unless_paused(plugin, PluginHealth.OK))
+            if outcome == "bad_input":
+                raise PluginBadInput(answer.get("message") or "")
+            if outcome == "not_found":
+                raise PluginNotFoundError(answer.get("message") or "")
+            return answer["result"]
+        kind = FAULTS.get(str(outcome), IncidentKind.CRASH)
+        incident = self._record_incident(plugin.name, operation.name, kind,
+                                         answer.get("message") or str(outcome),
+                                         answer.get("traceback", ""))
+        if breaker.record_fault():
+            breaker.incident = self._paused(plugin.name, operation.name, breaker)
+        else:
+            self._set_health(plugin.name,
+                             self._health_unless_paused(plugin, PluginHealth.FAULTING))
+        if kind == IncidentKind.TIMEOUT:
+            raise PluginTimeout(incident)
+        raise PluginFault(incident)
+
+    def _record_incident(self, plugin: str, operation: str, kind: IncidentKind, message: str,
+                         traceback: str = "") -> str:
+        incident = services.new_incident_id()
+        log.error("plugin %s, operation %s: %s, incident %s: %s%s", plugin, operation,
+                  kind.value, incident, message, f"\n{traceback}" if traceback else "")
+        try:
+            with self._session() as session:
+                services.record_incident(session, incident=incident, plugin=plugin,
+                                         operation=operation, kind=kind, message=message)
+                session.commit()
+        except DBAPIError:
+            log.exception("incident %s could not be recorded in the database", incident)
+        return incident
+
+    def _paused(self, plugin: str, operation: str, breaker: CircuitBreaker) -> str:
+        """The breaker opened: record it, mark the plugin paused and tell the admins."""
+        cooldown = breaker.cooldown
+        incident = self._record_incident(
+            plugin, operation, IncidentKind.BREAKER_OPEN,
+            f"paused for {cooldown:g} seconds after {breaker.consecutive_faults} consecutive "
+            "faults")
+        try:
+            with self._session() as session:
+                services.set_health(session, plugin, PluginHealth.PAUSED)
+                services.tell_admins_paused(session, plugin=plugin, operation=operation,
+                                            faults=breaker.consecutive_faults,
+                                            cooldown=math.ceil(cooldown))
+                session.commit()
+                self._health[plugin] = PluginHealth.PAUSED
+                try:
+                    deliver_outbox(session, self.app.config)
+                except Exception:  # mail must never turn a fault into a crash
+                    log.exception("e-mail delivery failed; the outbox keeps the messages")
+        except DBAPIError:
+            log.exception("could not tell the admins that %s.%s is paused", plugin, operation)
+        return incident
+
+    def _health_unless_paused(self, plugin: LoadedPlugin, health: PluginHealth) -> PluginHealth:
+        """``health``, unless a breaker still pauses another operation of the plugin."""
+        states = self.breaker_states(plugin.name).values()
+        return PluginHealth.PAUSED if BreakerState.OPEN in states else health
+
+    def _set_health(self, plugin: str, health: PluginHealth) -> None:
+        if self._health.get(plugin) == health:
+            return
+        try:
+            with self._session() as session:
+                services.set_health(session, plugin, health)
+                session.commit()
+        except DBAPIError:
+            log.warning("could not record the health of plugin %s", plugin)
+            return
+        self._health[plugin] = health
