@@ -9,11 +9,7 @@ contain stays in :mod:`marketplace.catalog.content`.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -33,6 +29,15 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marketplace.catalog.content import FIELD_TYPES, MAX_FIELDS
+from marketplace.catalog.formats import (
+    MAX_COUNT,
+    fen_to_yuan,
+    parse_sample_csv,
+    parse_tiers,
+    sample_to_csv,
+    tiers_to_text,
+    yuan_to_fen,
+)
 from marketplace.catalog.labels import (
     DELIVERY_FORM_LABELS,
     LEVEL_LABELS,
@@ -47,9 +52,6 @@ from marketplace.catalog.operations import operation_ref
 from marketplace.plugins.runtime import OperationInfo
 
 MAX_PLAN_FORMS = 4
-# Amounts are stored as integers in fen; this keeps them inside a 32-bit database integer.
-MAX_FEN = 999_999_999
-MAX_COUNT = 2_000_000_000
 
 FIELD_TYPE_LABELS = {
     "string": _l("Text"),
@@ -61,140 +63,6 @@ FIELD_TYPE_LABELS = {
     "json": _l("JSON"),
 }
 
-_YUAN_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-_COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)$")
-
-
-# ---------------------------------------------------------------------------- conversions
-
-
-def yuan_to_fen(text: str | None) -> int | None:
-    """A price typed in yuan (``"0.05"``, ``"999"``, ``"¥1,200.50"``) as integer fen, exactly.
-
-    :returns: ``None`` for an empty input.
-    :raises ValueError: with a sentence that tells the merchant how to write the price.
-    """
-    raw = (text or "").strip().lstrip("¥￥").strip()
-    if not raw:
-        return None
-    if raw.startswith("-"):
-        raise ValueError(str(_l("A price cannot be negative.")))
-    match = _YUAN_RE.match(raw)
-    if match is None:
-        raise ValueError(str(_l("Write the price in yuan as a number, such as 0.05 or 999.")))
-    if match.group(1) and len(match.group(1)) > 2:
-        raise ValueError(str(_l(
-            "A price has at most two decimals (yuan and fen), such as 0.05; this one has %(n)d.",
-            n=len(match.group(1)))))
-    fen = int(Decimal(raw.replace(",", "")) * 100)
-    if fen > MAX_FEN:
-        raise ValueError(str(_l("Keep the price at or below 9,999,999.99 yuan.")))
-    return fen
-
-
-def fen_to_yuan(fen: int | None) -> str:
-    """Integer fen written back as yuan: ``5`` -> ``"0.05"``, ``99900`` -> ``"999"``."""
-    if fen is None:
-        return ""
-    yuan, cents = divmod(int(fen), 100)
-    return str(yuan) if cents == 0 else f"{yuan}.{cents:02d}"
-
-
-def parse_tiers(text: str | None) -> list[dict[str, int | None]]:
-    """Volume tiers typed one per line as ``UP_TO UNIT_PRICE_IN_YUAN``, ``*`` for the last tier.
-
-    Only the writing is checked here; whether the tiers make sense (ascending, an open last tier)
-    is the pricing rules' business.
-
-    :raises ValueError: naming the line that cannot be read.
-    """
-    tiers: list[dict[str, int | None]] = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        parts = line.replace("：", " ").replace(":", " ").split()
-        if not parts:
-            continue
-        if len(parts) != 2 or not (parts[0] in {"*", "∞"} or _COUNT_RE.match(parts[0])):
-            raise ValueError(str(_l(
-                "Line %(n)d: write each tier as the number of calls it goes up to and the price "
-                "per call in yuan, such as “10000 0.05”; write * instead of a number for the "
-                "last tier.", n=number)))
-        try:
-            price = yuan_to_fen(parts[1])
-        except ValueError as exc:
-            raise ValueError(str(_l("Line %(n)d: %(problem)s", n=number, problem=exc))) from None
-        up_to = None if parts[0] in {"*", "∞"} else int(parts[0].replace(",", ""))
-        tiers.append({"up_to": up_to, "unit_price": price})
-    return tiers
-
-
-def tiers_to_text(tiers: list[dict[str, Any]]) -> str:
-    """Tiers written back one per line, as :func:`parse_tiers` reads them."""
-    return "\n".join(
-        f"{'*' if tier.get('up_to') is None else tier['up_to']} "
-        f"{fen_to_yuan(tier.get('unit_price'))}"
-        for tier in tiers
-    )
-
-
-def parse_sample_csv(text: str | None) -> list[dict[str, str]]:
-    """Sample rows typed as CSV whose header row names the data dictionary's fields.
-
-    :raises ValueError: for a header that is empty or repeats a name, a row whose number of
-        values differs from the header's, or text that is not CSV.
-    """
-    if not (text or "").strip():
-        return []
-    reader = csv.reader(io.StringIO(text.strip()), skipinitialspace=True)
-    try:
-        lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as exc:
-        raise ValueError(str(_l("Line %(n)d cannot be read as CSV (%(problem)s).",
-                                n=reader.line_num, problem=exc))) from None
-    header = [name.strip() for name in lines[0][1]]
-    for position, name in enumerate(header, start=1):
-        if not name:
-            raise ValueError(str(_l(
-                "Column %(n)d of the header row has no name; the first line lists the field "
-                "names.", n=position)))
-        if header.index(name) != position - 1:
-            raise ValueError(str(_l("The header row names the column “%(name)s” twice.",
-                                    name=name)))
-    rows: list[dict[str, str]] = []
-    for line_number, row in lines[1:]:
-        if len(row) != len(header):
-            raise ValueError(str(_l(
-                "Line %(n)d has %(got)d values but the header row names %(want)d columns.",
-                n=line_number, got=len(row), want=len(header))))
-        rows.append({name: value.strip() for name, value in zip(header, row, strict=True)})
-    return rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def sample_columns(rows: list[dict[str, Any]], dictionary: list[dict[str, Any]]) -> list[str]:
-    """The columns a sample uses, in data-dictionary order (any others after them)."""
-    used = [key for row in rows for key in row]
-    named = [f.get("name") for f in dictionary if f.get("name") in used]
-    return list(dict.fromkeys([*named, *used]))
-
-
-def sample_to_csv(rows: list[dict[str, Any]], dictionary: list[dict[str, Any]]) -> str:
-    """Sample rows written back as CSV, columns in data-dictionary order."""
-    if not rows:
-        return ""
-    columns = sample_columns(rows, dictionary)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------- validators

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.catalog import operations, queries, services
+from marketplace.catalog.formats import sample_columns
 from marketplace.catalog.forms import (
     ListingForm,
     OperationConsoleForm,
@@ -35,7 +36,6 @@ from marketplace.catalog.forms import (
     attached_ref,
     listing_form_data,
     operation_choices,
-    sample_columns,
 )
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
 from marketplace.catalog.models import Listing, ListingState, Product
