@@ -95,6 +95,9 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         "PLUGIN_BREAKER_COOLDOWN": float(env.get("PLUGIN_BREAKER_COOLDOWN", "30")),
         "PLUGIN_WORKER_CPU_SECONDS": int(env.get("PLUGIN_WORKER_CPU_SECONDS", "300")),
         "PLUGIN_WORKER_MEMORY_MB": int(env.get("PLUGIN_WORKER_MEMORY_MB", "1024")),
+        # Seconds one plugin may take to be imported and described (in a child process) at
+        # discovery before it is recorded as failed.
+        "PLUGIN_DESCRIBE_TIMEOUT": float(env.get("PLUGIN_DESCRIBE_TIMEOUT", "20")),
         # OpenAPI, served with a vendored Swagger UI (no CDN).
         "API_TITLE": "Datamarket API",
         "API_VERSION": "v1",

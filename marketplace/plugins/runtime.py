@@ -1,8 +1,10 @@
 """The plugin runtime: the one object the platform asks about plugins and their operations.
 
 Created by the app factory (:func:`marketplace.plugins.init_app`) and kept on the app, never in a
-module global. It owns the pluggy plugin manager, what discovery found, a circuit breaker per
-operation and a worker process per untrusted plugin.
+module global. It owns what discovery found (plain descriptions made in a child process, see
+:mod:`marketplace.plugins.describe`: no plugin code runs here at discovery), the pluggy plugin
+manager of the trusted plugins it imported on their first call, a circuit breaker per operation
+and a worker process per untrusted plugin.
 
 Recording plugins in ``installed_plugin`` happens on first use (:meth:`PluginRuntime.sync`), not
 in the app factory, so an app starts even before ``datamarket db upgrade`` made the tables.
@@ -11,20 +13,21 @@ in the app factory, so an app starts even before ``datamarket db upgrade`` made 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-import pluggy
-import pydantic
 from datamarket_sdk import Context, Dataset, Operation, Scope
 from flask import Flask, current_app, has_app_context
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
@@ -32,6 +35,7 @@ from marketplace.db import get_engine, new_session
 from marketplace.notifications.services import deliver_outbox
 from marketplace.plugins import services
 from marketplace.plugins.breaker import BreakerBoard, BreakerState, CircuitBreaker
+from marketplace.plugins.describe import DESCRIBE_TIMEOUT, describe_candidates
 from marketplace.plugins.errors import (
     OperationNotFound,
     OperationPaused,
@@ -40,7 +44,14 @@ from marketplace.plugins.errors import (
     PluginNotFoundError,
     PluginTimeout,
 )
-from marketplace.plugins.manager import LoadedPlugin, build_manager, discover
+from marketplace.plugins.manager import (
+    LoadedPlugin,
+    OperationSpec,
+    PluginDescription,
+    build_manager,
+    fingerprinted_candidates,
+    load_plugin,
+)
 from marketplace.plugins.models import IncidentKind, InstalledPlugin, PluginHealth, PluginState
 from marketplace.plugins.worker import (
     WorkerBusy,
@@ -76,7 +87,7 @@ class OperationInfo:
     example_input: dict[str, Any] | None
 
 
-def _describe(plugin: LoadedPlugin, operation: Operation) -> OperationInfo:
+def _describe(plugin: PluginDescription, operation: OperationSpec) -> OperationInfo:
     assert plugin.manifest is not None
     return OperationInfo(
         plugin=plugin.name,
@@ -84,12 +95,30 @@ def _describe(plugin: LoadedPlugin, operation: Operation) -> OperationInfo:
         summary=operation.summary,
         description=operation.description,
         merchant=plugin.manifest.merchant,
-        input_schema=operation.input_schema(),
-        output_schema=operation.output_schema(),
+        input_schema=copy.deepcopy(operation.input_schema),
+        output_schema=copy.deepcopy(operation.output_schema),
         timeout_seconds=operation.timeout_seconds,
-        pricing_hint=asdict(operation.pricing_hint) if operation.pricing_hint else None,
-        example_input=operation.example_input,
+        pricing_hint=dict(operation.pricing_hint) if operation.pricing_hint else None,
+        example_input=copy.deepcopy(operation.example_input),
     )
+
+
+def _output_problem(result: Any, schema: Mapping[str, Any]) -> str | None:
+    """Why ``result`` does not satisfy the operation's output JSON Schema, or None.
+
+    The worker validated the result with the plugin's own output model; this is the platform's
+    own full check of what an untrusted worker claims, without importing the plugin's code.
+    """
+    validator = Draft202012Validator(schema)
+    error = best_match(validator.iter_errors(result))
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or "the result"
+    return f"{where}: {error.message}"
+
+
+class PluginImportFailed(Exception):
+    """A trusted plugin could not be imported into the platform process on its first call."""
 
 
 def _stop_workers(workers: dict[str, WorkerProcess]) -> None:
@@ -101,11 +130,14 @@ def _stop_workers(workers: dict[str, WorkerProcess]) -> None:
 class PluginRuntime:
     """Discovered plugins, and the one way to call their operations: :meth:`invoke`."""
 
-    def __init__(self, app: Flask, manager: pluggy.PluginManager, plugins: list[LoadedPlugin],
-                 *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, app: Flask, plugins: list[PluginDescription], *,
+                 clock: Callable[[], float] = time.monotonic):
         self.app = app
-        self.manager = manager
-        self.plugins: dict[str, LoadedPlugin] = {}
+        # Trusted plugins are imported here on their first call, registered on this manager.
+        self.manager = build_manager()
+        self._imported: dict[str, LoadedPlugin] = {}
+        self._import_lock = threading.Lock()
+        self.plugins: dict[str, PluginDescription] = {}
         for plugin in plugins:
             # A plugin that loaded wins over a failed one that ended up with the same name.
             if plugin.name not in self.plugins or self.plugins[plugin.name].failed:
@@ -125,20 +157,22 @@ class PluginRuntime:
 
     @classmethod
     def from_app(cls, app: Flask) -> PluginRuntime:
-        """Discover the plugins the app's settings point at."""
+        """Discover the plugins the app's settings point at, describing them out of process."""
         config = app.config
-        manager = build_manager()
-        plugins = discover(
-            manager,
-            plugins_dir=config.get("DATAMARKET_PLUGINS_DIR") or None,
-            autoload=not config.get("DATAMARKET_DISABLE_PLUGIN_AUTOLOAD"),
-            settings=config.get("PLUGIN_SETTINGS") or {},
+        plugins = describe_candidates(
+            fingerprinted_candidates(
+                config.get("DATAMARKET_PLUGINS_DIR") or None,
+                autoload=not config.get("DATAMARKET_DISABLE_PLUGIN_AUTOLOAD")),
+            config.get("PLUGIN_SETTINGS") or {},
+            timeout=float(config.get("PLUGIN_DESCRIBE_TIMEOUT") or DESCRIBE_TIMEOUT),
+            cpu_seconds=int(config["PLUGIN_WORKER_CPU_SECONDS"]),
+            memory_mb=int(config["PLUGIN_WORKER_MEMORY_MB"]),
         )
         loaded = [p.name for p in plugins if not p.failed]
         failed = [p.name for p in plugins if p.failed]
         log.info("plugins loaded: %s; failed: %s", ", ".join(loaded) or "none",
                  ", ".join(failed) or "none")
-        return cls(app, manager, plugins)
+        return cls(app, plugins)
 
     def close(self) -> None:
         """Stop every worker process."""
@@ -208,7 +242,7 @@ class PluginRuntime:
         except DBAPIError:
             return {}
 
-    def _status(self, plugin: LoadedPlugin,
+    def _status(self, plugin: PluginDescription,
                 records: Mapping[str, InstalledPlugin]) -> tuple[str, bool]:
         """(state, trusted) from the record, or the defaults when there is none yet."""
         row = records.get(plugin.name)
@@ -243,8 +277,8 @@ class PluginRuntime:
         loaded, operation, _trusted = self._resolve(plugin, name)
         return _describe(loaded, operation)
 
-    def _resolve(self, plugin_name: str, operation_name: str) -> tuple[LoadedPlugin, Operation,
-                                                                       bool]:
+    def _resolve(self, plugin_name: str,
+                 operation_name: str) -> tuple[PluginDescription, OperationSpec, bool]:
         plugin = self.plugins.get(plugin_name)
         operation = plugin.operations.get(operation_name) if plugin is not None else None
         if plugin is None or operation is None or plugin.failed:
@@ -291,7 +325,7 @@ class PluginRuntime:
         context = Context(
             buyer=buyer,
             scope=scope,
-            settings=plugin.settings,
+            settings=None,  # the plugin's own settings model: in-process or in its worker
             logger=logging.getLogger(f"datamarket.plugin.{plugin_name}"),
             deadline=time.monotonic() + operation.timeout_seconds,
             datasets=MappingProxyType(dict(datasets or {})),
@@ -299,13 +333,46 @@ class PluginRuntime:
         try:
             if trusted:
                 self._stop_worker(plugin_name)
-                answer = self._run_in_thread(operation, context, payload)
+                answer = self._run_trusted(plugin, operation, context, payload)
             else:
                 answer = self._run_in_worker(plugin, operation, context, payload)
         except BaseException:
             breaker.release()  # our failure, not the plugin's: let another call try
             raise
         return self._settle(plugin, operation, breaker, answer)
+
+    def _import_trusted(self, plugin: PluginDescription) -> LoadedPlugin:
+        """The plugin's own objects, imported into this process on its first trusted call."""
+        with self._import_lock:
+            loaded = self._imported.get(plugin.name)
+            if loaded is None:
+                settings = self.app.config.get("PLUGIN_SETTINGS") or {}
+                loaded = load_plugin(self.manager, plugin.name, plugin.origin, settings)
+                if loaded.failed:
+                    raise PluginImportFailed(loaded.error)
+                if loaded.name != plugin.name:
+                    self.manager.unregister(name=f"{plugin.name} ({plugin.origin.describe()})")
+                    raise PluginImportFailed(
+                        f"it now calls itself {loaded.name}, not {plugin.name}")
+                log.info("trusted plugin %s imported into the platform process", plugin.name)
+                self._imported[plugin.name] = loaded
+            return loaded
+
+    def _run_trusted(self, plugin: PluginDescription, spec: OperationSpec, context: Context,
+                     payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            loaded = self._import_trusted(plugin)
+        except PluginImportFailed as exc:
+            return {"outcome": "crash",
+                    "message": f"the plugin could not be imported into the platform: {exc}"}
+        operation = loaded.operations.get(spec.name)
+        if operation is None:
+            return {"outcome": "crash", "message": f"the imported plugin no longer offers "
+                    f"the operation {spec.name}"}
+        # Importing is not charged to the call's deadline, as a worker's start-up is not.
+        context = replace(context, settings=loaded.settings,
+                          deadline=time.monotonic() + operation.timeout_seconds)
+        return self._run_in_thread(operation, context, payload)
 
     def _run_in_thread(self, operation: Operation, context: Context,
                        payload: dict[str, Any]) -> dict[str, Any]:
@@ -324,11 +391,11 @@ class PluginRuntime:
                     f"{operation.timeout_seconds:g} seconds (trusted, on a thread)"}
         return box["answer"]
 
-    def _worker(self, plugin: LoadedPlugin) -> WorkerProcess:
+    def _worker(self, plugin: PluginDescription) -> WorkerProcess:
         with self._workers_lock:
             worker = self._workers.get(plugin.name)
             if worker is None:
-                settings = plugin.settings.model_dump(mode="json") if plugin.settings else {}
+                settings = plugin.settings or {}
                 worker = WorkerProcess(plugin.name, plugin.origin.to_wire(), settings,
                                        cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb)
                 self._workers[plugin.name] = worker
@@ -349,8 +416,8 @@ class PluginRuntime:
         worker = self._workers.get(plugin_name)
         return worker.pid if worker is not None and worker.running else None
 
-    def _run_in_worker(self, plugin: LoadedPlugin, operation: Operation, context: Context,
-                       payload: dict[str, Any]) -> dict[str, Any]:
+    def _run_in_worker(self, plugin: PluginDescription, operation: OperationSpec,
+                       context: Context, payload: dict[str, Any]) -> dict[str, Any]:
         timeout = operation.timeout_seconds
         request = {"operation": operation.name, "payload": payload,
                    # The worker has the plugin's settings itself.
@@ -368,19 +435,18 @@ class PluginRuntime:
         except OSError as exc:
             return {"outcome": "crash", "message": f"the worker could not start: {exc}"}
         if answer.get("outcome") == "ok":
-            # Checked again here: what leaves the platform must match the schema, whatever the
-            # worker process claims.
-            try:
-                answer["result"] = operation.output_model.model_validate(
-                    answer.get("result")).model_dump(mode="json")
-            except pydantic.ValidationError as exc:
+            # The worker validated the result with the plugin's output model; checked again
+            # here against the schema from discovery, whatever the worker process claims.
+            problem = _output_problem(answer.get("result"), operation.output_schema)
+            if problem:
                 return {"outcome": "bad_output", "message": f"the worker's answer does not "
-                        f"match the output schema: {exc}"}
+                        f"match the output schema: {problem}"}
         return answer
 
     # ------------------------------------------------------------------------ outcomes
 
-    def _settle(self, plugin: LoadedPlugin, operation: Operation, breaker: CircuitBreaker,
+    def _settle(self, plugin: PluginDescription, operation: OperationSpec,
+                breaker: CircuitBreaker,
                 answer: dict[str, Any]) -> dict[str, Any]:
         outcome = answer.get("outcome")
         if outcome in ("ok", "bad_input", "not_found"):
@@ -441,7 +507,8 @@ class PluginRuntime:
             log.exception("could not tell the admins that %s.%s is paused", plugin, operation)
         return incident
 
-    def _health_unless_paused(self, plugin: LoadedPlugin, health: PluginHealth) -> PluginHealth:
+    def _health_unless_paused(self, plugin: PluginDescription,
+                              health: PluginHealth) -> PluginHealth:
         """``health``, unless a breaker still pauses another operation of the plugin."""
         states = self.breaker_states(plugin.name).values()
         return PluginHealth.PAUSED if BreakerState.OPEN in states else health
