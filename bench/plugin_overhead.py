@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import logging
 import os
 import platform
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from datamarket_sdk import Context, Scope
+from datamarket_sdk.testing import load_plugin
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
@@ -105,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"({loaded.error if loaded else 'not installed'}); run `make setup` first.",
                   file=sys.stderr)
             return 1
-        operation = loaded.operations[OPERATION]
+        # The direct paths need the plugin's own objects; the platform only holds descriptions.
+        [entry_point] = importlib.metadata.entry_points(group="datamarket", name=PLUGIN)
+        _manifest, operations = load_plugin(entry_point.load())
+        operation = operations[OPERATION]
         payload = operation.example_input or {}
         runtime.sync()
 
