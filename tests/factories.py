@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import random
 from typing import Any
@@ -126,3 +127,27 @@ def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
         session.commit()
     assert listing.state == state, f"factory reached {listing.state}, not {state}"
     return listing
+
+
+def log_in(client, user: User) -> None:
+    """Sign ``user`` in on an existing test client."""
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, "login failed"
+
+
+def logged_in_client(app, user: User):
+    """A new test client with ``user`` signed in."""
+    client = app.test_client()
+    log_in(client, user)
+    return client
+
+
+def forget(session: Session) -> None:
+    """Make a test's session read again what requests changed in the database."""
+    session.rollback()
+    session.expire_all()
+
+
+def page_text(response) -> str:
+    """A page with HTML entities decoded, so that text typed by users compares as typed."""
+    return html.unescape(response.get_data(as_text=True))

@@ -9,7 +9,7 @@ from sqlmodel import select
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.demo.synthetic import unified_social_credit_code
 from marketplace.notifications.models import Notification
-from tests.factories import PASSWORD, make_merchant, make_user
+from tests.factories import PASSWORD, forget, make_merchant, make_user
 
 NEW_PASSWORD = "a longer new passphrase"
 
@@ -27,11 +27,6 @@ def signup(client, email: str = "ada@example.com", password: str = "correct hors
         "confirm": password if confirm is None else confirm,
     })
 
-
-def forget(db) -> None:
-    """Make the test's session read again what the requests changed."""
-    db.rollback()
-    db.expire_all()
 
 
 def fresh_user(db, email: str) -> User:

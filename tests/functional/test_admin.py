@@ -20,27 +20,15 @@ from marketplace.db import get_engine
 from marketplace.demo.synthetic import unified_social_credit_code
 from marketplace.notifications.models import Notification
 from tests.factories import (
-    PASSWORD,
+    forget,
     listing_content,
+    logged_in_client,
     make_listing,
     make_merchant,
     make_organization,
     make_user,
     plans,
 )
-
-
-def forget(db) -> None:
-    """Make the test's session read again what the requests changed."""
-    db.rollback()
-    db.expire_all()
-
-
-def login(app, user: User):
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def admin(db) -> User:
 
 @pytest.fixture
 def admin_client(app, admin):
-    return login(app, admin)
+    return logged_in_client(app, admin)
 
 
 def notifications_of(db, user: User, kind: str) -> list[Notification]:
@@ -92,7 +80,7 @@ def test_buyers_and_merchants_are_refused_every_admin_page(app, db, admin, role)
     merchant, org = make_merchant(db)
     listing = make_listing(db, merchant, org, state=ListingState.PUBLISHED, admin=admin)
     someone = merchant if role == Role.MERCHANT else make_user(db)
-    client = login(app, someone)
+    client = logged_in_client(app, someone)
     requests = _admin_requests(app, listing, org, someone)
     assert len(requests) == 18
     for method, url in requests:
@@ -154,7 +142,7 @@ def test_dashboard_counts_what_waits(app, db, admin, admin_client):
 
 def test_admin_verifies_a_new_merchant_who_is_notified_by_mail(app, db, admin, admin_client):
     buyer = make_user(db, name="founder")
-    merchant_client = login(app, buyer)
+    merchant_client = logged_in_client(app, buyer)
     code = unified_social_credit_code(random.Random(2026))
     response = merchant_client.post("/account/organization/new", data={
         "name": "Xiamen Open Data Ltd.", "credit_code": code,

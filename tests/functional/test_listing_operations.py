@@ -7,7 +7,6 @@ platform's own ``governance_tools`` and ``ai_models`` come through their entry p
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 import re
 from pathlib import Path
@@ -24,7 +23,14 @@ from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services
 from marketplace.plugins.models import PluginIncident, PluginState
-from tests.factories import PASSWORD, listing_content, make_organization, make_user, plans
+from tests.factories import (
+    listing_content,
+    logged_in_client,
+    make_organization,
+    make_user,
+    page_text,
+    plans,
+)
 
 PLUGINS = Path(__file__).resolve().parent / "listing_plugins"
 ACME_CODE = "91350100M000100Y43"
@@ -44,15 +50,6 @@ def app(app):
     get_runtime(app).close()  # no worker process outlives its test
 
 
-def text(response) -> str:
-    return html_lib.unescape(response.get_data(as_text=True))
-
-
-def login(app, user):
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302, "login failed"
-    return client
 
 
 def org_with_code(db, code: str):
@@ -132,7 +129,7 @@ def editor_form(**overrides: str) -> dict[str, str]:
 
 
 def test_editor_offers_the_organizations_and_the_platforms_operations_only(app, acme):
-    page = text(login(app, acme[0]).get("/merchant/listings/new"))
+    page = page_text(logged_in_client(app, acme[0]).get("/merchant/listings/new"))
     assert 'name="operation"' in page
     assert f'value="{LOOKUP}"' in page
     assert 'value="governance_tools.pii_scan"' in page  # the platform's own plugin
@@ -141,19 +138,19 @@ def test_editor_offers_the_organizations_and_the_platforms_operations_only(app, 
 
 
 def test_merchant_attaches_its_own_operation_and_previews_its_schemas(app, db, acme):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = client.post("/merchant/listings/new", data=editor_form())
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, page_text(response)
     listing = db.exec(select(Listing).where(Listing.organization_id == acme[1].id)).one()
     assert (listing.plugin_name, listing.operation_name) == ("acme_registry", "company_lookup")
 
-    preview = text(client.get(f"/merchant/listings/{listing.id}"))
+    preview = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert "Look up a company by its credit code." in preview
     assert "<code>credit_code</code>" in preview and "<code>scores[].value</code>" in preview
     assert "Raw JSON Schema" in preview
     assert f"/merchant/operations?operation={LOOKUP}" in preview
 
-    edit = text(client.get(f"/merchant/listings/{listing.id}/edit"))
+    edit = page_text(client.get(f"/merchant/listings/{listing.id}/edit"))
     assert f'<option selected value="{LOOKUP}">' in edit
 
 
@@ -163,10 +160,10 @@ def test_merchant_attaches_its_own_operation_and_previews_its_schemas(app, db, a
     ("nonsense", "Choose a plugin operation from the list"),
 ])
 def test_an_operation_the_merchant_may_not_attach_is_refused(app, db, acme, operation, message):
-    response = login(app, acme[0]).post("/merchant/listings/new",
+    response = logged_in_client(app, acme[0]).post("/merchant/listings/new",
                                         data=editor_form(operation=operation))
     assert response.status_code == 422
-    assert message in text(response)
+    assert message in page_text(response)
     assert db.exec(select(Listing).where(Listing.organization_id == acme[1].id)).first() is None
 
 
@@ -188,29 +185,29 @@ def test_editing_can_detach_and_a_new_version_copies_the_operation(app, db, acme
     db.commit()
     assert (draft.plugin_name, draft.operation_name) == ("acme_registry", "company_lookup")
 
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = client.post(f"/merchant/listings/{draft.id}/edit",
                            data=editor_form(operation="", version=draft.version))
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, page_text(response)
     db.expire_all()
     assert db.get(Listing, draft.id).plugin_name is None
     # The reviewer sees the change against the version on sale.
     catalog.submit(db, acme[0], db.get(Listing, draft.id))
     db.commit()
-    review = text(login(app, admin).get(f"/admin/reviews/{draft.id}"))
+    review = page_text(logged_in_client(app, admin).get(f"/admin/reviews/{draft.id}"))
     assert "acme_registry · company_lookup" in review and "No plugin operation" in review
 
 
 def test_a_listing_whose_operation_became_unavailable_cannot_be_submitted(app, db, acme, admin):
     listing = new_listing(db, *acme)
     set_plugin_state(app, db, admin, "acme_registry", PluginState.DISABLED)
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = client.post(f"/merchant/listings/{listing.id}/submit", follow_redirects=True)
-    assert "is not available" in text(response)
+    assert "is not available" in page_text(response)
     db.expire_all()
     assert db.get(Listing, listing.id).state == ListingState.DRAFT
     # The editor keeps showing what is attached instead of dropping it silently.
-    edit = text(client.get(f"/merchant/listings/{listing.id}/edit"))
+    edit = page_text(client.get(f"/merchant/listings/{listing.id}/edit"))
     assert "acme_registry.company_lookup (unavailable)" in edit
 
 
@@ -221,7 +218,7 @@ def test_the_review_page_shows_the_attached_operation(app, db, acme, admin):
     listing = new_listing(db, *acme)
     catalog.submit(db, acme[0], listing)
     db.commit()
-    page = text(login(app, admin).get(f"/admin/reviews/{listing.id}"))
+    page = page_text(logged_in_client(app, admin).get(f"/admin/reviews/{listing.id}"))
     assert "Plugin operation" in page
     assert "acme_registry · company_lookup" in page
     assert f"manifest merchant {ACME_CODE}" in page
@@ -232,7 +229,7 @@ def test_the_product_page_shows_the_operation_and_its_schemas(app, db, acme, adm
     listing = published_listing(db, *acme, admin)
     response = app.test_client().get(f"/products/{listing.product_id}")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert 'id="operation"' in page and "API operation" in page
     assert "acme_registry · company_lookup" in page
     assert "Look up a company by its credit code." in page
@@ -259,7 +256,7 @@ def test_the_product_page_says_when_the_service_is_unavailable(app, db, acme, ad
     set_plugin_state(app, db, admin, "acme_registry", PluginState.DISABLED)
     response = app.test_client().get(f"/products/{listing.product_id}")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "This service is temporarily unavailable" in page
     assert "acme_registry · company_lookup" in page
     assert listing.title in page
@@ -312,36 +309,36 @@ def run(client, operation: str, payload, *, json_wanted: bool = False):
 
 
 def test_console_lists_own_and_platform_operations_prefilled_with_the_example(app, acme):
-    client = login(app, acme[0])
-    page = text(client.get("/merchant/operations"))
+    client = logged_in_client(app, acme[0])
+    page = page_text(client.get("/merchant/operations"))
     assert "Your organization's operations" in page and "Platform operations" in page
     assert f'value="{LOOKUP}" selected' in page
     assert "governance_tools.pii_scan" in page
     assert "rival_tools" not in page
     assert '"credit_code": "91350100M000100Y43"' in page  # the example input, pretty-printed
-    assert 'href="/merchant/operations"' in text(client.get("/merchant"))
+    assert 'href="/merchant/operations"' in page_text(client.get("/merchant"))
 
 
 def test_console_refuses_other_merchants_operations_buyers_and_anonymous(app, db, acme, rival):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     assert client.get("/merchant/operations?operation=rival_tools.rival_lookup").status_code \
         == 403
     assert run(client, "rival_tools.rival_lookup", {"text": "x"}).status_code == 403
     assert client.get("/merchant/operations?operation=acme_registry.nothing").status_code == 404
-    buyer = login(app, make_user(db))
+    buyer = logged_in_client(app, make_user(db))
     assert buyer.get("/merchant/operations").status_code == 403
     assert app.test_client().get("/merchant/operations").status_code == 302
     # The platform's own operations can be tried by any merchant.
-    rival_client = login(app, rival[0])
+    rival_client = logged_in_client(app, rival[0])
     assert rival_client.get("/merchant/operations?operation=governance_tools.pii_scan") \
         .status_code == 200
 
 
 def test_console_runs_the_operation_and_shows_its_output(app, acme):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = run(client, LOOKUP, {"credit_code": "91350100M00010000X"})
-    assert response.status_code == 200, text(response)
-    page = text(response)
+    assert response.status_code == 200, page_text(response)
+    page = page_text(response)
     assert '"listed": true' in page and '"name": "Fuzhou Example Co., Ltd."' in page
     assert "merchant-console:" in page
 
@@ -352,16 +349,16 @@ def test_console_runs_the_operation_and_shows_its_output(app, acme):
 
 
 def test_admins_can_try_any_operation(app, db, admin, rival):
-    response = run(login(app, admin), "rival_tools.rival_lookup", {"text": "abc"},
+    response = run(logged_in_client(app, admin), "rival_tools.rival_lookup", {"text": "abc"},
                    json_wanted=True)
     assert response.get_json() == {"output": {"text": "cba"}}
 
 
 def test_console_shows_bad_input_and_not_found_messages(app, acme):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = run(client, LOOKUP, {"credit_code": "too short"})
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "The operation refused this input" in page and "credit_code" in page
     assert "too short" in page  # what the merchant typed is kept
 
@@ -371,15 +368,15 @@ def test_console_shows_bad_input_and_not_found_messages(app, acme):
 
     missing = run(client, LOOKUP, {"credit_code": "0" * 18})
     assert missing.status_code == 404
-    assert f"No company is registered under {'0' * 18}." in text(missing)
+    assert f"No company is registered under {'0' * 18}." in page_text(missing)
 
 
 @pytest.mark.parametrize("typed", ['{"credit_code": ', "[1, 2]", ""])
 def test_console_treats_invalid_json_as_a_form_error(app, acme, typed):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     response = run(client, LOOKUP, typed)
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "JSON" in page and 'class="field-error"' in page
     problem = run(client, LOOKUP, typed, json_wanted=True)
     assert problem.status_code == 422
@@ -392,10 +389,10 @@ def incident_of(db, incident: str) -> PluginIncident:
 
 
 def test_a_faulting_operation_gives_an_incident_id_and_the_app_keeps_serving(app, db, acme):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     page = run(client, "acme_registry.explode", {})
     assert page.status_code == 502
-    body = text(page)
+    body = page_text(page)
     incident = re.search(r'<code class="incident-id">([0-9a-f]+)</code>', body).group(1)
     assert incident_of(db, incident).kind == "exception"
     assert "kaboom" not in body and "Traceback" not in body
@@ -411,7 +408,7 @@ def test_a_faulting_operation_gives_an_incident_id_and_the_app_keeps_serving(app
     # Two faults in a row open the breaker (threshold 2): the operation is paused.
     paused = run(client, "acme_registry.explode", {})
     assert paused.status_code == 503
-    assert "Try again in" in text(paused) and int(paused.headers["Retry-After"]) > 0
+    assert "Try again in" in page_text(paused) and int(paused.headers["Retry-After"]) > 0
     paused_json = run(client, "acme_registry.explode", {}, json_wanted=True)
     assert paused_json.status_code == 503 and paused_json.get_json()["retry_after"] > 0
     # Other operations of the same plugin still answer.
@@ -419,24 +416,24 @@ def test_a_faulting_operation_gives_an_incident_id_and_the_app_keeps_serving(app
 
 
 def test_a_timeout_gives_an_incident_id(app, db, acme):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     problem = run(client, "acme_registry.slow", {}, json_wanted=True)
     assert problem.status_code == 504
     assert incident_of(db, problem.get_json()["incident"]).kind == "timeout"
     page = run(client, "acme_registry.slow", {})  # the second fault: it opens the breaker after
     assert page.status_code == 504
-    assert "The operation did not answer in time" in text(page)
-    incident = re.search(r'<code class="incident-id">([0-9a-f]+)</code>', text(page)).group(1)
+    assert "The operation did not answer in time" in page_text(page)
+    incident = re.search(r'<code class="incident-id">([0-9a-f]+)</code>', page_text(page)).group(1)
     assert incident_of(db, incident).kind == "timeout"
     assert app.test_client().get("/").status_code == 200
 
 
 def test_console_says_when_an_operation_became_unavailable(app, db, acme, admin):
-    client = login(app, acme[0])
+    client = logged_in_client(app, acme[0])
     set_plugin_state(app, db, admin, "acme_registry", PluginState.DISABLED)
     page = run(client, LOOKUP, {"credit_code": ACME_CODE})
     assert page.status_code == 404
-    assert "This operation is not available" in text(page)
-    assert LOOKUP not in text(client.get("/merchant/operations"))  # no longer offered
+    assert "This operation is not available" in page_text(page)
+    assert LOOKUP not in page_text(client.get("/merchant/operations"))  # no longer offered
     problem = run(client, LOOKUP, {"credit_code": ACME_CODE}, json_wanted=True)
     assert problem.status_code == 404 and problem.mimetype == "application/problem+json"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
-
 import pytest
 from sqlmodel import select
 
@@ -13,17 +11,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, PricingPlan
 from marketplace.notifications.models import Notification
-from tests.factories import PASSWORD, make_listing, make_merchant, make_user
-
-
-def login(client, user) -> None:
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302, "login failed"
-
-
-def text(response) -> str:
-    """The page with HTML entities decoded, so that quotes typed by users compare as typed."""
-    return html_lib.unescape(response.get_data(as_text=True))
+from tests.factories import log_in, make_listing, make_merchant, make_user, page_text
 
 
 def editor_data(**overrides: str) -> dict[str, str]:
@@ -84,7 +72,7 @@ def editor_data(**overrides: str) -> dict[str, str]:
 def merchant(db, client):
     """A signed-in merchant of a verified organization."""
     user, org = make_merchant(db)
-    login(client, user)
+    log_in(client, user)
     return user, org
 
 
@@ -99,17 +87,17 @@ def listings_of(db, org) -> list[Listing]:
 def test_dashboard_refuses_buyers_and_sends_anonymous_users_to_log_in(db, client):
     assert client.get("/merchant").status_code == 302
     buyer = make_user(db)
-    login(client, buyer)
+    log_in(client, buyer)
     assert client.get("/merchant").status_code == 403
     assert client.get("/merchant/listings/new").status_code == 403
 
 
 def test_empty_dashboard_invites_the_first_listing_and_explains_pending_verification(db, client):
     user, org = make_merchant(db, verified=False)
-    login(client, user)
+    log_in(client, user)
     response = client.get("/merchant")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert org.name in page
     assert "No listings yet — create your first." in page
     assert "only be published once the organization is verified" in page
@@ -122,8 +110,8 @@ def test_dashboard_shows_rejected_verification_reason(db, client):
     org.status_reason = "The credit code belongs to another company."
     db.add(org)
     db.commit()
-    login(client, user)
-    page = text(client.get("/merchant"))
+    log_in(client, user)
+    page = page_text(client.get("/merchant"))
     assert "The credit code belongs to another company." in page
 
 
@@ -133,7 +121,7 @@ def test_dashboard_lists_every_listing_with_state_counts_and_allowed_actions(db,
     submitted = make_listing(db, user, org, state=ListingState.SUBMITTED, title="Waiting one")
     response = client.get("/merchant")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "My draft product" in page and "Waiting one" in page
     assert f'/merchant/listings/{draft.id}/edit' in page
     assert f'/merchant/listings/{draft.id}/submit' in page
@@ -168,7 +156,7 @@ def test_missing_listing_is_404(client, merchant):
 def test_new_listing_form_offers_every_choice(client, merchant):
     response = client.get("/merchant/listings/new")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     for value in ("modelized_data", "verification_api", "transport", "membership",
                   "sensitive_personal"):
         assert f'value="{value}"' in page
@@ -180,7 +168,7 @@ def test_new_listing_form_offers_every_choice(client, merchant):
 def test_create_listing_through_the_form(db, client, merchant):
     user, org = merchant
     response = client.post("/merchant/listings/new", data=editor_data())
-    assert response.status_code == 302, text(response)
+    assert response.status_code == 302, page_text(response)
     [listing] = listings_of(db, org)
     assert response.headers["Location"].endswith(f"/merchant/listings/{listing.id}")
     assert listing.state == ListingState.DRAFT
@@ -208,7 +196,7 @@ def test_create_listing_through_the_form(db, client, merchant):
     assert monthly.overage_unit_price == 2
     assert monthly.description == "For steady volumes."
 
-    detail = text(client.get(f"/merchant/listings/{listing.id}"))
+    detail = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert "<strong>updated daily</strong>" in detail  # the description rendered from Markdown
     assert "Zhang, San" in detail and "licence_no" in detail
     assert "Your changes to “Driver three-element verification” are saved." in detail
@@ -233,7 +221,7 @@ def test_add_a_field_adds_a_row_and_keeps_what_was_typed_without_saving(db, clie
     response = client.post("/merchant/listings/new",
                            data=editor_data(add_field="Add a field", save=""))
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert 'name="data_dictionary-3-name"' in page
     assert 'name="data_dictionary-4-name"' not in page
     assert 'value="Driver three-element verification"' in page
@@ -246,7 +234,7 @@ def test_add_a_plan_adds_a_plan_up_to_four(db, client, merchant):
     response = client.post("/merchant/listings/new",
                            data=editor_data(add_plan="Add a plan", save=""))
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert 'name="pricing_plans-3-name"' in page
     assert 'name="add_plan"' not in page  # four plans is the most the editor offers
     assert listings_of(db, org) == []
@@ -280,7 +268,7 @@ def test_bad_input_is_refused_with_the_reason_and_keeps_what_was_typed(
     _user, org = merchant
     response = client.post("/merchant/listings/new", data=editor_data(**overrides))
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert message in page
     assert kept in page
     assert 'class="field-error"' in page
@@ -291,7 +279,7 @@ def test_content_and_plan_problems_are_reported_together(db, client, merchant):
     response = client.post("/merchant/listings/new", data=editor_data(**{
         "title": "", "pricing_plans-1-billing_period": ""}))
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "Give the product a title." in page
     assert "Plan 2: a membership is billed monthly or yearly." in page
 
@@ -300,7 +288,7 @@ def test_form_errors_and_content_problems_are_reported_together(db, client, merc
     response = client.post("/merchant/listings/new", data=editor_data(**{
         "title": "", "pricing_plans-1-price": "1.234", "sample_rows": "name\na,b"}))
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "A price has at most two decimals" in page
     assert "Line 2 has 2 values" in page
     assert "Give the product a title." in page
@@ -311,7 +299,7 @@ def test_edit_form_is_prefilled_and_saves(db, client, merchant):
     listing = make_listing(db, user, org)
     response = client.get(f"/merchant/listings/{listing.id}/edit")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert 'value="Enterprise blacklist verification"' in page
     assert 'value="blacklist, credit"' in page
     assert "credit_code,listed\n91350100M000100Y43,false" in page  # the sample as CSV
@@ -403,7 +391,7 @@ def test_submitting_an_incomplete_draft_says_what_is_missing(db, client, merchan
     db.commit()
     response = client.post(f"/merchant/listings/{listing.id}/submit", follow_redirects=True)
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "This listing is not ready for review yet" in page
     assert "Offer at least one pricing plan." in page
     assert "flash-error" in page
@@ -423,28 +411,28 @@ def test_submitting_a_complete_draft_notifies_admins(db, client, merchant):
     notes = db.exec(select(Notification).where(Notification.user_id == admin.id,
                                                Notification.kind == "listing.submitted")).all()
     assert [n.link for n in notes] == [f"/admin/reviews/{listing.id}"]
-    page = text(client.get(f"/merchant/listings/{listing.id}"))
+    page = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert "is submitted for review" in page
     assert f"/merchant/listings/{listing.id}/submit" not in page
 
 
 def test_publish_is_refused_until_the_organization_is_verified(db, client):
     user, org = make_merchant(db, verified=False)
-    login(client, user)
+    log_in(client, user)
     listing = make_listing(db, user, org, state=ListingState.APPROVED)
-    page = text(client.get(f"/merchant/listings/{listing.id}"))
+    page = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert "Publishing waits until an admin verifies your organization" in page
     assert f"/merchant/listings/{listing.id}/publish" not in page
 
     response = client.post(f"/merchant/listings/{listing.id}/publish", follow_redirects=True)
-    assert "must be verified by an admin before it can publish" in text(response)
+    assert "must be verified by an admin before it can publish" in page_text(response)
     db.refresh(listing)
     assert listing.state == ListingState.APPROVED
 
     org.status = OrganizationStatus.VERIFIED
     db.add(org)
     db.commit()
-    assert f"/merchant/listings/{listing.id}/publish" in text(
+    assert f"/merchant/listings/{listing.id}/publish" in page_text(
         client.get(f"/merchant/listings/{listing.id}"))
     assert client.post(f"/merchant/listings/{listing.id}/publish").status_code == 302
     db.refresh(listing)
@@ -454,27 +442,27 @@ def test_publish_is_refused_until_the_organization_is_verified(db, client):
 def test_retire_a_published_listing_with_a_reason(db, client, merchant):
     user, org = merchant
     listing = make_listing(db, user, org, state=ListingState.PUBLISHED)
-    page = text(client.get(f"/merchant/listings/{listing.id}"))
+    page = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert f"/merchant/listings/{listing.id}/retire" in page
     assert "Retire this listing" in page
     response = client.post(f"/merchant/listings/{listing.id}/retire",
                            data={"reason": "The source data is no longer updated."},
                            follow_redirects=True)
-    assert "is retired and no longer on sale" in text(response)
+    assert "is retired and no longer on sale" in page_text(response)
     db.refresh(listing)
     assert listing.state == ListingState.RETIRED
     # Retiring twice is an error the page explains, not a crash.
     response = client.post(f"/merchant/listings/{listing.id}/retire", follow_redirects=True)
-    assert "flash-error" in text(response)
+    assert "flash-error" in page_text(response)
 
 
 def test_retire_is_not_offered_for_a_draft(db, client, merchant):
     user, org = merchant
     listing = make_listing(db, user, org)
-    page = text(client.get(f"/merchant/listings/{listing.id}"))
+    page = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert f"/merchant/listings/{listing.id}/retire" not in page
     response = client.post(f"/merchant/listings/{listing.id}/retire", follow_redirects=True)
-    assert "flash-error" in text(response)
+    assert "flash-error" in page_text(response)
     db.refresh(listing)
     assert listing.state == ListingState.DRAFT
 
@@ -484,7 +472,7 @@ def test_new_version_of_a_published_product_is_a_draft_while_the_old_stays_on_sa
 ):
     user, org = merchant
     live = make_listing(db, user, org, state=ListingState.PUBLISHED)
-    page = text(client.get(f"/merchant/listings/{live.id}"))
+    page = page_text(client.get(f"/merchant/listings/{live.id}"))
     assert f"/merchant/products/{live.product_id}/new-version" in page
 
     response = client.post(f"/merchant/products/{live.product_id}/new-version")
@@ -497,11 +485,11 @@ def test_new_version_of_a_published_product_is_a_draft_while_the_old_stays_on_sa
     assert len(catalog.plans_for(db, versions["1.1"].id)) == 2
 
     # With 1.1 in progress, the button is gone and a second attempt is refused politely.
-    page = text(client.get(f"/merchant/listings/{live.id}"))
+    page = page_text(client.get(f"/merchant/listings/{live.id}"))
     assert f"/merchant/products/{live.product_id}/new-version" not in page
     response = client.post(f"/merchant/products/{live.product_id}/new-version",
                            follow_redirects=True)
-    assert "is already in progress" in text(response)
+    assert "is already in progress" in page_text(response)
     assert len(queries.versions_of(db, live.product_id)) == 2
 
 
@@ -514,7 +502,7 @@ def test_merchant_sees_the_reason_an_admin_requested_changes(db, client, merchan
     db.commit()
     response = client.get(f"/merchant/listings/{listing.id}")
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "An admin asked for changes" in page
     assert "Mask the licence numbers in the sample, please." in page
     assert 'class="decision-current"' in page
@@ -527,8 +515,8 @@ def test_admin_can_open_the_merchant_listing_page_but_not_edit(db, client):
     user, org = make_merchant(db)
     listing = make_listing(db, user, org)
     admin = make_user(db, Role.ADMIN)
-    login(client, admin)
-    page = text(client.get(f"/merchant/listings/{listing.id}"))
+    log_in(client, admin)
+    page = page_text(client.get(f"/merchant/listings/{listing.id}"))
     assert listing.title in page
     assert f"/merchant/listings/{listing.id}/edit" not in page
     assert client.get(f"/merchant/listings/{listing.id}/edit").status_code == 403

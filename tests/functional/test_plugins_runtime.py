@@ -22,7 +22,7 @@ from marketplace.audit.models import AuditEntry
 from marketplace.db import get_engine
 from marketplace.plugins import get_runtime
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
-from tests.factories import PASSWORD, make_user
+from tests.factories import forget, logged_in_client, make_user
 
 SAMPLES = Path(__file__).resolve().parents[1] / "plugin_samples"
 
@@ -58,16 +58,6 @@ def mode(request, app, db) -> str:
     return request.param
 
 
-def forget(db) -> None:
-    db.rollback()
-    db.expire_all()
-
-
-def login(app, user: User):
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def admin(db) -> User:
 
 @pytest.fixture
 def admin_client(app, admin):
-    return login(app, admin)
+    return logged_in_client(app, admin)
 
 
 def invoke(client, operation: str, payload: dict | None = None, plugin: str = "faulty"):
@@ -172,7 +162,7 @@ def test_the_breaker_pauses_the_operation_with_retry_after_and_tells_admins(app,
     assert incident(db, body["incident"]).kind == "breaker_open"
     assert_still_serving(client)
 
-    admin_client = login(app, admin)
+    admin_client = logged_in_client(app, admin)
     bell = admin_client.get("/notifications").get_data(as_text=True)
     assert "The operation “flaky” of plugin faulty failed 2 times in a row and is paused for 60 " \
            "seconds." in bell
@@ -205,7 +195,7 @@ def test_admin_page_lists_every_plugin_with_failures_and_their_errors(admin_clie
 
 def test_admin_page_in_chinese(app, db):
     admin = make_user(db, Role.ADMIN, locale="zh_Hans")
-    page = login(app, admin).get("/admin/plugins").get_data(as_text=True)
+    page = logged_in_client(app, admin).get("/admin/plugins").get_data(as_text=True)
     assert "加载失败" in page and "最近的事件" in page
 
 
@@ -270,7 +260,7 @@ def test_unknown_plugin_is_404(admin_client):
 
 def test_only_admins_manage_plugins(app, db, client):
     get_runtime(app).sync()
-    buyer = login(app, make_user(db))
+    buyer = logged_in_client(app, make_user(db))
     assert buyer.get("/admin/plugins").status_code == 403
     assert buyer.post("/admin/plugins/faulty/state",
                       data={"state": "disabled"}).status_code == 403
@@ -285,7 +275,7 @@ def test_kill_switch_disables_discovery(app_config, monkeypatch, db, admin):
     switched_off = create_app(app_config)
     try:
         assert get_runtime(switched_off).plugins == {}
-        page = login(switched_off, admin).get("/admin/plugins").get_data(as_text=True)
+        page = logged_in_client(switched_off, admin).get("/admin/plugins").get_data(as_text=True)
         assert "No plugin is installed." in page
     finally:
         get_engine(switched_off).dispose()
