@@ -203,35 +203,32 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# JSON Schema keyword -> how a buyer reads it; the keyword's value fills the placeholder.
+_CONSTRAINT_TEXTS = (
+    ("const", _l("always %(value)s"), "value"),
+    ("format", _l("format: %(format)s"), "format"),
+    ("minLength", _l("at least %(n)s characters"), "n"),
+    ("maxLength", _l("at most %(n)s characters"), "n"),
+    ("pattern", _l("matches the pattern %(pattern)s"), "pattern"),
+    ("minimum", _l("at least %(n)s"), "n"),
+    ("exclusiveMinimum", _l("more than %(n)s"), "n"),
+    ("maximum", _l("at most %(n)s"), "n"),
+    ("exclusiveMaximum", _l("less than %(n)s"), "n"),
+    ("multipleOf", _l("a multiple of %(n)s"), "n"),
+    ("minItems", _l("at least %(n)s items"), "n"),
+    ("maxItems", _l("at most %(n)s items"), "n"),
+)
+
+
 def _constraints(node: dict[str, Any]) -> list[str]:
     out: list[str] = []
     if "enum" in node:
         out.append(str(_l("one of: %(values)s",
                           values=", ".join(_json(v) for v in node["enum"]))))
-    if "const" in node:
-        out.append(str(_l("always %(value)s", value=_json(node["const"]))))
-    if "format" in node:
-        out.append(str(_l("format: %(format)s", format=node["format"])))
-    if "minLength" in node:
-        out.append(str(_l("at least %(n)s characters", n=node["minLength"])))
-    if "maxLength" in node:
-        out.append(str(_l("at most %(n)s characters", n=node["maxLength"])))
-    if "pattern" in node:
-        out.append(str(_l("matches the pattern %(pattern)s", pattern=node["pattern"])))
-    if "minimum" in node:
-        out.append(str(_l("at least %(n)s", n=node["minimum"])))
-    if "exclusiveMinimum" in node:
-        out.append(str(_l("more than %(n)s", n=node["exclusiveMinimum"])))
-    if "maximum" in node:
-        out.append(str(_l("at most %(n)s", n=node["maximum"])))
-    if "exclusiveMaximum" in node:
-        out.append(str(_l("less than %(n)s", n=node["exclusiveMaximum"])))
-    if "multipleOf" in node:
-        out.append(str(_l("a multiple of %(n)s", n=node["multipleOf"])))
-    if "minItems" in node:
-        out.append(str(_l("at least %(n)s items", n=node["minItems"])))
-    if "maxItems" in node:
-        out.append(str(_l("at most %(n)s items", n=node["maxItems"])))
+    for keyword, text, placeholder in _CONSTRAINT_TEXTS:
+        if keyword in node:
+            value = _json(node[keyword]) if keyword == "const" else node[keyword]
+            out.append(str(text) % {placeholder: value})
     if node.get("uniqueItems"):
         out.append(str(_l("no repeated items")))
     if node.get("default") is not None:  # a null default says no more than "optional"
