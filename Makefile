@@ -25,7 +25,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python $(DISTRIBUTIONS)
-	$(BIN)/pip install --quiet -e ./sdk -e ./plugins/governance_tools -e ./plugins/ai_models -e '.[test]'
+	$(BIN)/pip install --quiet -e ./sdk -e ./plugins/governance_tools -e ./plugins/ai_models -e '.[test,local]'
 	@touch $@
 
 # Compiled catalogs are build output: made from the .po files, never committed.
