@@ -23,7 +23,7 @@ from marketplace.admin.forms import (
     RoleForm,
 )
 from marketplace.audit import services as audit
-from marketplace.catalog import operations, queries
+from marketplace.catalog import compliance, operations, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState
@@ -126,6 +126,8 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
             can_decide=listing.state == ListingState.SUBMITTED,
             waiting_time=services.waiting_time,
             operation=operations.attached_operation(listing),
+            report=compliance.latest_report(db, listing.id),
+            finding_message=compliance.finding_message,
         ),
         status,
     )

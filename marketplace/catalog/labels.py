@@ -62,6 +62,12 @@ LEVEL_LABELS = {
     4: _l("Level 4 · core"),
 }
 
+SEVERITY_LABELS = {
+    "blocking": _l("Blocking"),
+    "warning": _l("Warning"),
+    "info": _l("Note"),
+}
+
 PERIOD_LABELS = {BillingPeriod.MONTH: _l("per month"), BillingPeriod.YEAR: _l("per year")}
 
 
@@ -76,6 +82,7 @@ def label(kind: str, value: Any) -> str:
         "level": LEVEL_LABELS,
         "state": STATE_LABELS,
         "period": PERIOD_LABELS,
+        "severity": SEVERITY_LABELS,
     }[kind]
     for key, text in table.items():
         if key == value:

@@ -166,3 +166,26 @@ class ReviewDecision(SQLModel, table=True):
     decision: str = Field(max_length=30)
     reason: str = Field(default="", max_length=5000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ComplianceReport(SQLModel, table=True):
+    """The automatic compliance scan of a listing, made when it was submitted for review.
+
+    ``findings`` holds one dict per finding: code, message, severity (info, warning or
+    blocking), field, and the plugin that reported it; blocking ones first.
+    """
+
+    __tablename__ = "compliance_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listing.id", index=True)
+    findings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    blocking: int = Field(default=0, ge=0)
+    # The plugins that scanned the listing, and those that failed to (with their incident ids).
+    scanned_by: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    failures: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)

@@ -16,6 +16,7 @@ from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
+from marketplace.catalog import compliance
 from marketplace.catalog.content import completeness_errors, validate_content, validate_plans
 from marketplace.catalog.lifecycle import (
     EDITABLE_STATES,
@@ -310,9 +311,11 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
             missing, str(_l("This listing is not ready for review yet: %(what)s",
                             what=" ".join(m for msgs in missing.values() for m in msgs)))
         )
+    report = compliance.scan(listing)
     _move(session, actor, listing, Transition.SUBMIT)
     listing.submitted_at = utcnow()
     session.add(listing)
+    session.add(report)
     notify(
         session,
         admins(session),
@@ -331,6 +334,11 @@ def decide(
     """
     if transition not in (Transition.APPROVE, Transition.REJECT, Transition.REQUEST_CHANGES):
         raise InvalidTransition(_l("That is not a review decision."))
+    report = compliance.latest_report(session, listing.id)
+    if transition == Transition.APPROVE and report is not None and report.blocking:
+        raise InvalidTransition(_l(
+            "The compliance report has %(n)d blocking finding(s): this listing cannot be "
+            "approved as it is. Request changes or reject it.", n=report.blocking))
     _move(session, reviewer, listing, transition, reason)
     session.add(
         ReviewDecision(

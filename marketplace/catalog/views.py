@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization, User
-from marketplace.catalog import operations, queries, services
+from marketplace.catalog import compliance, operations, queries, services
 from marketplace.catalog.formats import sample_columns
 from marketplace.catalog.forms import (
     ListingForm,
@@ -212,6 +212,8 @@ def listing_detail(listing_id: int):
         plans=services.plans_for(db, listing.id),
         sample_columns=sample_columns(listing.sample_rows, listing.data_dictionary),
         decisions=queries.decisions_for(db, listing.id),
+        report=compliance.latest_report(db, listing.id),
+        finding_message=compliance.finding_message,
         versions=versions,
         actions=available_actions(listing, organization, versions, product),
         retire_form=RetireForm(),

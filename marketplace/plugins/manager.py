@@ -32,7 +32,18 @@ from typing import Any
 
 import pluggy
 import pydantic
-from datamarket_sdk import GovernanceStep, Manifest, ModelSpec, Operation, hookimpl, hookspecs
+from datamarket_sdk import (
+    EntitlementEvent,
+    Finding,
+    GovernanceStep,
+    ListingSnapshot,
+    Manifest,
+    ModelSpec,
+    Operation,
+    OrderPaid,
+    hookimpl,
+    hookspecs,
+)
 from datamarket_sdk.compat import check_sdk_compatibility
 
 log = logging.getLogger(__name__)
@@ -42,6 +53,47 @@ ENTRY_POINT_GROUP = "datamarket"
 REGISTRATION_HOOKS = ("datamarket_plugin_manifest", "datamarket_operations",
                       "datamarket_governance_steps", "datamarket_models")
 HOOK_PREFIX = "datamarket_"
+
+
+@dataclass(frozen=True)
+class EventHook:
+    """How an event reaches a plugin: the hook's argument and the SDK type it carries."""
+
+    argument: str
+    event_type: type
+    #: What the hook returns, as JSON data: a finding per item, or nothing.
+    returns_findings: bool = False
+
+
+#: Every event hook, by the name plugins list in their ``events`` (the hook without its prefix).
+EVENT_HOOKS = {
+    "order_paid": EventHook("event", OrderPaid),
+    "entitlement_granted": EventHook("event", EntitlementEvent),
+    "entitlement_revoked": EventHook("event", EntitlementEvent),
+    "listing_submitted": EventHook("listing", ListingSnapshot, returns_findings=True),
+}
+
+
+def event_result_to_wire(event: str, result: Any) -> list[dict[str, Any]] | None:
+    """A plugin's answer to ``event`` as JSON data; a wrong type raises :class:`TypeError`."""
+    if not EVENT_HOOKS[event].returns_findings:
+        return None
+    items = list(result or [])
+    wrong = [item for item in items if not isinstance(item, Finding)]
+    if wrong:
+        raise TypeError(f"datamarket_{event} returned {type(wrong[0]).__name__} where a "
+                        "datamarket_sdk.Finding was expected")
+    return [asdict(item) for item in items]
+
+
+def call_event(manager: pluggy.PluginManager, loaded: LoadedPlugin, event: str,
+               wire: Mapping[str, Any]) -> Any:
+    """Hand the event described by ``wire`` to one loaded plugin; what its hook returned."""
+    hook = EVENT_HOOKS[event]
+    _implemented, result = own_hook_call(
+        manager, loaded.plugin, HOOK_PREFIX + event,
+        **{hook.argument: hook.event_type.from_wire(wire)})
+    return result
 
 
 class PluginLoadError(Exception):
@@ -75,6 +127,8 @@ class LoadedPlugin:
     events: list[str] = field(default_factory=list)
     settings: Any = None
     error: str = ""
+    #: The imported plugin object, to call its event hooks; None if it did not import.
+    plugin: object = field(default=None, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -214,6 +268,7 @@ def load_plugin(manager: pluggy.PluginManager, name: str, origin: Origin,
         log.warning("plugin %s (%s) failed to import", name, origin.describe(), exc_info=True)
         loaded.error = f"It could not be imported: {_error_text(exc)}"
         return loaded
+    loaded.plugin = plugin
     registered_as = f"{name} ({origin.describe()})"
     try:
         manager.register(plugin, name=registered_as)

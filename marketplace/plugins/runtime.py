@@ -233,9 +233,15 @@ class PluginRuntime:
         if not self._synced:
             self.sync()
 
-    def records(self) -> dict[str, InstalledPlugin]:
-        """The ``installed_plugin`` rows by name; empty when the tables do not exist yet."""
-        self._ensure_synced()
+    def records(self, *, sync: bool = True) -> dict[str, InstalledPlugin]:
+        """The ``installed_plugin`` rows by name; empty when the tables do not exist yet.
+
+        :param sync: record what discovery found first, if not done yet in this process. Pass
+            False from inside a caller's write transaction: on SQLite the sync would wait for
+            the caller's lock (plugins not recorded yet then get their default state).
+        """
+        if sync:
+            self._ensure_synced()
         try:
             with self._session() as session:
                 return {row.name: row for row in services.installed(session)}

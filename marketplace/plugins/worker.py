@@ -6,7 +6,8 @@ and keeps it for later calls. They talk in JSON lines over the worker's stdin an
 1. platform -> worker: ``{"plugin": name, "origin": {...}, "settings": {...}}``;
    worker -> platform: ``{"ready": true}`` or ``{"ready": false, "error": "..."}``.
 2. per call, platform -> worker: ``{"operation": name, "payload": {...}, "context": {...},
-   "timeout": seconds}``; worker -> platform: ``{"outcome": "ok", "result": {...}, "cpu": s}``
+   "timeout": seconds}``, or for an event ``{"event": name, "payload": {...}, "timeout": s}``;
+   worker -> platform: ``{"outcome": "ok", "result": {...}, "cpu": s}``
    or ``{"outcome": kind, "message": "...", "traceback": "...", "cpu": s}`` where ``kind`` is one
    of ``bad_input``, ``not_found``, ``bad_output``, ``timeout`` or ``exception``.
 
@@ -37,7 +38,13 @@ from typing import Any
 
 from datamarket_sdk import BadInput, Context, DeadlineExceeded, NotFound, SchemaViolation
 
-from marketplace.plugins.manager import Origin, build_manager, load_plugin
+from marketplace.plugins.manager import (
+    Origin,
+    build_manager,
+    call_event,
+    event_result_to_wire,
+    load_plugin,
+)
 
 # Variables a worker may see: nothing that could carry a secret (keys, passwords, URLs).
 SAFE_VARIABLES = frozenset({
@@ -262,6 +269,22 @@ def run_operation(operation, context, payload: dict[str, Any]) -> dict[str, Any]
                 "traceback": traceback.format_exc()}
 
 
+def run_event(manager, loaded, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Hand one event to a loaded plugin and describe the outcome as an answer of the protocol.
+
+    Like :func:`run_operation`, nothing escapes, and the trusted path uses it too.
+    """
+    try:
+        result = call_event(manager, loaded, event, payload)
+    except (Exception, SystemExit) as exc:
+        return {"outcome": "exception", "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()}
+    try:
+        return {"outcome": "ok", "result": event_result_to_wire(event, result)}
+    except TypeError as exc:
+        return {"outcome": "bad_output", "message": str(exc)}
+
+
 def main(argv: list[str]) -> int:
     cpu_seconds, memory_mb = int(argv[0]), int(argv[1])
     _limit_resources(cpu_seconds, memory_mb)
@@ -275,7 +298,8 @@ def main(argv: list[str]) -> int:
     name = hello.get("plugin", "")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(levelname)s [plugin worker {name}] %(name)s: %(message)s")
-    loaded = load_plugin(build_manager(), name, Origin(**hello.get("origin", {})),
+    manager = build_manager()
+    loaded = load_plugin(manager, name, Origin(**hello.get("origin", {})),
                          {name: hello.get("settings") or {}})
     if loaded.failed:
         _answer(out, {"ready": False, "error": loaded.error})
@@ -286,7 +310,10 @@ def main(argv: list[str]) -> int:
     for line in stdin:
         request = json.loads(line)
         operation = loaded.operations.get(request.get("operation", ""))
-        if operation is None:
+        if request.get("event"):
+            _limit_call_cpu(float(request.get("timeout", 10)), cpu_seconds)
+            answer = run_event(manager, loaded, request["event"], request.get("payload") or {})
+        elif operation is None:
             answer = {"outcome": "exception",
                       "message": f"no operation {request.get('operation')!r} in this worker"}
         else:

@@ -26,3 +26,21 @@ def test_plugin_overhead_benchmark_runs(capsys):
     for row in ("handler, direct call", "Operation.run (validation)",
                 "runtime, trusted (thread)", "runtime, untrusted (process)"):
         assert f"| {row}" in table
+
+
+def test_masking_throughput_benchmark_runs(capsys):
+    bench = _load("masking_throughput")
+    assert bench.main(["--rows", "200", "--seed", "3"]) == 0
+    table = capsys.readouterr().out
+    for row in ("read + write (baseline)", "read + mask + write"):
+        assert f"| {row}" in table
+    assert "|        200 |" in table
+
+
+def test_governance_accuracy_benchmark_runs(capsys):
+    bench = _load("governance_accuracy")
+    assert bench.main(["--values-per-kind", "20", "--columns", "20", "--rows", "20"]) == 0
+    table = capsys.readouterr().out
+    for row in ("| resident_id ", "| person_name ", "| address ", "| none ", "| hinted ",
+                "| masked ", "| all ", "detect_value:", "detect_column:"):
+        assert row in table

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datamarket_sdk import Manifest, Operation, hookimpl
+from datamarket_sdk import Finding, GovernanceStep, ListingSnapshot, Manifest, Operation, hookimpl
 
-from datamarket_governance_tools import __version__
-from datamarket_governance_tools.operations import PII_SCAN
+from datamarket_governance_tools import __version__, compliance, operations, transform_operations
+from datamarket_governance_tools.transform_operations import GovernanceSettings
 
 PLUGIN_NAME = "governance_tools"
 #: The SDK versions this plugin is written against.
@@ -22,10 +22,27 @@ def datamarket_plugin_manifest() -> Manifest:
         sdk=SDK_RANGE,
         title="Governance tools",
         description="Sensitive-data detection, masking and quality rules for data products.",
+        settings_model=GovernanceSettings,
     )
 
 
 @hookimpl
 def datamarket_operations() -> list[Operation]:
     """The operations merchants and buyers can call."""
-    return [PII_SCAN]
+    return [*operations.OPERATIONS, *transform_operations.OPERATIONS]
+
+
+@hookimpl
+def datamarket_governance_steps() -> list[GovernanceStep]:
+    """Detectors, classification and field mapping; masking strategies and quality rules.
+
+    The platform's output policy applies the masking strategies per field from here, so it
+    never keeps a copy of its own.
+    """
+    return [*operations.STEPS, *transform_operations.STEPS]
+
+
+@hookimpl
+def datamarket_listing_submitted(listing: ListingSnapshot) -> list[Finding]:
+    """The compliance scan of a submitted listing's sample rows and data dictionary."""
+    return compliance.review_listing(listing)

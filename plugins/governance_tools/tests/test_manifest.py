@@ -4,6 +4,7 @@ import pluggy
 from datamarket_sdk import PROJECT_NAME, Manifest, check_sdk_compatibility, hookspecs
 
 import datamarket_governance_tools.plugin
+from datamarket_governance_tools.transform_operations import GovernanceSettings
 
 
 def test_the_manifest_marks_the_platforms_own_plugin(plugin_operations):
@@ -16,9 +17,24 @@ def test_the_manifest_marks_the_platforms_own_plugin(plugin_operations):
         sdk=">=0.1,<0.2",
         title="Governance tools",
         description="Sensitive-data detection, masking and quality rules for data products.",
+        settings_model=GovernanceSettings,
     )
     assert check_sdk_compatibility(manifest.sdk) is None
-    assert set(plugin_operations(datamarket_governance_tools.plugin)) == {"pii_scan"}
+    assert set(plugin_operations(datamarket_governance_tools.plugin)) == {
+        "pii_scan", "classify_dataset", "map_fields", "desensitize", "quality_report"}
+
+
+def test_every_governance_step_kind_is_registered():
+    steps = datamarket_governance_tools.plugin.datamarket_governance_steps()
+    kinds = {step.kind for step in steps}
+    assert kinds == {"detector", "masking", "quality_rule", "classification_rule",
+                     "field_mapping"}
+    names = [(step.kind, step.name) for step in steps]
+    assert len(names) == len(set(names)), "a step is registered twice"
+    masking = {step.name: step for step in steps if step.kind == "masking"}
+    assert {"partial_mask", "full_mask", "pseudonymize", "generalize_date", "generalize_age",
+            "generalize_address", "truncate", "nullify", "shift_date"} <= set(masking)
+    assert all(step.keeps and step.destroys for step in masking.values())
 
 
 def test_the_entry_point_registers_the_plugin_module():

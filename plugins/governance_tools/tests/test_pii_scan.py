@@ -4,7 +4,8 @@ import pytest
 from datamarket_sdk import BadInput
 
 from datamarket_governance_tools import plugin
-from datamarket_governance_tools.detectors import find_pii, mask_email, mask_mobile
+from datamarket_governance_tools.free_text import find_pii
+from datamarket_governance_tools.pii_masks import mask_email, mask_mobile
 
 # Synthetic resident ID numbers with valid check digits, birth dates and regions.
 RESIDENT_ID = "110105199003071239"
@@ -33,7 +34,8 @@ def test_the_schemas_describe_the_limits(plugin_operations):
     values = operation.input_schema()["properties"]["values"]
     assert values["maxItems"] == 1000 and values["items"]["maxLength"] == 4096
     finding = operation.output_schema()["$defs"]["PiiFinding"]["properties"]["kind"]
-    assert finding["enum"] == ["resident_id", "mobile", "email"]
+    assert finding["enum"] == ["resident_id", "uscc", "bank_card", "mobile", "landline", "email",
+                               "ipv4", "ipv6", "vehicle_plate", "passport"]
 
 
 @pytest.mark.parametrize("value", [
@@ -69,7 +71,12 @@ def test_mainland_mobile_numbers_are_found_and_masked(call_operation, value):
 @pytest.mark.parametrize("value", ["12800138000", "1380013800", "138001380001", "010-62345678",
                                    "SKU13800138000"])
 def test_other_numbers_are_not_mobiles(call_operation, value):
-    assert scan(call_operation, value) == []
+    assert [f for f in scan(call_operation, value) if f["kind"] == "mobile"] == []
+
+
+def test_a_landline_number_is_found_as_one(call_operation):
+    assert scan(call_operation, "总机 010-62345678") == [
+        {"index": 0, "kind": "landline", "value_masked": "010-****5678"}]
 
 
 def test_emails_are_found_and_masked(call_operation):
