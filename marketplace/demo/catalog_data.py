@@ -497,6 +497,7 @@ PRODUCTS: list[dict[str, Any]] = [
             _field("example_row_numbers", "json", "Up to three failing row numbers"),
         ],
         "sample": samples.quality_rows,
+        "operation": "governance_tools.quality_report",
         "plans": [
             _per_call("Per file 按文件计费", 5, [(100, 2_000), (None, 1_200)],
                       "One call is one file of up to 1 million rows."),
@@ -829,6 +830,7 @@ PRODUCTS: list[dict[str, Any]] = [
             _field("suggested_level", "integer", "Suggested classification level, 1 to 4"),
         ],
         "sample": samples.pii_scan_rows,
+        "operation": "governance_tools.pii_scan",
         "plans": [
             _free("Community 社区版", "Up to 100 calls a month, for evaluation."),
             _per_call("Pay as you go 按量计费", 100, [(10_000, 10), (None, 5)]),
@@ -873,6 +875,7 @@ PRODUCTS: list[dict[str, Any]] = [
             _field("reversible", "boolean", "Whether the original can be recovered"),
         ],
         "sample": samples.desensitization_rows,
+        "operation": "governance_tools.desensitize",
         "plans": [
             _per_call("Per file 按文件计费", 3, [(200, 1_500), (None, 900)],
                       "One call is one file."),

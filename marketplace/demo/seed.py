@@ -21,6 +21,8 @@ from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.demo import catalog_data
 from marketplace.demo.samples import credit_code
+from marketplace.plugins import get_runtime
+from marketplace.plugins.errors import OperationNotFound
 
 DEMO_SEED = 20250630
 
@@ -82,6 +84,9 @@ def seed(session: Session) -> bool:
     """
     if any(accounts.find_user_by_email(session, email) for email in _MARKER_EMAILS):
         return False
+    # Plugins are recorded before the seed's transaction starts writing: on SQLite, recording
+    # them later, from the runtime's own session, would wait for the seed's lock.
+    get_runtime().sync()
     try:
         _load(session, random.Random(DEMO_SEED))
         session.commit()
@@ -135,7 +140,20 @@ def _create(session: Session, rng: random.Random, member: User, org: MerchantOrg
             entry: dict[str, Any]) -> Listing:
     content = {key: entry[key] for key in catalog_data.CONTENT_KEYS}
     content["sample_rows"] = entry["sample"](rng)
+    if entry.get("operation") and _offered(entry["operation"]):
+        content["operation"] = entry["operation"]
     return catalog.create_listing(session, member, org, content, entry["plans"])
+
+
+def _offered(ref: str) -> bool:
+    """Whether the plugin operation ``plugin.operation`` is installed and enabled here (the
+    demo still loads, without the attachment, where plugins are switched off)."""
+    plugin, _, name = ref.partition(".")
+    try:
+        get_runtime().operation(plugin, name)
+    except OperationNotFound:
+        return False
+    return True
 
 
 def _bring_to(session: Session, admin: User, member: User, listing: Listing,

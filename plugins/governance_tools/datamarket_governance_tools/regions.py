@@ -106,11 +106,18 @@ _PROVINCE_LOOKUP = _lookup(PROVINCES)
 _CITY_LOOKUP = _lookup(CITIES)
 
 
-def _match(text: str, lookup: _Lookup) -> tuple[str, int] | None:
-    """The full name of the place that starts ``text``, and how many characters it took."""
+def _match(text: str, lookup: _Lookup,
+           then: _Lookup | None = None) -> tuple[str, int] | None:
+    """The full name of the place that starts ``text``, and how many characters it took.
+
+    A short name followed by a character that would make it part of a longer name (江苏镇 …) is
+    no match, unless what follows is itself a place of ``then`` (江苏镇江: Zhenjiang).
+    """
     for written, full in lookup.get(text[:2], ()):
         if text.startswith(written):
-            if written != full and text[len(written):len(written) + 1] in _NOT_AFTER_SHORT_NAME:
+            after = text[len(written):]
+            if written != full and after[:1] in _NOT_AFTER_SHORT_NAME and not (
+                    then is not None and _match(after, then) is not None):
                 continue
             return full, len(written)
     return None
@@ -131,7 +138,7 @@ def split_address(text: str) -> tuple[str | None, str | None]:
         if rest.startswith(country):
             rest = rest[len(country):].lstrip()
             break
-    province_match = _match(rest, _PROVINCE_LOOKUP)
+    province_match = _match(rest, _PROVINCE_LOOKUP, then=_CITY_LOOKUP)
     if province_match is not None:
         province = province_match[0]
         if province in CITY_PROVINCES:

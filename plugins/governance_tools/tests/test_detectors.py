@@ -279,9 +279,8 @@ def test_addresses(value):
     assert is_address(value) and detect_value(value) == ["address"]
 
 
-@pytest.mark.xfail(strict=True, reason="regions.split_address reads 江苏 followed by 镇 as part of "
-                   "a town's name, so 江苏镇江 finds no place; remove once it handles it")
 def test_a_short_province_before_zhenjiang():
+    # 江苏 followed by 镇 could begin a town's name, but 镇江 is a city of Jiangsu.
     assert is_address("江苏镇江润州区中山路1号")
 
 
