@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# localstripe, the local stand-in for Stripe that `make run` starts on 127.0.0.1.
+STRIPE_PORT ?= 8420
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DISTRIBUTIONS := pyproject.toml sdk/pyproject.toml plugins/governance_tools/pyproject.toml plugins/ai_models/pyproject.toml
@@ -41,8 +43,11 @@ run: setup
 	$(BIN)/datamarket seed-demo
 	@echo
 	@echo "Datamarket is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "Payments go to localstripe on http://127.0.0.1:$(STRIPE_PORT) (test cards only)"
 	@echo
-	$(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 \
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) RUN_PARENT_PID=$$PPID \
+		scripts/run-with-localstripe \
+		$(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 \
 		--bind $(HOST):$(PORT) --access-logfile - 'marketplace:create_app()'
 
 test: setup

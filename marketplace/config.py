@@ -36,13 +36,47 @@ def _env_bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# The local stand-in for Stripe that `make run` and the tests start (DESIGN.md §3, Payments).
+LOCALSTRIPE_DEFAULTS = {
+    "STRIPE_SECRET_KEY": "sk_test_localstripe",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+    "STRIPE_WEBHOOK_SECRET": "whsec_localstripe",
+    "STRIPE_API_BASE": "http://127.0.0.1:8420",
+}
+
+
+def _stripe_settings(env, production: bool) -> dict[str, str]:
+    """Stripe settings: localstripe's by default; production needs real keys and real Stripe.
+
+    In production ``STRIPE_API_BASE`` defaults to real Stripe (empty), so real keys are never
+    sent to a local stand-in by omission.
+    """
+    keys = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+    if production:
+        unsafe = [name for name in keys if env.get(name, "") in ("", LOCALSTRIPE_DEFAULTS[name])]
+        if unsafe:
+            raise ConfigurationError(
+                "Production mode needs " + " and ".join(unsafe) + " set to your Stripe "
+                "account's keys; refusing to start with the localstripe defaults."
+            )
+    settings = {name: env.get(name) or LOCALSTRIPE_DEFAULTS[name] for name in keys}
+    settings["STRIPE_API_BASE"] = env.get(
+        "STRIPE_API_BASE", "" if production else LOCALSTRIPE_DEFAULTS["STRIPE_API_BASE"]
+    ).strip()
+    settings["PAYMENTS_CURRENCY"] = env.get("PAYMENTS_CURRENCY", "cny").strip().lower()
+    # Put in the metadata of every Stripe object we create, so that events about objects of
+    # another app on the same Stripe account are ignored.
+    settings["STRIPE_INSTANCE_TAG"] = env.get("STRIPE_INSTANCE_TAG", "datamarket").strip()
+    return settings
+
+
 def load_settings(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables.
 
     :param instance_path: the app's instance folder (created if missing).
     :param environ: the variables to read; ``os.environ`` when not given.
     :raises ConfigurationError: in production mode, when ``SECRET_KEY`` or ``DATABASE_URL`` is
-        missing.
+        missing, or when the Stripe keys are missing or still the localstripe defaults.
     """
     env = os.environ if environ is None else environ
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -59,6 +93,8 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
             "Production mode needs " + " and ".join(missing) + " set in the environment; "
             "refusing to start with a generated key or a local database."
         )
+
+    stripe = _stripe_settings(env, production)
 
     secret_key = env.get("SECRET_KEY") or _secret_key_from_instance(instance_path)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'datamarket.db'}"
@@ -98,6 +134,12 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # Seconds one plugin may take to be imported and described (in a child process) at
         # discovery before it is recorded as failed.
         "PLUGIN_DESCRIBE_TIMEOUT": float(env.get("PLUGIN_DESCRIBE_TIMEOUT", "20")),
+        # How long one plugin may take to handle an event (e.g. a listing's compliance scan).
+        "PLUGIN_EVENT_TIMEOUT": float(env.get("PLUGIN_EVENT_TIMEOUT", "10")),
+        # The platform's commission on every payment, in basis points, until an admin sets it.
+        "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
+        # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.
+        **stripe,
         # OpenAPI, served with a vendored Swagger UI (no CDN).
         "API_TITLE": "Datamarket API",
         "API_VERSION": "v1",

@@ -6,6 +6,10 @@ import pytest
 
 from marketplace.config import ConfigurationError, load_settings
 
+# Production also needs real Stripe keys (tests/unit/commerce/test_payments_config.py).
+STRIPE_LIVE_KEYS = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
+                    "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
 
 def test_development_defaults_use_the_instance_folder(tmp_path):
     settings = load_settings(tmp_path / "instance", environ={})
@@ -53,7 +57,7 @@ def test_production_sets_secure_cookies(tmp_path):
     settings = load_settings(
         tmp_path,
         environ={"DATAMARKET_ENV": "production", "SECRET_KEY": "k" * 40,
-                 "DATABASE_URL": "postgresql+psycopg://a:b@h/d"},
+                 "DATABASE_URL": "postgresql+psycopg://a:b@h/d", **STRIPE_LIVE_KEYS},
     )
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["REMEMBER_COOKIE_SECURE"] is True

@@ -1,0 +1,1 @@
+"""Commerce: orders, payments through one Stripe adapter, entitlements and the ledger."""
