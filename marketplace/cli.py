@@ -1,4 +1,5 @@
-"""The ``datamarket`` command: database migrations, admins, demo data, audit and mail."""
+"""The ``datamarket`` command: database migrations, admins, demo data, audit, mail, plugins and
+payments."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def register_commands(app) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(mail_group)
     app.cli.add_command(plugin_group)
+    app.cli.add_command(payments_group)
 
 
 @click.group("db", help="Database schema migrations.")
@@ -129,6 +131,85 @@ def mail_flush() -> None:
 
     sent = deliver_outbox(get_session(), current_app.config, limit=10_000)
     click.echo(f"{sent} e-mail(s) sent.")
+
+
+@click.group("payments", help="Payments through Stripe, or localstripe in development.")
+def payments_group() -> None:
+    pass
+
+
+@payments_group.command("dev-setup")
+@click.option("--webhook-url", required=True,
+              help="Where localstripe posts events, e.g. http://127.0.0.1:8000/payments/webhook.")
+@click.option("--wait", default=15.0, show_default=True,
+              help="Seconds to wait for localstripe to start answering.")
+@with_appcontext
+def payments_dev_setup(webhook_url: str, wait: float) -> None:
+    """Register the app's webhook endpoint with localstripe, signed with STRIPE_WEBHOOK_SECRET."""
+    from marketplace.commerce.localstripe_server import register_webhook
+
+    api_base = current_app.config["STRIPE_API_BASE"]
+    if not api_base:
+        raise click.ClickException(
+            "STRIPE_API_BASE is empty, so payments go to real Stripe: add the webhook endpoint "
+            "in the Stripe dashboard instead.")
+    try:
+        register_webhook(api_base, webhook_url, current_app.config["STRIPE_WEBHOOK_SECRET"],
+                         wait=wait)
+    except (ConnectionError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"localstripe at {api_base} sends every event to {webhook_url}.")
+
+
+@payments_group.command("reconcile")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 90),
+              help="How far back to re-read payments.")
+@with_appcontext
+def payments_reconcile(days: int) -> None:
+    """Re-read recent payments from Stripe and repair orders whose webhook never arrived."""
+    from marketplace.commerce.payments import get_payments
+    from marketplace.commerce.reconcile import reconcile
+
+    report = reconcile(get_session(), get_payments(), days=days)
+    click.echo(f"Checked {report.checked_intents} payment(s) and "
+               f"{report.checked_subscriptions} subscription(s).")
+    for line in report.repairs:
+        click.echo(f"repaired: {line}")
+    for line in report.problems:
+        click.echo(f"problem: {line}", err=True)
+    if not report.repairs:
+        click.echo("Nothing to repair: every paid order has its entitlements.")
+    if report.problems:
+        raise SystemExit(1)
+
+
+@payments_group.command("bill-usage")
+@click.option("--month", metavar="YYYY-MM", help="The month to bill (default: last month).")
+@with_appcontext
+def payments_bill_usage(month: str | None) -> None:
+    """Bill last month's metered calls (pay-as-you-go and membership overage); safe to rerun."""
+    from marketplace.commerce.billing import bill_period, month_bounds
+    from marketplace.commerce.payments import get_payments
+
+    try:
+        start, end = month_bounds(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    run = bill_period(get_session(), get_payments(), start, end)
+    click.echo(f"{start:%Y-%m}: {len(run.billed)} bill(s), {run.failed} failed to charge, "
+               f"{run.nothing_due} with nothing due.")
+
+
+@payments_group.command("expire")
+@with_appcontext
+def payments_expire() -> None:
+    """Expire entitlements whose validity has ended."""
+    from marketplace.commerce.entitlements import expire_due
+
+    session = get_session()
+    count = expire_due(session)
+    session.commit()
+    click.echo(f"{count} entitlement(s) expired.")
 
 
 @click.group("plugin", help="Write Datamarket plugins: generate one, then check it.")

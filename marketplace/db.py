@@ -7,11 +7,15 @@ receive the session as an argument and never reach for Flask themselves.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 ENGINE_KEY = "datamarket.engine"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -27,6 +31,16 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_begin_before_savepoint(connection, _name):  # pragma: no branch
+            # pysqlite opens a transaction only at the first write, so a SAVEPOINT taken
+            # before any write would itself be the transaction: released, it commits, and a
+            # later rollback cannot undo it. Open the real transaction first. (Reads stay
+            # outside a transaction until the first write, as before, so WAL readers never
+            # hold a snapshot that a later write would have to upgrade.)
+            if not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -56,13 +70,28 @@ def new_session(engine: Engine | None = None) -> Session:
     return session
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's current transaction commits (never on rollback).
+
+    For side effects that must not happen for work that is rolled back, such as telling
+    plugins about a paid order. A failing callback is logged; the commit stands.
+    """
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 def _outbox_committed(session) -> None:
     if session.info.pop("outbox_pending", False):
         session.info["outbox_committed"] = True
+    for callback in session.info.pop("after_commit", []):
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit action failed; the committed work stands")
 
 
 def _outbox_rolled_back(session) -> None:
     session.info.pop("outbox_pending", None)
+    session.info.pop("after_commit", None)
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -8,7 +8,30 @@ from sqlmodel import SQLModel
 
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.audit.models import AuditChainHead, AuditEntry
-from marketplace.catalog.models import Listing, PricingPlan, Product, ReviewDecision
+from marketplace.catalog.models import (
+    ComplianceReport,
+    Listing,
+    PricingPlan,
+    Product,
+    ReviewDecision,
+)
+from marketplace.commerce.models import (
+    BuyerAccount,
+    CartItem,
+    CommissionRate,
+    Entitlement,
+    LedgerEntry,
+    Order,
+    OrderLine,
+    PaymentEvent,
+    Payout,
+    ProcessedWebhook,
+    Receipt,
+    ServiceQuote,
+    Subscription,
+    UsageBill,
+    UsageRecord,
+)
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
 
@@ -17,15 +40,31 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditChainHead",
     "AuditEntry",
+    "BuyerAccount",
+    "CartItem",
+    "CommissionRate",
+    "ComplianceReport",
+    "Entitlement",
     "InstalledPlugin",
+    "LedgerEntry",
     "Listing",
     "MerchantOrganization",
     "Notification",
+    "Order",
+    "OrderLine",
     "OutboundEmail",
+    "PaymentEvent",
+    "Payout",
     "PluginIncident",
     "PricingPlan",
+    "ProcessedWebhook",
     "Product",
+    "Receipt",
     "ReviewDecision",
+    "ServiceQuote",
+    "Subscription",
+    "UsageBill",
+    "UsageRecord",
     "User",
     "metadata",
 ]

@@ -18,6 +18,8 @@ from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.lifecycle import EDITABLE_STATES
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
+from marketplace.commerce.access import OrderAccess
+from marketplace.commerce.models import Entitlement, ServiceQuote, Subscription
 from marketplace.notifications.models import Notification
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,6 +93,59 @@ def _try_operation(actor: User | None, resource: Any) -> bool:
     )
 
 
+def _member_of(actor: User | None, organization_id: int | None) -> bool:
+    return (actor is not None and actor.is_merchant and actor.organization_id is not None
+            and actor.organization_id == organization_id)
+
+
+def _order_buyer(actor: User | None, access: OrderAccess) -> bool:
+    return actor is not None and isinstance(access, OrderAccess) and access.buyer_id == actor.id
+
+
+def _order_party(actor: User | None, access: OrderAccess) -> bool:
+    """The buyer, a merchant whose product the order bought, or an admin."""
+    return _is_admin(actor) or _order_buyer(actor, access) or (
+        isinstance(access, OrderAccess) and actor is not None
+        and any(_member_of(actor, org) for org in access.organization_ids))
+
+
+def _refund_order(actor: User | None, access: OrderAccess) -> bool:
+    """Admins, and a merchant for orders of its own products only."""
+    return _is_admin(actor) or (
+        isinstance(access, OrderAccess) and len(access.organization_ids) == 1
+        and _member_of(actor, next(iter(access.organization_ids))))
+
+
+def _own_subscription(actor: User | None, subscription: Subscription) -> bool:
+    return _is_admin(actor) or (actor is not None and isinstance(subscription, Subscription)
+                                and subscription.buyer_id == actor.id)
+
+
+def _own_entitlement(actor: User | None, entitlement: Entitlement) -> bool:
+    """The buyer it was granted to, or an admin."""
+    return _is_admin(actor) or (actor is not None and isinstance(entitlement, Entitlement)
+                                and entitlement.buyer_id == actor.id)
+
+
+def _quote_party(actor: User | None, quote: ServiceQuote) -> bool:
+    return _is_admin(actor) or _quote_buyer(actor, quote) or _quote_merchant(actor, quote)
+
+
+def _quote_buyer(actor: User | None, quote: ServiceQuote) -> bool:
+    return actor is not None and isinstance(quote, ServiceQuote) and quote.buyer_id == actor.id
+
+
+def _quote_merchant(actor: User | None, quote: ServiceQuote) -> bool:
+    return isinstance(quote, ServiceQuote) and _member_of(actor, quote.organization_id)
+
+
+def _merchant_books(actor: User | None, organization: Any = None) -> bool:
+    """A merchant's own statement (no resource: its own organization); admins see any."""
+    if organization is None:
+        return _is_merchant(actor) and actor.organization_id is not None
+    return _owner_or_admin(actor, organization)
+
+
 def _create_organization(actor: User | None, _resource: Any = None) -> bool:
     return actor is not None and actor.organization_id is None and actor.role == Role.BUYER
 
@@ -115,7 +170,28 @@ RULES: dict[str, Rule] = {
     "listing.retire": _owner_or_admin,
     "product.new_version": _owns,
     "operation.try": _try_operation,
+    # buying
+    "cart.use": _signed_in,
+    "order.list": _signed_in,
+    "order.view": _order_party,
+    "order.pay": _order_buyer,
+    "order.cancel": _order_buyer,
+    "order.refund": _refund_order,
+    "receipt.view": _order_party,
+    "entitlement.list": _signed_in,
+    "entitlement.view": _own_entitlement,
+    "subscription.cancel": _own_subscription,
+    "quote.request": _signed_in,
+    "quote.list": _signed_in,  # one's own quotes, as a buyer
+    "quote.view": _quote_party,
+    "quote.accept": _quote_buyer,
+    "quote.withdraw": _quote_buyer,
+    "quote.answer": _quote_merchant,
+    "ledger.view": _merchant_books,
     # platform admins
+    "order.list_all": _is_admin,
+    "commission.manage": _is_admin,
+    "payout.manage": _is_admin,
     "admin.dashboard": _is_admin,
     "listing.review": _is_admin,
     "listing.suspend": _is_admin,

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     "listing.submitted": _l("“%(title)s” (version %(version)s) was submitted for review."),
+    "quote.requested": _l("A buyer asked for a quote on “%(title)s”."),
+    "quote.sent": _l("The merchant sent you a quote for “%(title)s”."),
     "listing.approved": _l("Your listing “%(title)s” was approved."),
     "listing.published": _l("Your listing “%(title)s” is now published."),
     "listing.rejected": _l("Your listing “%(title)s” was rejected: %(reason)s"),

@@ -1,0 +1,158 @@
+"""Entitlements: what a buyer may use, granted from paid order lines.
+
+Every change is audited. Plugins hear of grants and revocations through the
+``entitlement_granted`` / ``entitlement_revoked`` events once the transaction commits
+(:mod:`marketplace.commerce.announce`), never from inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from marketplace.audit import services as audit
+from marketplace.base import utcnow
+from marketplace.catalog.models import BillingPeriod, Listing, PricingModel
+from marketplace.commerce import announce
+from marketplace.commerce.models import Entitlement, EntitlementState, Order, OrderLine
+from marketplace.errors import InvalidTransition
+
+E = EntitlementState
+#: How long a one-time call pack stays usable.
+CALL_PACK_VALIDITY = timedelta(days=365)
+
+STATE_LABELS = {
+    E.ACTIVE: _l("Active"),
+    E.SUSPENDED: _l("Suspended"),
+    E.REVOKED: _l("Revoked"),
+    E.EXPIRED: _l("Expired"),
+}
+
+_MOVES = {
+    E.ACTIVE: {E.SUSPENDED, E.REVOKED, E.EXPIRED},
+    E.SUSPENDED: {E.ACTIVE, E.REVOKED, E.EXPIRED},
+    E.REVOKED: set(),
+    E.EXPIRED: set(),
+}
+
+
+def scope_for(listing: Listing) -> dict[str, Any]:
+    """The scope a purchase grants: the listing's operation (if any) and all its fields.
+
+    An approved authorization application narrows the fields (authorization, a later step).
+    """
+    operations = [listing.operation_name] if listing.operation_name else []
+    return {"operations": operations, "fields": None}
+
+
+def period_end(start: datetime, billing_period: str | None) -> datetime:
+    """The end of a membership period that starts at ``start`` (when the provider gives none)."""
+    days = 365 if billing_period == BillingPeriod.YEAR else 30
+    return start + timedelta(days=days)
+
+
+def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,
+          quota: int | None, valid_to: datetime | None = None) -> Entitlement:
+    """Grant the entitlement of a paid order line; granting the same line again returns it."""
+    existing = session.exec(
+        select(Entitlement).where(Entitlement.order_line_id == line.id)).first()
+    if existing is not None:
+        return existing
+    now = utcnow()
+    if valid_to is None and line.pricing_model == PricingModel.ONE_TIME and quota:
+        valid_to = now + CALL_PACK_VALIDITY
+    if valid_to is None and line.pricing_model == PricingModel.PER_CALL and quota:
+        valid_to = now + CALL_PACK_VALIDITY
+    entitlement = Entitlement(
+        buyer_id=order.buyer_id, product_id=line.product_id, listing_id=line.listing_id,
+        plan_id=line.plan_id, order_id=order.id, order_line_id=line.id,
+        pricing_model=line.pricing_model, scope=scope_for(listing), valid_from=now,
+        valid_to=valid_to, quota=quota,
+    )
+    session.add(entitlement)
+    session.flush()
+    audit.record(session, actor_id=None, action="entitlement.grant", subject_type="entitlement",
+                 subject_id=entitlement.id,
+                 details={"order": order.number, "buyer_id": order.buyer_id,
+                          "product_id": line.product_id, "plan": line.plan_name,
+                          "quota": quota, "valid_to": valid_to})
+    announce.entitlement_changed(session, entitlement, granted=True)
+    return entitlement
+
+
+def change_state(session: Session, entitlement: Entitlement, to: EntitlementState, *,
+                 reason: str, actor_id: int | None = None) -> bool:
+    """Move an entitlement to ``to``; False if it is already there.
+
+    :raises InvalidTransition: a revoked or expired entitlement cannot come back.
+    """
+    before = EntitlementState(entitlement.state)
+    if before == to:
+        return False
+    if to not in _MOVES[before]:
+        raise InvalidTransition(_l("This entitlement is %(state)s and cannot change any more.",
+                                   state=STATE_LABELS[before]))
+    entitlement.state = to
+    entitlement.state_reason = reason[:500]
+    entitlement.updated_at = utcnow()
+    session.add(entitlement)
+    audit.record(session, actor_id=actor_id, action=f"entitlement.{to.value}",
+                 subject_type="entitlement", subject_id=entitlement.id,
+                 details={"from": before.value, "to": to.value, "reason": reason})
+    announce.entitlement_changed(session, entitlement, granted=to == E.ACTIVE)
+    return True
+
+
+def extend(session: Session, entitlement: Entitlement, valid_to: datetime) -> None:
+    """Push the end of an entitlement (a renewed membership) and reactivate it if suspended."""
+    if entitlement.valid_to is None or valid_to > entitlement.valid_to:
+        audit.record(session, actor_id=None, action="entitlement.extend",
+                     subject_type="entitlement", subject_id=entitlement.id,
+                     details={"from": entitlement.valid_to, "to": valid_to})
+        entitlement.valid_to = valid_to
+        entitlement.updated_at = utcnow()
+        session.add(entitlement)
+    if entitlement.state == E.SUSPENDED:
+        change_state(session, entitlement, E.ACTIVE, reason="payment received")
+
+
+def for_line(session: Session, order_line_id: int) -> Entitlement | None:
+    """The entitlement granted by one order line, if any."""
+    return session.exec(select(Entitlement).where(
+        Entitlement.order_line_id == order_line_id)).first()
+
+
+def for_order(session: Session, order_id: int) -> list[Entitlement]:
+    """The entitlements granted by an order."""
+    return list(session.exec(select(Entitlement).where(Entitlement.order_id == order_id)
+                             .order_by(col(Entitlement.id))))
+
+
+def for_buyer(session: Session, buyer_id: int,
+              state: EntitlementState | str | None = None) -> list[Entitlement]:
+    """A buyer's entitlements, newest first (only those in ``state`` when given)."""
+    query = select(Entitlement).where(Entitlement.buyer_id == buyer_id)
+    if state:
+        query = query.where(Entitlement.state == state)
+    return list(session.exec(query.order_by(col(Entitlement.id).desc())))
+
+
+def expire_due(session: Session, now: datetime | None = None) -> int:
+    """Expire active or suspended entitlements whose validity ended; how many."""
+    now = now or utcnow()
+    due = session.exec(select(Entitlement).where(
+        col(Entitlement.state).in_([E.ACTIVE, E.SUSPENDED]),
+        col(Entitlement.valid_to).is_not(None), col(Entitlement.valid_to) <= now)).all()
+    for entitlement in due:
+        change_state(session, entitlement, E.EXPIRED, reason="validity ended")
+    return len(due)
+
+
+def is_usable(entitlement: Entitlement, now: datetime | None = None) -> bool:
+    """Active and in date (the delivery gateway also checks scope and quota)."""
+    now = now or utcnow()
+    return (entitlement.state == E.ACTIVE and entitlement.valid_from <= now
+            and (entitlement.valid_to is None or now < entitlement.valid_to))

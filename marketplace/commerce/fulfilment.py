@@ -1,0 +1,219 @@
+"""Money received or returned, and what it does: orders paid and fulfilled, refunds, receipts.
+
+Each function records one provider object (a PaymentIntent, an Invoice, a Refund) once: the
+:class:`PaymentEvent` row is unique on ``provider_ref``, so the webhook, the checkout page and
+``payments reconcile`` can all report the same payment and only the first one counts. Payment,
+entitlements, ledger entries and receipt are written in the caller's one transaction, so they
+are committed together or not at all: a paid order never lacks its entitlement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from marketplace.catalog.models import Listing, PricingModel
+from marketplace.commerce import announce, entitlements, ledger, orders
+from marketplace.commerce.cart import order_lines
+from marketplace.commerce.models import (
+    EntitlementState,
+    Order,
+    OrderLine,
+    OrderState,
+    PaymentEvent,
+    PaymentEventKind,
+    Receipt,
+)
+from marketplace.errors import ValidationFailed
+
+K = PaymentEventKind
+
+
+def lock(session: Session, order: Order) -> Order:
+    """Lock the order's row for the rest of the transaction (PostgreSQL; SQLite serializes
+    writers anyway), so two reports of the same payment are handled one after the other."""
+    session.exec(select(Order.id).where(Order.id == order.id).with_for_update()).first()
+    session.refresh(order)
+    return order
+
+
+def _sum(session: Session, order_id: int, kind: PaymentEventKind) -> int:
+    return int(session.exec(select(func.coalesce(func.sum(PaymentEvent.amount), 0)).where(
+        PaymentEvent.order_id == order_id, PaymentEvent.kind == kind)).one())
+
+
+def paid_amount(session: Session, order_id: int) -> int:
+    """Everything received for the order."""
+    return _sum(session, order_id, K.CHARGE_SUCCEEDED)
+
+
+def refunded_amount(session: Session, order_id: int) -> int:
+    """Everything returned for the order."""
+    return _sum(session, order_id, K.REFUND_SUCCEEDED)
+
+
+def _record_event(session: Session, order: Order, kind: PaymentEventKind, amount: int,
+                  provider_ref: str, detail: str = "") -> PaymentEvent | None:
+    """Insert the event, or None if ``provider_ref`` was recorded already."""
+    if session.exec(select(PaymentEvent.id).where(
+            PaymentEvent.provider_ref == provider_ref)).first() is not None:
+        return None
+    event = PaymentEvent(order_id=order.id, kind=kind, amount=amount, currency=order.currency,
+                         provider_ref=provider_ref, detail=detail[:500])
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None  # another delivery of the same payment recorded it first
+    return event
+
+
+def record_charge(session: Session, order: Order, *, amount: int, provider_ref: str,
+                  period_end: datetime | None = None, detail: str = "") -> bool:
+    """Money was received for ``order``: mark it paid, fulfil it, split it, issue a receipt.
+
+    :param provider_ref: the PaymentIntent or Invoice id (the same payment reported again is
+        a no-op).
+    :param period_end: for a membership, the end of the paid period.
+    :returns: False when this payment was already recorded.
+    """
+    lock(session, order)
+    event = _record_event(session, order, K.CHARGE_SUCCEEDED, amount, provider_ref, detail)
+    if event is None:
+        return False
+    lines = order_lines(session, order.id)
+    if order.state in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
+        orders.move(session, order, OrderState.PAID, amount=amount, ref=provider_ref)
+        fulfil(session, order, lines, period_end=period_end)
+    ledger.split_payment(session, order, lines, amount, provider_ref)
+    if amount > 0:
+        issue_receipt(session, order, event)
+    return True
+
+
+def fulfil(session: Session, order: Order, lines: list[OrderLine] | None = None, *,
+           period_end: datetime | None = None) -> None:
+    """Grant every line's entitlement and move the paid order to fulfilled."""
+    for line in lines if lines is not None else order_lines(session, order.id):
+        fulfil_line(session, order, line, period_end=period_end)
+    orders.move(session, order, OrderState.FULFILLED)
+
+
+def fulfil_line(session: Session, order: Order, line: OrderLine, *,
+                period_end: datetime | None = None) -> None:
+    """Grant one paid line's entitlement (a renewal extends the one it renews; a usage bill,
+    for calls already made under an entitlement, grants nothing)."""
+    listing = session.get(Listing, line.listing_id)
+    terms = line.plan_terms
+    if terms.get("usage_of_line_id"):
+        announce.order_paid(session, order, line, listing)
+        return
+    valid_to = None
+    if line.pricing_model == PricingModel.MEMBERSHIP:
+        valid_to = period_end or entitlements.period_end(order.paid_at or order.created_at,
+                                                         terms.get("billing_period"))
+    renewed = terms.get("renews_line_id")
+    if renewed:
+        entitlement = entitlements.for_line(session, renewed)
+        if entitlement is not None and valid_to is not None:
+            entitlements.extend(session, entitlement, valid_to)
+    else:
+        entitlements.grant(session, order, line, listing, quota=terms.get("quota"),
+                           valid_to=valid_to)
+    announce.order_paid(session, order, line, listing)
+
+
+def record_free(session: Session, order: Order) -> None:
+    """An order that costs nothing: paid without a payment, then fulfilled."""
+    if order.total != 0:
+        raise ValidationFailed({"order": [str(_l("This order must be paid."))]})
+    lock(session, order)
+    if order.state == OrderState.PENDING_PAYMENT:
+        orders.move(session, order, OrderState.PAID, amount=0, ref="free")
+        fulfil(session, order)
+
+
+def record_failure(session: Session, order: Order, *, provider_ref: str, reason: str) -> None:
+    """A payment attempt failed (a declined card): the order waits for another attempt."""
+    lock(session, order)
+    failures = session.exec(select(func.count()).select_from(PaymentEvent).where(
+        PaymentEvent.order_id == order.id, PaymentEvent.kind == K.CHARGE_FAILED)).one()
+    _record_event(session, order, K.CHARGE_FAILED, 0, f"{provider_ref}:failed:{failures + 1}",
+                  reason)
+    if order.state == OrderState.PENDING_PAYMENT:
+        orders.move(session, order, OrderState.FAILED, reason=reason)
+
+
+def retry(session: Session, order: Order) -> None:
+    """The buyer tries to pay a failed order again."""
+    if order.state == OrderState.FAILED:
+        orders.move(session, order, OrderState.PENDING_PAYMENT, actor_id=order.buyer_id,
+                    reason="payment retried")
+
+
+def refundable(session: Session, order: Order) -> int:
+    """How much can still be refunded."""
+    return paid_amount(session, order.id) - refunded_amount(session, order.id)
+
+
+def check_refund(session: Session, order: Order, amount: int) -> None:
+    """:raises ValidationFailed: ``amount`` is not positive or exceeds what is refundable."""
+    left = refundable(session, order)
+    if amount <= 0:
+        raise ValidationFailed({"amount": [str(_l("A refund is a positive amount."))]})
+    if amount > left:
+        raise ValidationFailed({"amount": [str(_l(
+            "At most %(amount)s can still be refunded on this order.",
+            amount=f"{left / 100:.2f} {order.currency}"))]})
+
+
+def record_refund(session: Session, order: Order, *, amount: int, provider_ref: str,
+                  actor_id: int | None = None, reason: str = "") -> bool:
+    """Money was returned: reverse the ledger; a full refund revokes the entitlements at once.
+
+    :returns: False when this refund was already recorded.
+    """
+    lock(session, order)
+    amount = min(amount, refundable(session, order))
+    if amount <= 0:
+        return False
+    if _record_event(session, order, K.REFUND_SUCCEEDED, amount, provider_ref, reason) is None:
+        return False
+    lines = order_lines(session, order.id)
+    ledger.reverse_refund(session, order, lines, amount, provider_ref)
+    full = refundable(session, order) == 0
+    orders.move(session, order, OrderState.REFUNDED if full else OrderState.PARTLY_REFUNDED,
+                actor_id=actor_id, reason=reason, amount=amount, ref=provider_ref)
+    if full:
+        for entitlement in entitlements.for_order(session, order.id):
+            if entitlement.state in (EntitlementState.ACTIVE, EntitlementState.SUSPENDED):
+                entitlements.change_state(session, entitlement, EntitlementState.REVOKED,
+                                          reason="order refunded", actor_id=actor_id)
+    return True
+
+
+def issue_receipt(session: Session, order: Order, event: PaymentEvent) -> Receipt:
+    """The receipt of one payment (one per payment event)."""
+    count = session.exec(select(func.count()).select_from(Receipt).where(
+        Receipt.order_id == order.id)).one()
+    receipt = Receipt(number=f"R{order.number[2:]}-{count + 1}", order_id=order.id,
+                      payment_event_id=event.id, buyer_id=order.buyer_id, amount=event.amount,
+                      currency=order.currency)
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def receipts_for(session: Session, order_id: int) -> list[Receipt]:
+    return list(session.exec(select(Receipt).where(Receipt.order_id == order_id)
+                             .order_by(col(Receipt.id))))
+
+
+def events_for(session: Session, order_id: int) -> list[PaymentEvent]:
+    return list(session.exec(select(PaymentEvent).where(PaymentEvent.order_id == order_id)
+                             .order_by(col(PaymentEvent.id))))
+

@@ -1,0 +1,80 @@
+"""Service fees: the buyer describes a job, the merchant quotes a price, the buyer accepts and
+pays it through the cart like any other plan."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from marketplace.accounts.models import User
+from marketplace.accounts.services import members
+from marketplace.audit import services as audit
+from marketplace.base import utcnow
+from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
+from marketplace.commerce.models import QuoteState, ServiceQuote
+from marketplace.errors import InvalidTransition, ValidationFailed
+from marketplace.notifications.services import notify
+
+MAX_QUOTE = 100_000_000_00  # one hundred million yuan, in fen
+
+
+def request_quote(session: Session, buyer: User, plan: PricingPlan, text: str) -> ServiceQuote:
+    """The buyer asks for a quote under a service-fee plan; the merchant's members are told."""
+    listing = session.get(Listing, plan.listing_id)
+    if plan.model != PricingModel.SERVICE_FEE or listing is None \
+            or listing.state != ListingState.PUBLISHED:
+        raise ValidationFailed({"plan": [str(_l("Quotes are requested for a service fee on a "
+                                                "product on sale."))]})
+    text = text.strip()
+    if len(text) < 20:
+        raise ValidationFailed({"request": [str(_l(
+            "Describe the job in at least 20 characters: data, scope and deadline."))]})
+    quote = ServiceQuote(buyer_id=buyer.id, listing_id=listing.id, plan_id=plan.id,
+                         organization_id=listing.organization_id, request=text[:5000])
+    session.add(quote)
+    session.flush()
+    audit.record(session, actor_id=buyer.id, action="quote.request", subject_type="quote",
+                 subject_id=quote.id, details={"listing_id": listing.id})
+    notify(session, members(session, listing.organization_id), "quote.requested",
+           {"title": listing.title}, link="/merchant/quotes")
+    return quote
+
+
+def send_quote(session: Session, merchant: User, quote: ServiceQuote, *, amount: int,
+               note: str) -> None:
+    """The merchant answers with a price (at least the plan's starting price)."""
+    if quote.state not in (QuoteState.REQUESTED, QuoteState.QUOTED):
+        raise InvalidTransition(_l("This quote can no longer be changed."))
+    plan = session.get(PricingPlan, quote.plan_id)
+    if amount < (plan.price if plan else 0) or amount > MAX_QUOTE:
+        raise ValidationFailed({"amount": [str(_l(
+            "Quote at least the plan's starting price and at most one hundred million."))]})
+    quote.amount, quote.merchant_note = amount, note.strip()[:5000]
+    quote.state, quote.updated_at = QuoteState.QUOTED, utcnow()
+    session.add(quote)
+    audit.record(session, actor_id=merchant.id, action="quote.send", subject_type="quote",
+                 subject_id=quote.id, details={"amount": amount})
+    listing = session.get(Listing, quote.listing_id)
+    notify(session, [session.get(User, quote.buyer_id)], "quote.sent",
+           {"title": listing.title if listing else ""}, link="/account/quotes")
+
+
+def decline(session: Session, actor: User, quote: ServiceQuote) -> None:
+    """The merchant declines the request, or the buyer withdraws it."""
+    if quote.state not in (QuoteState.REQUESTED, QuoteState.QUOTED):
+        raise InvalidTransition(_l("This quote can no longer be changed."))
+    quote.state = QuoteState.WITHDRAWN if actor.id == quote.buyer_id else QuoteState.DECLINED
+    quote.updated_at = utcnow()
+    session.add(quote)
+    audit.record(session, actor_id=actor.id, action=f"quote.{quote.state}",
+                 subject_type="quote", subject_id=quote.id)
+
+
+def for_buyer(session: Session, buyer_id: int) -> list[ServiceQuote]:
+    return list(session.exec(select(ServiceQuote).where(ServiceQuote.buyer_id == buyer_id)
+                             .order_by(col(ServiceQuote.id).desc())))
+
+
+def for_organization(session: Session, organization_id: int) -> list[ServiceQuote]:
+    return list(session.exec(select(ServiceQuote).where(
+        ServiceQuote.organization_id == organization_id).order_by(col(ServiceQuote.id).desc())))

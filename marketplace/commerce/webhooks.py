@@ -1,0 +1,234 @@
+"""Handling the payment provider's webhook events: once each, in any order.
+
+The view verifies the signature first (a bad one changes nothing). Then :func:`handle` records
+the event id in ``processed_webhook`` in the same transaction as its effects, so a replay is a
+no-op and a failure rolls both back for the provider to retry. Events about objects that are not
+ours (another system on the same account) are ignored. Each handler reads the state it needs
+from the event or, when our records do not know the object yet (``invoice.paid`` before
+``customer.subscription.created``), from the provider, so the order of arrival does not matter.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from marketplace.commerce import entitlements, fulfilment
+from marketplace.commerce.cart import new_order_number
+from marketplace.commerce.models import (
+    EntitlementState,
+    Order,
+    OrderLine,
+    OrderState,
+    PaymentEvent,
+    ProcessedWebhook,
+    Subscription,
+    UsageBill,
+)
+from marketplace.commerce.payment_flow import membership_line, sync_subscription
+from marketplace.commerce.payments import InvoiceInfo, PaymentGateway, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+
+def handle(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> str:
+    """Apply one verified event; the caller commits. Returns what was done, in a few words."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedWebhook(event_id=event.id, event_type=event.type))
+    except IntegrityError:
+        return "duplicate"
+    outcome = _dispatch(session, gateway, event)
+    row = session.get(ProcessedWebhook, event.id)
+    row.outcome = outcome[:200]
+    session.add(row)
+    return outcome
+
+
+def _dispatch(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> str:
+    obj = event.object
+    match event.type:
+        case "payment_intent.succeeded":
+            order = _order_for_intent(session, gateway, obj)
+            if order is None:
+                return "ignored: not ours"
+            if membership_line(session, order) is not None:
+                return "ignored: paid through its subscription's invoice"
+            received = obj.get("amount_received") or obj["amount"]
+            new = fulfilment.record_charge(session, order, amount=received,
+                                           provider_ref=obj["id"])
+            return "paid" if new else "already paid"
+        case "payment_intent.payment_failed":
+            order = _order_for_intent(session, gateway, obj)
+            if order is None:
+                return "ignored: not ours"
+            if order.state != OrderState.PENDING_PAYMENT:
+                return "ignored: order not awaiting payment"
+            error = (obj.get("last_payment_error") or {}).get("message") or "payment failed"
+            fulfilment.record_failure(session, order, provider_ref=obj["id"], reason=error)
+            return "failed"
+        case "invoice.paid" | "invoice.payment_succeeded":
+            return invoice_paid(session, gateway, gateway.retrieve_invoice(obj["id"]))
+        case "invoice.payment_failed":
+            return invoice_failed(session, gateway, gateway.retrieve_invoice(obj["id"]))
+        case ("customer.subscription.created" | "customer.subscription.updated"
+              | "customer.subscription.deleted"):
+            return subscription_changed(session, gateway, obj["id"],
+                                        deleted=event.type.endswith("deleted"))
+        case "charge.refunded":
+            return _refunds(session, gateway, obj)
+    return "ignored: not handled"
+
+
+def _order_for_intent(session: Session, gateway: PaymentGateway, obj: dict) -> Order | None:
+    if not gateway.is_ours(obj):
+        return None
+    order = session.exec(select(Order).where(Order.payment_intent_id == obj["id"])).first()
+    if order is None and (order_id := (obj.get("metadata") or {}).get("order_id")):
+        order = session.get(Order, int(order_id))
+    return order
+
+
+def _subscription_record(session: Session, gateway: PaymentGateway,
+                         provider_id: str) -> Subscription | None:
+    """Our record of a provider subscription, made from the provider's metadata if the event
+    arrived before we recorded it ourselves; None if it is not ours."""
+    subscription = session.exec(select(Subscription).where(
+        Subscription.provider_id == provider_id)).first()
+    if subscription is not None:
+        return subscription
+    info = gateway.retrieve_subscription(provider_id)
+    if not gateway.is_ours({"metadata": info.metadata}) or "order_line_id" not in info.metadata:
+        return None
+    line = session.get(OrderLine, int(info.metadata["order_line_id"]))
+    order = session.get(Order, line.order_id) if line else None
+    if order is None:
+        return None
+    return sync_subscription(session, order, line, info)
+
+
+def invoice_paid(session: Session, gateway: PaymentGateway, invoice: InvoiceInfo) -> str:
+    """A paid invoice: a usage bill, a membership's first period, or a renewal."""
+    if session.exec(select(PaymentEvent.id).where(
+            PaymentEvent.provider_ref == invoice.id)).first() is not None:
+        return "already recorded"
+    bill = session.exec(select(UsageBill).where(UsageBill.invoice_id == invoice.id)).first()
+    if bill is None and invoice.metadata.get("usage_bill_order_id") \
+            and gateway.is_ours({"metadata": invoice.metadata}):
+        bill = session.exec(select(UsageBill).where(
+            UsageBill.order_id == int(invoice.metadata["usage_bill_order_id"]))).first()
+    if bill is not None:
+        order = session.get(Order, bill.order_id)
+        fulfilment.record_charge(session, order, amount=invoice.amount_paid,
+                                 provider_ref=invoice.id)
+        entitlement = session.get(entitlements.Entitlement, bill.entitlement_id)
+        if entitlement.state == EntitlementState.SUSPENDED:
+            entitlements.change_state(session, entitlement, EntitlementState.ACTIVE,
+                                      reason="usage bill paid")
+        return "usage bill paid"
+    if not invoice.subscription_id:
+        return "ignored: not ours"
+    subscription = _subscription_record(session, gateway, invoice.subscription_id)
+    if subscription is None:
+        return "ignored: not ours"
+    info = gateway.retrieve_subscription(subscription.provider_id)
+    line = session.get(OrderLine, subscription.order_line_id)
+    order = session.get(Order, line.order_id)
+    sync_subscription(session, order, line, info)
+    if order.state in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
+        fulfilment.record_charge(session, order, amount=invoice.amount_paid,
+                                 provider_ref=invoice.id,
+                                 period_end=info.current_period_end)
+        return "membership paid"
+    renewal = renewal_order(session, order, line, invoice.amount_paid)
+    fulfilment.record_charge(session, renewal, amount=invoice.amount_paid,
+                             provider_ref=invoice.id, period_end=info.current_period_end)
+    return "membership renewed"
+
+
+def renewal_order(session: Session, order: Order, line: OrderLine, amount: int) -> Order:
+    """A new order for one renewal payment of a membership, so it has its own receipt and
+    ledger entries; fulfilling it extends the original entitlement."""
+    renewal = Order(number=new_order_number(), buyer_id=order.buyer_id, currency=order.currency,
+                    total=amount, checkout_key=f"renewal-{order.number}-{new_order_number()}")
+    session.add(renewal)
+    session.flush()
+    session.add(OrderLine(
+        order_id=renewal.id, listing_id=line.listing_id, product_id=line.product_id,
+        plan_id=line.plan_id, organization_id=line.organization_id, title=line.title,
+        plan_name=line.plan_name, pricing_model=line.pricing_model,
+        plan_terms={**line.plan_terms, "renews_line_id": line.id}, amount=amount))
+    session.flush()
+    return renewal
+
+
+def invoice_failed(session: Session, gateway: PaymentGateway, invoice: InvoiceInfo) -> str:
+    """A failed renewal or usage bill: the entitlement is suspended until it is paid."""
+    bill = session.exec(select(UsageBill).where(UsageBill.invoice_id == invoice.id)).first()
+    if bill is not None:
+        entitlement = session.get(entitlements.Entitlement, bill.entitlement_id)
+    elif invoice.subscription_id:
+        subscription = _subscription_record(session, gateway, invoice.subscription_id)
+        if subscription is None:
+            return "ignored: not ours"
+        entitlement = entitlements.for_line(session, subscription.order_line_id)
+        if entitlement is None:  # the first payment failed: nothing was granted
+            line = session.get(OrderLine, subscription.order_line_id)
+            order = session.get(Order, line.order_id)
+            if order.state == OrderState.PENDING_PAYMENT:
+                fulfilment.record_failure(session, order, provider_ref=invoice.id,
+                                          reason="the first payment failed")
+            return "first payment failed"
+    else:
+        return "ignored: not ours"
+    if entitlement.state == EntitlementState.ACTIVE:
+        entitlements.change_state(session, entitlement, EntitlementState.SUSPENDED,
+                                  reason="payment failed")
+        return "entitlement suspended"
+    return "already suspended"
+
+
+def subscription_changed(session: Session, gateway: PaymentGateway, provider_id: str, *,
+                         deleted: bool) -> str:
+    """Follow the provider's subscription: status, period, cancellation."""
+    subscription = _subscription_record(session, gateway, provider_id)
+    if subscription is None:
+        return "ignored: not ours"
+    info = gateway.retrieve_subscription(provider_id)
+    line = session.get(OrderLine, subscription.order_line_id)
+    order = session.get(Order, line.order_id)
+    sync_subscription(session, order, line, info)
+    entitlement = entitlements.for_line(session, line.id)
+    if entitlement is None:
+        return "subscription recorded"
+    if deleted or info.status == "canceled":
+        if entitlement.state in (EntitlementState.ACTIVE, EntitlementState.SUSPENDED):
+            entitlements.change_state(session, entitlement, EntitlementState.EXPIRED,
+                                      reason="membership ended")
+        return "membership ended"
+    if info.status in ("past_due", "unpaid") and entitlement.state == EntitlementState.ACTIVE:
+        entitlements.change_state(session, entitlement, EntitlementState.SUSPENDED,
+                                  reason="renewal payment failed")
+        return "entitlement suspended"
+    if info.status == "active" and info.cancel_at_period_end and info.current_period_end:
+        entitlement.valid_to = info.current_period_end
+        session.add(entitlement)
+    return "subscription updated"
+
+
+def _refunds(session: Session, gateway: PaymentGateway, charge: dict) -> str:
+    """Refunds made outside the marketplace (the provider's dashboard) are recorded too."""
+    intent = charge.get("payment_intent")
+    order = session.exec(select(Order).where(Order.payment_intent_id == intent)).first() \
+        if intent else None
+    if order is None:
+        return "ignored: not ours"
+    recorded = 0
+    for refund in (charge.get("refunds") or {}).get("data") or []:
+        if refund.get("status") in ("succeeded", None) and fulfilment.record_refund(
+                session, order, amount=refund["amount"], provider_ref=refund["id"],
+                reason="refunded at the payment provider"):
+            recorded += 1
+    return f"{recorded} refund(s) recorded"

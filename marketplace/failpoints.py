@@ -1,0 +1,17 @@
+"""Named points where a test can make the process die, to prove that recovery works.
+
+``DATAMARKET_FAILPOINTS=after_payment_confirmed`` makes a server process exit abruptly right
+after the payment provider confirmed a payment and before we recorded it: the situation that
+``datamarket payments reconcile`` must repair. Unset (always, outside such tests) it does
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def hit(name: str) -> None:
+    """Exit at once, without cleanup, if the failpoint ``name`` is switched on."""
+    if name in os.environ.get("DATAMARKET_FAILPOINTS", "").split(","):
+        os._exit(75)
