@@ -1,8 +1,8 @@
 """Datamarket: a marketplace for authorized public data products.
 
 :func:`create_app` builds the Flask app in a fixed order: settings, database, translations,
-sign-in, CSRF, the authorization guard, the HTML blueprints, the plugins, the JSON API, and
-error pages.
+sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the plugins,
+the JSON API, and error pages.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace import db, i18n, plugins, policy, web
     from marketplace.accounts import auth
     from marketplace.api import init_api
+    from marketplace.commerce import payments
 
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     policy.init_app(app)
+    payments.init_app(app)
     _register_blueprints(app)
     # Plugins after the core blueprints and before the API, as indico does: a plugin that
     # fails to load is recorded as failed and the platform keeps starting.
@@ -63,8 +65,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import blp as admin
     from marketplace.catalog.views import blp as merchant
+    from marketplace.commerce.admin_views import blp as commerce_admin
+    from marketplace.commerce.merchant_views import blp as commerce_merchant
+    from marketplace.commerce.views import blp as commerce
     from marketplace.notifications.views import blp as notifications
     from marketplace.storefront.views import blp as storefront
 
-    for blueprint in (storefront, accounts, notifications, merchant, admin):
+    for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
+                      commerce_merchant, commerce_admin):
         app.register_blueprint(blueprint)

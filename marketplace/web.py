@@ -25,6 +25,7 @@ csrf = CSRFProtect()
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
     401: _l("Please log in"),
+    402: _l("The payment did not go through"),
     403: _l("You do not have access to this page"),
     404: _l("Page not found"),
     405: _l("That action is not available here"),

@@ -1,4 +1,5 @@
-"""Shared fixtures: an app on a fresh database per test, a client, and a session.
+"""Shared fixtures: an app on a fresh database per test, a client, and a session; for payments,
+localstripe, the app's payments adapter and a webhook receiver (tests/commerce_support.py).
 
 The database is SQLite in a temporary folder unless ``DATAMARKET_TEST_DATABASE_URL`` names a
 PostgreSQL server (``.ci/run`` sets it); then each xdist worker gets a database of its own and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +23,7 @@ import marketplace.models  # noqa: F401  (every table on the metadata)
 from marketplace import create_app
 from marketplace.db import get_engine, new_session
 from marketplace.models import metadata
+from tests.commerce_support import LocalstripeControl, LocalstripeServer, WebhookReceiver
 
 POSTGRES_URL = os.environ.get("DATAMARKET_TEST_DATABASE_URL", "")
 
@@ -65,9 +68,13 @@ def database_url(tmp_path, postgres_url) -> str:
 
 
 @pytest.fixture
-def app_config(tmp_path, database_url) -> dict:
-    """Settings for the test app; override in a test module to change them."""
-    return {
+def app_config(request, tmp_path, database_url) -> dict:
+    """Settings for the test app; override in a test module to change them.
+
+    Payments go to a closed port unless the test asks for the ``localstripe`` fixture: then to
+    that server, with an instance tag of the test's own.
+    """
+    config = {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
@@ -75,7 +82,13 @@ def app_config(tmp_path, database_url) -> dict:
         "MAIL_FOLDER": str(tmp_path / "mail"),
         "SMTP_HOST": "",
         "WTF_CSRF_ENABLED": False,
+        # Never a developer's localstripe on 8420: port 9 (discard) refuses at once.
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
     }
+    if "localstripe" in request.fixturenames:
+        config.update(request.getfixturevalue("localstripe").settings())
+        config["STRIPE_INSTANCE_TAG"] = f"test-{uuid.uuid4().hex[:12]}"
+    return config
 
 
 class IsolatedRequestsClient(FlaskClient):
@@ -111,3 +124,32 @@ def db(app) -> Iterator[Session]:
         session = new_session(get_engine(app))
         yield session
         session.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory) -> Iterator[LocalstripeControl]:
+    """localstripe on 127.0.0.1 for this test process (one per xdist worker), state in memory.
+
+    Started the first time a test asks for it, so the other tests never pay for it; its log is
+    in the session's temporary folder. Tests asking for it get an app that pays through it.
+    """
+    log_file = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    server = LocalstripeServer.start(log_file=log_file)
+    yield LocalstripeControl(server.base_url)
+    server.stop()
+
+
+@pytest.fixture
+def payments(app, localstripe):
+    """The app's payments adapter, talking to localstripe."""
+    return app.extensions["payments"]
+
+
+@pytest.fixture
+def webhook_receiver(localstripe, app) -> Iterator[WebhookReceiver]:
+    """An HTTP receiver that localstripe sends this test's events to, signed with the app's
+    webhook secret."""
+    receiver = WebhookReceiver()
+    localstripe.register_webhook(receiver.url, app.config["STRIPE_WEBHOOK_SECRET"])
+    yield receiver
+    receiver.close()

@@ -99,12 +99,19 @@ def plans(*models: str) -> list[dict[str, Any]]:
     return [dict(examples[m]) for m in (models or ("per_call",))]
 
 
+_example_plans = plans
+
+
 def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
                  state: ListingState = ListingState.DRAFT, admin: User | None = None,
-                 **content: Any) -> Listing:
-    """A listing brought to ``state`` through the real lifecycle (an admin is made if needed)."""
-    listing = catalog.create_listing(session, merchant, org, listing_content(**content),
-                                     plans("per_call", "membership"))
+                 plans: list[dict[str, Any]] | None = None, **content: Any) -> Listing:
+    """A listing brought to ``state`` through the real lifecycle (an admin is made if needed).
+
+    ``plans`` are its pricing plans as the editor gives them (default: per call and monthly).
+    """
+    listing = catalog.create_listing(
+        session, merchant, org, listing_content(**content),
+        plans if plans is not None else _example_plans("per_call", "membership"))
     session.commit()
     if state == ListingState.DRAFT:
         return listing

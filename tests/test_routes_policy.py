@@ -28,7 +28,17 @@ from sqlmodel import Session, select
 from marketplace import create_app, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
+from marketplace.commerce import cart, entitlements, fulfilment
+from marketplace.commerce.models import (
+    CartItem,
+    Entitlement,
+    Order,
+    Receipt,
+    ServiceQuote,
+    Subscription,
+)
 from marketplace.db import get_engine, new_session
 from marketplace.models import metadata
 from marketplace.notifications.models import Notification
@@ -39,10 +49,13 @@ from tests.factories import make_listing, make_merchant, make_organization, make
 IGNORED_ENDPOINTS = {"static"}
 ACTORS = ("anonymous", "buyer", "other_buyer", "owner", "other_merchant", "admin")
 
-# Outcomes. ALLOWED: 200, or a redirect that is not to the login page (a POST with empty form data
-# may also be refused by validation or the lifecycle: 409 or 422, after the policy let it in).
+# Outcomes. ALLOWED: 200 (201 or 204 from the API), or a redirect that is not to the login page
+# (a POST with empty form data may also be refused by validation or the lifecycle: 409 or 422,
+# after the policy let it in).
 # FORBIDDEN: 403 or 404. LOGIN: an anonymous user is sent to /login (HTML) or gets 401 (API).
 A, F, L = "allowed", "forbidden", "login"
+# Public endpoints that answer an empty POST with 400: the payment provider's webhook.
+REFUSE_UNSIGNED_POSTS = {"commerce.webhook"}
 
 # Who may use each endpoint, on the rows the ``world`` fixture makes: org A's published listing,
 # its product, org A itself, the buyer's notification and, for user routes, the buyer.
@@ -99,7 +112,57 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "products.Products":               (A, A, A, A, A, A),
     "products.ProductItem":            (A, A, A, A, A, A),
     "api-docs.openapi_json":           (A, A, A, A, A, A),
+    "csrf.CsrfToken":                  (A, A, A, A, A, A),
+    # commerce API: the caller's own cart, orders and entitlements; an order and its receipts
+    # are also seen by the selling merchant and admins (order.view, receipt.view)
+    "cart.Cart":                       (L, A, A, A, A, A),
+    "cart.CartItem":                   (L, A, F, F, F, F),   # the buyer's cart item
+    "orders.Orders":                   (L, A, A, A, A, A),
+    "orders.OrderItem":                (L, A, F, A, F, A),   # the buyer's paid order
+    "orders.OrderPayment":             (L, A, F, F, F, F),
+    "orders.OrderCancellation":        (L, A, F, F, F, F),
+    "entitlements.Entitlements":       (L, A, A, A, A, A),
+    "entitlements.EntitlementItem":    (L, A, F, F, F, A),
+    "receipts.ReceiptItem":            (L, A, F, A, F, A),
+    # the buyer's commerce pages (commerce/views.py): one's own cart, orders, quotes and
+    # memberships; an order and its receipts are also seen by the selling merchant and admins
+    "commerce.show_cart":              (L, A, A, A, A, A),
+    "commerce.add_to_cart":            (L, A, A, A, A, A),
+    "commerce.remove_from_cart":       (L, A, F, F, F, F),   # the buyer's cart item
+    "commerce.checkout":               (L, A, A, A, A, A),
+    "commerce.order_list":             (L, A, A, A, A, A),
+    "commerce.order_detail":           (L, A, F, A, F, A),   # the buyer's paid order
+    "commerce.pay":                    (L, A, F, F, F, F),
+    "commerce.cancel_order":           (L, A, F, F, F, F),
+    "commerce.receipt":                (L, A, F, A, F, A),
+    "commerce.cancel_subscription":    (L, A, F, F, F, A),   # the buyer's membership
+    "commerce.quote_list":             (L, A, A, A, A, A),
+    "commerce.request_quote":          (L, A, A, A, A, A),
+    "commerce.accept_quote":           (L, A, F, F, F, F),   # the buyer's quote
+    "commerce.withdraw_quote":         (L, A, F, F, F, F),
+    # the payment provider's webhook: public; an unsigned body is refused with 400
+    "commerce.webhook":                (A, A, A, A, A, A),
     "api-docs.openapi_swagger_ui":     (A, A, A, A, A, A),
+    # the merchant's books (ledger.view: a merchant's own organization; admins use the admin
+    # area) and quote requests (the merchant area; answering: the quoted organization only)
+    "commerce_merchant.sales":         (L, F, F, A, A, F),
+    "commerce_merchant.statement":     (L, F, F, A, A, F),
+    "commerce_merchant.statement_csv": (L, F, F, A, A, F),
+    "commerce_merchant.quote_requests": (L, F, F, A, A, F),
+    "commerce_merchant.answer_quote":  (L, F, F, A, F, F),   # the buyer's quote to org A
+    "commerce_merchant.decline_quote": (L, F, F, A, F, F),
+    # order.refund: admins, and the merchant owning every line of the order
+    "commerce_merchant.refund_order":  (L, F, F, A, F, A),
+    # commerce in the admin area
+    "commerce_admin.orders_list":      (L, F, F, F, F, A),
+    "commerce_admin.order_detail":     (L, F, F, F, F, A),
+    "commerce_admin.refund_order":     (L, F, F, F, F, A),
+    "commerce_admin.commission":       (L, F, F, F, F, A),
+    "commerce_admin.set_default_rate": (L, F, F, F, F, A),
+    "commerce_admin.set_override":     (L, F, F, F, F, A),
+    "commerce_admin.clear_override":   (L, F, F, F, F, A),
+    "commerce_admin.payouts":          (L, F, F, F, F, A),
+    "commerce_admin.record_payout":    (L, F, F, F, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -166,6 +229,12 @@ class World:
     submitted: Listing
     notification: Notification  # the buyer's
     plugin_name: str  # an installed_plugin row
+    order: Order  # the buyer's, paid, for a call pack of the published listing
+    receipt: Receipt  # of that order
+    entitlement: Entitlement  # granted by that order
+    cart_item: CartItem  # the buyer's: the published listing's membership
+    quote: ServiceQuote  # the buyer's request to org A, awaiting its quote
+    subscription: Subscription  # the buyer's membership
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -179,6 +248,12 @@ ID_ARGUMENTS = {
     "user_id": lambda world, variant: world.buyer.id,
     "notification_id": lambda world, variant: world.notification.id,
     "plugin_name": lambda world, variant: world.plugin_name,
+    "order_number": lambda world, variant: world.order.number,
+    "receipt_number": lambda world, variant: world.receipt.number,
+    "entitlement_id": lambda world, variant: world.entitlement.id,
+    "item_id": lambda world, variant: world.cart_item.id,
+    "quote_id": lambda world, variant: world.quote.id,
+    "subscription_id": lambda world, variant: world.subscription.id,
 }
 
 
@@ -243,8 +318,25 @@ def _make_world(db: Session) -> World:
     # Recorded directly, so the plugin routes have a row whatever plugins are installed here.
     db.add(InstalledPlugin(name="world_plugin", version="1.0", trusted=False))
     db.commit()
+    # Bought through the services, paid with a made-up provider reference (no provider here).
+    plan = {p.model: p for p in catalog_services.plans_for(db, listing.id)}
+    cart.add(db, buyer, plan["per_call"].id, pack_calls=1000)
+    order = cart.checkout(db, buyer, attempt="world")
+    fulfilment.record_charge(db, order, amount=order.total, provider_ref="pi_world")
+    cart_item = cart.add(db, buyer, plan["membership"].id)
+    # Recorded directly: the world's listing sells no service fee to request a quote on.
+    quote = ServiceQuote(buyer_id=buyer.id, listing_id=listing.id, plan_id=plan["per_call"].id,
+                         organization_id=organization.id, request="Score our 5,000 suppliers.")
+    db.add(quote)
+    # Recorded directly: a membership is subscribed at the provider, which is not here.
+    subscription = Subscription(order_line_id=cart.order_lines(db, order.id)[0].id,
+                                buyer_id=buyer.id, provider_id="sub_world", status="active")
+    db.add(subscription)
+    db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
-                 submitted, notification, "world_plugin")
+                 submitted, notification, "world_plugin", order,
+                 fulfilment.receipts_for(db, order.id)[0],
+                 entitlements.for_order(db, order.id)[0], cart_item, quote, subscription)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:
@@ -417,7 +509,10 @@ def outcome(route: Route, response) -> str:
         return L
     if status in (403, 404):
         return F
-    if status in (200, 302, 303) or (route.method != "GET" and status in (409, 422)):
+    if status == 400 and route.endpoint in REFUSE_UNSIGNED_POSTS:
+        return A  # public, and refuses a body without a valid signature
+    if status in (200, 201, 204, 302, 303) or (route.method != "GET"
+                                                and status in (409, 422)):
         return A
     return f"unexpected status {status}"
 

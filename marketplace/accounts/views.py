@@ -26,9 +26,10 @@ from marketplace.accounts.forms import (
     apply_field_errors,
 )
 from marketplace.accounts.models import MerchantOrganization
+from marketplace.commerce.views import purchases
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
-from marketplace.policy import authorize, current_actor, public
+from marketplace.policy import authorize, check, current_actor, public
 
 blp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -131,8 +132,10 @@ def account():
         if user.organization_id
         else None
     )
+    bought = purchases(get_session(), user) if check("entitlement.list") else {}
     return (
-        render_template("accounts/account.html", form=form, user=user, organization=organization),
+        render_template("accounts/account.html", form=form, user=user, organization=organization,
+                        **bought),
         422 if form.errors else 200,
     )
 

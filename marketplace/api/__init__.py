@@ -18,17 +18,35 @@ class DatamarketApi(Api):
 
 
 def init_api(app: Flask) -> DatamarketApi:
+    from marketplace.api.csrf import blp as csrf_token
     from marketplace.catalog.api import blp as products
+    from marketplace.commerce.api import BLUEPRINTS as commerce
 
     api = DatamarketApi(
         app,
         spec_kwargs={
             "info": {
-                "description": "Browse the published data products of the Datamarket catalog.",
+                "description": (
+                    "Browse the published data products of the Datamarket catalog, and buy "
+                    "them: cart, orders, entitlements and receipts. Buying uses your signed-in "
+                    "session (the cookie set by logging in); every POST or DELETE also sends "
+                    "the X-CSRFToken header, read from /api/v1/csrf-token. Errors are "
+                    "application/problem+json."
+                ),
             },
         },
     )
+    api.spec.components.security_scheme("sessionCookie", {
+        "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME",
+                                                                 "session"),
+        "description": "The session cookie set by logging in on the website."})
+    api.spec.components.security_scheme("csrfToken", {
+        "type": "apiKey", "in": "header", "name": "X-CSRFToken",
+        "description": "The token from GET /api/v1/csrf-token, required on every write."})
     api.register_blueprint(products, url_prefix="/api/v1/products")
+    api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
+    for blueprint, url_prefix in commerce:
+        api.register_blueprint(blueprint, url_prefix=url_prefix)
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):
         policy.declare_public_endpoint(app, endpoint)
     app.extensions["datamarket.api"] = api

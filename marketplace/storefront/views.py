@@ -15,8 +15,9 @@ from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
 from marketplace.catalog import operations, queries
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import Listing, PricingPlan, Scenario
+from marketplace.catalog.models import Listing, PricingModel, PricingPlan, Scenario
 from marketplace.catalog.queries import BrowseFilters
+from marketplace.commerce import cart, pricing
 from marketplace.db import get_session
 from marketplace.policy import authorize, public
 from marketplace.storefront.forms import BrowseForm
@@ -117,18 +118,38 @@ def product(product_id: int):
     if listing is None:
         abort(404)
     authorize("listing.view", listing)
+    return render_product(listing)
+
+
+def render_product(listing: Listing, *, status: int = 200,
+                   plan_errors: dict[int, list[str]] | None = None,
+                   quote_drafts: dict[int, str] | None = None):
+    """The product page of ``listing``, with its buy forms.
+
+    The commerce views render it again when a buy form fails: ``plan_errors`` are shown under
+    the plan they concern and ``quote_drafts`` keep what the buyer wrote in a quote request.
+    """
+    db = get_session()
     plans: list[PricingPlan] = catalog.plans_for(db, listing.id)
     merchant = db.get(MerchantOrganization, listing.organization_id)
     columns = [field["name"] for field in listing.data_dictionary]
+    call_packs = {
+        plan.id: [(calls, pricing.price_line(plan, pack_calls=calls).amount)
+                  for calls in pricing.CALL_PACKS]
+        for plan in plans if plan.model == PricingModel.PER_CALL
+    }
     return render_template(
         "storefront/product.html",
         listing=listing,
         plans=plans,
         merchant=merchant,
         columns=columns,
-        needs_authorization=listing.classification_level >= 3,
+        needs_authorization=cart.needs_authorization(listing),
         operation=operations.attached_operation(listing),
-    )
+        call_packs=call_packs,
+        plan_errors=plan_errors or {},
+        quote_drafts=quote_drafts or {},
+    ), status
 
 
 @blp.route("/merchants/<int:organization_id>")

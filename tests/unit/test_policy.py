@@ -13,6 +13,8 @@ from marketplace import policy
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
+from marketplace.commerce.access import OrderAccess
+from marketplace.commerce.models import Entitlement, Order, ServiceQuote, Subscription
 from marketplace.notifications.models import Notification
 
 ORG_A, ORG_B = 10, 20
@@ -55,6 +57,18 @@ RESOURCES = {
     "operation": OperationOwner("org_a_tools", "lookup", "91350100M000100Y43", ORG_A),
     "platform_operation": OperationOwner("governance_tools", "pii_scan", "", None),
     "orphan_operation": OperationOwner("stray", "lookup", "91110000600037341L", None),
+    # the buyer's entitlement to org A's product
+    "entitlement": Entitlement(id=9, buyer_id=1, product_id=50, listing_id=100, plan_id=1,
+                               order_id=1, order_line_id=1, pricing_model="one_time"),
+    # the buyer's order of org A's product, the buyer's membership, the buyer's quote to org A
+    "order": OrderAccess(Order(id=1, number="DM260101-ABCDEF", buyer_id=1, checkout_key="k"),
+                         frozenset({ORG_A})),
+    # an order that bought both org A's and org B's products
+    "mixed_order": OrderAccess(Order(id=2, number="DM260101-FEDCBA", buyer_id=1, checkout_key="m"),
+                               frozenset({ORG_A, ORG_B})),
+    "subscription": Subscription(id=3, order_line_id=1, buyer_id=1, provider_id="sub_1"),
+    "quote": ServiceQuote(id=4, buyer_id=1, listing_id=100, plan_id=1, organization_id=ORG_A,
+                          request="Score our suppliers."),
 }
 
 Y, N = True, False
@@ -121,6 +135,37 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("user.change_role", "user"):       (N, N, N, N, N, Y, N),
     ("audit.view", None):               (N, N, N, N, N, Y, N),
     ("plugin.manage", None):            (N, N, N, N, N, Y, N),
+    # entitlements: the buyer they were granted to, and admins (not the selling merchant)
+    ("entitlement.view", "entitlement"): (N, Y, N, N, N, Y, N),
+    # buying: one's own cart, orders and quotes; an order and its receipts are also seen by the
+    # merchant whose product it bought, and by admins
+    ("cart.use", None):                   (N, Y, Y, Y, Y, Y, N),
+    ("order.list", None):                 (N, Y, Y, Y, Y, Y, N),
+    ("order.view", "order"):              (N, Y, N, Y, N, Y, N),
+    ("order.pay", "order"):               (N, Y, N, N, N, N, N),
+    ("order.cancel", "order"):            (N, Y, N, N, N, N, N),
+    ("receipt.view", "order"):            (N, Y, N, Y, N, Y, N),
+    ("entitlement.list", None):           (N, Y, Y, Y, Y, Y, N),
+    ("subscription.cancel", "subscription"): (N, Y, N, N, N, Y, N),
+    ("quote.request", None):              (N, Y, Y, Y, Y, Y, N),
+    ("quote.list", None):                 (N, Y, Y, Y, Y, Y, N),
+    ("quote.view", "quote"):              (N, Y, N, Y, N, Y, N),
+    ("quote.accept", "quote"):            (N, Y, N, N, N, N, N),
+    ("quote.withdraw", "quote"):          (N, Y, N, N, N, N, N),
+    ("order.view", "mixed_order"):        (N, Y, N, Y, Y, Y, N),
+    # selling: a merchant's books (no resource: its own), refunds of orders it fully owns,
+    # answering quotes to its organization
+    ("ledger.view", None):                (N, N, N, Y, Y, N, N),
+    ("ledger.view", "org"):               (N, N, N, Y, N, Y, N),
+    ("order.refund", "order"):            (N, N, N, Y, N, Y, N),
+    ("order.refund", "mixed_order"):      (N, N, N, N, N, Y, N),
+    ("quote.answer", "quote"):            (N, N, N, Y, N, N, N),
+    # platform admins: every order, commission rates, payouts
+    ("order.list_all", None):             (N, N, N, N, N, Y, N),
+    ("commission.manage", None):          (N, N, N, N, N, Y, N),
+    ("commission.manage", "org"):         (N, N, N, N, N, Y, N),
+    ("payout.manage", None):              (N, N, N, N, N, Y, N),
+    ("payout.manage", "org"):             (N, N, N, N, N, Y, N),
 }
 
 CELLS = [

@@ -1,0 +1,565 @@
+"""The buyer's side of commerce: cart, checkout, orders, the payment step, receipts, quotes,
+memberships, and the payment provider's webhook.
+
+Views parse the form, ask the policy, call the commerce services and commit; the services in
+:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from marketplace.accounts.forms import apply_field_errors
+from marketplace.accounts.models import User
+from marketplace.accounts.services import organizations_by_id
+from marketplace.base import utcnow
+from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
+from marketplace.commerce import (
+    cart,
+    entitlements,
+    fulfilment,
+    orders,
+    payment_flow,
+    queries,
+    quotes,
+    reports,
+    webhooks,
+)
+from marketplace.commerce.access import OrderAccess, order_access
+from marketplace.commerce.buyer_forms import (
+    AddToCartForm,
+    CheckoutForm,
+    ConfirmForm,
+    QuoteRequestForm,
+    TestPaymentForm,
+)
+from marketplace.commerce.models import (
+    Order,
+    OrderState,
+    PaymentEvent,
+    PaymentEventKind,
+    QuoteState,
+    ServiceQuote,
+    Subscription,
+)
+from marketplace.commerce.payments import (
+    TEST_CARDS,
+    PaymentError,
+    WebhookSignatureError,
+    get_payments,
+)
+from marketplace.db import get_session
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.policy import authorize, check, current_actor, public
+from marketplace.storefront.views import render_product
+from marketplace.web import csrf, problem_response
+
+blp = Blueprint("commerce", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+
+ORDERS_PER_PAGE = 20
+
+# A quote as its buyer sees it (the merchant's pages word it from their side).
+QUOTE_STATE_LABELS = {
+    QuoteState.REQUESTED: _l("Waiting for the merchant's quote"),
+    QuoteState.QUOTED: _l("Quote received"),
+    QuoteState.ACCEPTED: _l("Accepted"),
+    QuoteState.DECLINED: _l("Declined by the merchant"),
+    QuoteState.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+# ---------------------------------------------------------------------------- template helpers
+
+
+def purchase_option(terms: dict[str, Any]) -> str:
+    """How a plan is bought, in a few words: ``terms`` is an order line's ``plan_terms``, or
+    the same keys for a cart line (model, pack_calls, postpaid, billing_period, quota)."""
+    match terms.get("model"):
+        case PricingModel.FREE:
+            return _("Free")
+        case PricingModel.ONE_TIME:
+            if terms.get("quota"):
+                return _("One-time purchase, %(calls)s calls included",
+                         calls=f"{terms['quota']:,}")
+            return _("One-time purchase")
+        case PricingModel.PER_CALL:
+            if terms.get("pack_calls"):
+                return _("Call pack of %(calls)s calls", calls=f"{terms['pack_calls']:,}")
+            return _("Pay as you go, billed monthly")
+        case PricingModel.MEMBERSHIP:
+            if terms.get("billing_period") == "year":
+                return _("Membership, renews every year")
+            return _("Membership, renews every month")
+        case PricingModel.SERVICE_FEE:
+            return _("Quoted service")
+    return ""
+
+
+@blp.app_template_global()
+def order_state_label(state: str) -> str:
+    return str(orders.STATE_LABELS.get(state, state))
+
+
+@blp.app_template_global()
+def entitlement_state_label(state: str) -> str:
+    return str(entitlements.STATE_LABELS.get(state, state))
+
+
+blp.add_app_template_global(purchase_option)
+
+
+@blp.app_context_processor
+def _cart_badge() -> dict[str, int]:
+    """The number of items in the signed-in user's cart, for the site header."""
+    user = current_actor()
+    return {"cart_count": len(cart.items(get_session(), user.id)) if user else 0}
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _order_or_404(number: str) -> tuple[Order, OrderAccess]:
+    db = get_session()
+    order = queries.order_by_number(db, number)
+    if order is None:
+        abort(404)
+    return order, order_access(db, order)
+
+
+def _actor() -> User:
+    user = current_actor()
+    assert user is not None, "called after authorize()"
+    return user
+
+
+# ---------------------------------------------------------------------------- cart
+
+
+def _cart_terms(line: cart.CartLine) -> dict[str, Any]:
+    return {"model": line.plan.model, "billing_period": line.plan.billing_period,
+            "quota": line.price.quota, "postpaid": line.price.postpaid,
+            "pack_calls": line.price.quota if line.plan.model == PricingModel.PER_CALL else None}
+
+
+def _render_cart(form: CheckoutForm, status: int = 200):
+    db = get_session()
+    lines = cart.lines(db, _actor().id)
+    db.commit()  # lines() drops items whose product left the store
+    if not form.attempt.data:
+        form.attempt.data = secrets.token_urlsafe(16)
+    return render_template(
+        "commerce/cart.html", form=form, lines=lines,
+        terms={line.item.id: _cart_terms(line) for line in lines},
+        total=sum(line.price.amount for line in lines),
+        currency=lines[0].plan.currency if lines else "CNY",
+        has_membership=any(line.plan.model == PricingModel.MEMBERSHIP for line in lines),
+    ), status
+
+
+@blp.route("/cart")
+def show_cart():
+    authorize("cart.use")
+    return _render_cart(CheckoutForm(formdata=None))
+
+
+def _product_again(listing: Listing, plan: PricingPlan, errors: list[str], *,
+                   quote_text: str | None = None):
+    """Show a buy form's errors under its plan on the product page (or, if the product is no
+    longer on sale, on the page the product has now)."""
+    if listing.state == ListingState.PUBLISHED and check("listing.view", listing):
+        drafts = {plan.id: quote_text} if quote_text is not None else None
+        return render_product(listing, status=422, plan_errors={plan.id: errors},
+                              quote_drafts=drafts)
+    for error in errors:
+        flash(error, "error")
+    return redirect(url_for("storefront.product", product_id=listing.product_id))
+
+
+def _plan_from(form) -> tuple[PricingPlan, Listing] | None:
+    """The plan a buy form names (None when it names none); 404 if it does not exist."""
+    if not form.plan_id.data:
+        return None
+    db = get_session()
+    plan = db.get(PricingPlan, form.plan_id.data)
+    listing = db.get(Listing, plan.listing_id) if plan else None
+    if plan is None or listing is None:
+        abort(404)
+    return plan, listing
+
+
+@blp.route("/cart/items", methods=["POST"])
+def add_to_cart():
+    authorize("cart.use")
+    form = AddToCartForm()
+    form.validate_on_submit()
+    found = _plan_from(form)
+    if found is None:
+        flash(_("Choose a plan on a product's page to put it in your cart."), "error")
+        return redirect(url_for("storefront.browse"))
+    plan, listing = found
+    if form.errors:
+        return _product_again(listing, plan, [e for errs in form.errors.values() for e in errs])
+    db = get_session()
+    try:
+        cart.add(db, _actor(), plan.id, pack_calls=form.pack_calls.data)
+        db.commit()
+    except ValidationFailed as exc:
+        db.rollback()
+        return _product_again(listing, plan,
+                              [e for errs in exc.field_errors.values() for e in errs])
+    flash(_("“%(title)s” (%(plan)s) is in your cart.", title=listing.title, plan=plan.name),
+          "success")
+    return redirect(url_for("commerce.show_cart"))
+
+
+@blp.route("/cart/items/<int:item_id>/remove", methods=["POST"])
+def remove_from_cart(item_id: int):
+    authorize("cart.use")
+    db = get_session()
+    item = queries.cart_item(db, _actor().id, item_id)
+    if item is None:
+        abort(404)
+    cart.remove(db, _actor(), item.id)
+    db.commit()
+    flash(_("The item is out of your cart."), "info")
+    return redirect(url_for("commerce.show_cart"))
+
+
+@blp.route("/checkout", methods=["POST"])
+def checkout():
+    authorize("cart.use")
+    form = CheckoutForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            order = cart.checkout(db, _actor(), attempt=form.attempt.data)
+            db.commit()
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_field_errors(form, exc.field_errors)
+        except DomainError as exc:
+            db.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            return redirect(url_for("commerce.pay", order_number=order.number))
+    else:
+        form.form_errors.append(_("This checkout form is out of date: check your cart and "
+                                  "check out again."))
+        form.attempt.data = ""
+    return _render_cart(form, status=422)
+
+
+# ---------------------------------------------------------------------------- orders
+
+
+@blp.route("/orders")
+def order_list():
+    authorize("order.list")
+    db = get_session()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found, total = queries.buyer_orders(db, _actor().id, page=page, per_page=ORDERS_PER_PAGE)
+    return render_template(
+        "commerce/orders.html", orders=found, total=total, page=page,
+        pages=max(1, -(-total // ORDERS_PER_PAGE)),
+        lines=cart.lines_for_orders(db, [order.id for order in found]),
+    )
+
+
+@blp.route("/orders/<order_number>")
+def order_detail(order_number: str):
+    order, access = _order_or_404(order_number)
+    authorize("order.view", access)
+    db = get_session()
+    lines = cart.order_lines(db, order.id)
+    return render_template(
+        "commerce/order.html", order=order, lines=lines,
+        events=fulfilment.events_for(db, order.id),
+        event_labels=reports.PAYMENT_EVENT_LABELS,
+        entitlements=entitlements.for_order(db, order.id),
+        receipts=fulfilment.receipts_for(db, order.id),
+        paid=fulfilment.paid_amount(db, order.id),
+        refunded=fulfilment.refunded_amount(db, order.id),
+        subscriptions={line.id: payment_flow.subscription_for_line(db, line.id)
+                       for line in lines if line.pricing_model == PricingModel.MEMBERSHIP},
+        can_pay=orders.can_move(order, OrderState.PAID) and check("order.pay", access),
+        can_cancel=orders.can_move(order, OrderState.CANCELLED)
+        and check("order.cancel", access),
+    )
+
+
+@blp.route("/orders/<order_number>/cancel", methods=["POST"])
+def cancel_order(order_number: str):
+    order, access = _order_or_404(order_number)
+    authorize("order.cancel", access)
+    db = get_session()
+    try:
+        cart.cancel(db, _actor(), order)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Order %(number)s is cancelled; nothing was charged.", number=order.number),
+              "info")
+    return redirect(url_for("commerce.order_detail", order_number=order.number))
+
+
+# ---------------------------------------------------------------------------- paying
+
+
+def _render_pay(order: Order, form, *, status: int = 200, error: str = ""):
+    db = get_session()
+    gateway = get_payments()
+    membership = payment_flow.membership_line(db, order)
+    needs_payment = payment_flow.needs_payment(db, order)
+    next_renewal = None
+    if membership is not None:
+        next_renewal = entitlements.period_end(utcnow(),
+                                               membership.plan_terms.get("billing_period"))
+    return render_template(
+        "commerce/pay.html", order=order, form=form, error=error,
+        lines=cart.order_lines(db, order.id), membership=membership,
+        next_renewal=next_renewal, needs_payment=needs_payment,
+        hosted=needs_payment and gateway.supports_hosted_checkout,
+        test_cards=TEST_CARDS,
+    ), status
+
+
+def _pay_form(db: Session, order: Order):
+    gateway = get_payments()
+    if payment_flow.needs_payment(db, order) and not gateway.supports_hosted_checkout:
+        return TestPaymentForm()
+    return ConfirmForm()
+
+
+@blp.route("/orders/<order_number>/pay", methods=["GET", "POST"])
+def pay(order_number: str):
+    order, access = _order_or_404(order_number)
+    authorize("order.pay", access)
+    if not orders.can_move(order, OrderState.PAID):
+        flash(_("Order %(number)s is not awaiting payment.", number=order.number), "info")
+        return redirect(url_for("commerce.order_detail", order_number=order.number))
+    db = get_session()
+    form = _pay_form(db, order)
+    if request.method == "GET":
+        if isinstance(form, TestPaymentForm) and not form.card.data:
+            form.card.data = "visa_ok"
+        return _render_pay(order, form)
+    if not form.validate_on_submit():
+        return _render_pay(order, form, status=422)
+    gateway = get_payments()
+    needs_payment = payment_flow.needs_payment(db, order)
+    try:
+        if needs_payment and gateway.supports_hosted_checkout:
+            back = url_for("commerce.order_detail", order_number=order.number, _external=True)
+            address = payment_flow.start_hosted_checkout(
+                db, gateway, _actor(), order, success_url=back,
+                cancel_url=url_for("commerce.pay", order_number=order.number, _external=True))
+            return redirect(address, 303)
+        card = form.card.data if isinstance(form, TestPaymentForm) else ""
+        payment_flow.pay_with_test_card(db, gateway, _actor(), order, card)
+    except PaymentError as exc:
+        db.rollback()
+        return _render_pay(order, form, status=422, error=str(exc))
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("commerce.order_detail", order_number=order.number))
+    db.refresh(order)
+    if order.state in orders.PAID_STATES:
+        flash(_("Payment received; your entitlement is active.") if needs_payment
+              else _("Your order is complete; your entitlement is active."), "success")
+    else:
+        flash(_("Your payment is being processed; this order updates as soon as the bank "
+                "confirms it."), "info")
+    return redirect(url_for("commerce.order_detail", order_number=order.number))
+
+
+# ---------------------------------------------------------------------------- receipts
+
+
+@blp.route("/receipts/<receipt_number>")
+def receipt(receipt_number: str):
+    db = get_session()
+    found = queries.receipt_by_number(db, receipt_number)
+    order = db.get(Order, found.order_id) if found else None
+    if found is None or order is None:
+        abort(404)
+    access = order_access(db, order)
+    authorize("receipt.view", access)
+    refunds = [event for event in fulfilment.events_for(db, order.id)
+               if event.kind == PaymentEventKind.REFUND_SUCCEEDED]
+    return render_template(
+        "commerce/receipt.html", receipt=found, order=order,
+        lines=cart.order_lines(db, order.id), buyer=db.get(User, order.buyer_id),
+        sellers=organizations_by_id(db, sorted(access.organization_ids)).values(),
+        payment=db.get(PaymentEvent, found.payment_event_id), refunds=refunds,
+        refunded=sum(event.amount for event in refunds),
+    )
+
+
+# ---------------------------------------------------------------------------- memberships
+
+
+@blp.route("/subscriptions/<int:subscription_id>/cancel", methods=["POST"])
+def cancel_subscription(subscription_id: int):
+    db = get_session()
+    subscription = db.get(Subscription, subscription_id)
+    if subscription is None:
+        abort(404)
+    authorize("subscription.cancel", subscription)
+    try:
+        payment_flow.cancel_at_period_end(db, get_payments(), _actor(), subscription)
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        if subscription.current_period_end:
+            flash(_("Your membership will not renew; you can use it until %(date)s.",
+                    date=subscription.current_period_end.date().isoformat()), "success")
+        else:
+            flash(_("Your membership will not renew."), "success")
+    return redirect(url_for("accounts.account", _anchor="memberships"))
+
+
+def purchases(db: Session, user: User) -> dict[str, Any]:
+    """What the account page shows of a user's purchases: entitlements and memberships."""
+    granted = entitlements.for_buyer(db, user.id)
+    memberships = payment_flow.subscriptions_for_buyer(db, user.id)
+    lines = cart.lines_by_id(db, [e.order_line_id for e in granted]
+                               + [s.order_line_id for s in memberships])
+    return {
+        "entitlements": [(entitlement, lines.get(entitlement.order_line_id))
+                         for entitlement in granted],
+        "memberships": [(subscription, lines.get(subscription.order_line_id),
+                         entitlements.for_line(db, subscription.order_line_id))
+                        for subscription in memberships],
+    }
+
+
+# ---------------------------------------------------------------------------- quotes
+
+
+@blp.route("/account/quotes")
+def quote_list():
+    authorize("quote.list")
+    db = get_session()
+    found = quotes.for_buyer(db, _actor().id)
+    return render_template(
+        "commerce/quotes.html", quotes=found, state_labels=QUOTE_STATE_LABELS,
+        listings={q.listing_id: db.get(Listing, q.listing_id) for q in found},
+        plans={q.plan_id: db.get(PricingPlan, q.plan_id) for q in found},
+    )
+
+
+@blp.route("/quotes", methods=["POST"])
+def request_quote():
+    authorize("quote.request")
+    form = QuoteRequestForm()
+    form.validate_on_submit()
+    found = _plan_from(form)
+    if found is None:
+        flash(_("Request a quote from a product's page."), "error")
+        return redirect(url_for("storefront.browse"))
+    plan, listing = found
+    text = form.request.data or ""
+    if form.errors:
+        return _product_again(listing, plan, [e for errs in form.errors.values() for e in errs],
+                              quote_text=text)
+    db = get_session()
+    try:
+        quotes.request_quote(db, _actor(), plan, text)
+        db.commit()
+    except ValidationFailed as exc:
+        db.rollback()
+        return _product_again(listing, plan,
+                              [e for errs in exc.field_errors.values() for e in errs],
+                              quote_text=text)
+    flash(_("Your request is with the merchant. You will be notified when they send a quote."),
+          "success")
+    return redirect(url_for("commerce.quote_list"))
+
+
+def _quote_or_404(quote_id: int) -> ServiceQuote:
+    quote = get_session().get(ServiceQuote, quote_id)
+    if quote is None:
+        abort(404)
+    return quote
+
+
+@blp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
+def accept_quote(quote_id: int):
+    quote = _quote_or_404(quote_id)
+    authorize("quote.accept", quote)
+    db = get_session()
+    try:
+        cart.add(db, _actor(), quote.plan_id, quote=quote)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("commerce.quote_list"))
+    flash(_("The quote is in your cart: check out to pay it."), "success")
+    return redirect(url_for("commerce.show_cart"))
+
+
+@blp.route("/quotes/<int:quote_id>/withdraw", methods=["POST"])
+def withdraw_quote(quote_id: int):
+    quote = _quote_or_404(quote_id)
+    authorize("quote.withdraw", quote)
+    db = get_session()
+    try:
+        quotes.decline(db, _actor(), quote)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Your quote request is withdrawn."), "info")
+    return redirect(url_for("commerce.quote_list"))
+
+
+# ---------------------------------------------------------------------------- webhook
+
+
+@blp.route("/payments/webhook", methods=["POST"])
+@public
+def webhook():
+    """The payment provider's events: verified first (bad signature: 400, nothing changes),
+    then handled once each; a failure rolls back and answers 500 so that the provider retries."""
+    gateway = get_payments()
+    try:
+        event = gateway.construct_event(request.get_data(),
+                                        request.headers.get("Stripe-Signature"))
+    except WebhookSignatureError as exc:
+        return problem_response(400, str(exc))
+    db = get_session()
+    try:
+        outcome = webhooks.handle(db, gateway, event)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("webhook event %s (%s) failed; the provider will retry it",
+                      event.id, event.type)
+        return problem_response(500, "The event could not be handled; send it again later.")
+    return jsonify(received=True, outcome=outcome)
+
+
+csrf.exempt(webhook)
