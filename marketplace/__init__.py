@@ -65,12 +65,14 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import blp as admin
     from marketplace.catalog.views import blp as merchant
+    from marketplace.commerce.account_views import blp as commerce_account
     from marketplace.commerce.admin_views import blp as commerce_admin
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
+    from marketplace.commerce.webhook_view import blp as payments_webhook
     from marketplace.notifications.views import blp as notifications
     from marketplace.storefront.views import blp as storefront
 
     for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
-                      commerce_merchant, commerce_admin):
+                      commerce_account, commerce_merchant, commerce_admin, payments_webhook):
         app.register_blueprint(blueprint)

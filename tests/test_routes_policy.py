@@ -55,7 +55,7 @@ ACTORS = ("anonymous", "buyer", "other_buyer", "owner", "other_merchant", "admin
 # FORBIDDEN: 403 or 404. LOGIN: an anonymous user is sent to /login (HTML) or gets 401 (API).
 A, F, L = "allowed", "forbidden", "login"
 # Public endpoints that answer an empty POST with 400: the payment provider's webhook.
-REFUSE_UNSIGNED_POSTS = {"commerce.webhook"}
+REFUSE_UNSIGNED_POSTS = {"payments.webhook"}
 
 # Who may use each endpoint, on the rows the ``world`` fixture makes: org A's published listing,
 # its product, org A itself, the buyer's notification and, for user routes, the buyer.
@@ -135,13 +135,13 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "commerce.pay":                    (L, A, F, F, F, F),
     "commerce.cancel_order":           (L, A, F, F, F, F),
     "commerce.receipt":                (L, A, F, A, F, A),
-    "commerce.cancel_subscription":    (L, A, F, F, F, A),   # the buyer's membership
-    "commerce.quote_list":             (L, A, A, A, A, A),
-    "commerce.request_quote":          (L, A, A, A, A, A),
-    "commerce.accept_quote":           (L, A, F, F, F, F),   # the buyer's quote
-    "commerce.withdraw_quote":         (L, A, F, F, F, F),
+    "commerce_account.cancel_subscription":    (L, A, F, F, F, A),   # the buyer's membership
+    "commerce_account.quote_list":             (L, A, A, A, A, A),
+    "commerce_account.request_quote":          (L, A, A, A, A, A),
+    "commerce_account.accept_quote":           (L, A, F, F, F, F),   # the buyer's quote
+    "commerce_account.withdraw_quote":         (L, A, F, F, F, F),
     # the payment provider's webhook: public; an unsigned body is refused with 400
-    "commerce.webhook":                (A, A, A, A, A, A),
+    "payments.webhook":                (A, A, A, A, A, A),
     "api-docs.openapi_swagger_ui":     (A, A, A, A, A, A),
     # the merchant's books (ledger.view: a merchant's own organization; admins use the admin
     # area) and quote requests (the merchant area; answering: the quoted organization only)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import MerchantOrganization, User
@@ -336,9 +337,11 @@ def decide(
         raise InvalidTransition(_l("That is not a review decision."))
     report = compliance.latest_report(session, listing.id)
     if transition == Transition.APPROVE and report is not None and report.blocking:
-        raise InvalidTransition(_l(
-            "The compliance report has %(n)d blocking finding(s): this listing cannot be "
-            "approved as it is. Request changes or reject it.", n=report.blocking))
+        raise InvalidTransition(ngettext(
+            "The compliance report has %(num)d blocking finding: this listing cannot be "
+            "approved as it is. Request changes or reject it.",
+            "The compliance report has %(num)d blocking findings: this listing cannot be "
+            "approved as it is. Request changes or reject it.", report.blocking))
     _move(session, reviewer, listing, transition, reason)
     session.add(
         ReviewDecision(

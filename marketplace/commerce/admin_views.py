@@ -193,7 +193,7 @@ def set_override():
         db.rollback()
         apply_field_errors(form, exc.field_errors)
         return _render_commission(override_form=form, status=422)
-    flash(_("%(name)s now pays its own commission rate on payments from now on.",
+    flash(_("%(name)s now pays its own commission rate on new payments.",
             name=organization.name), "success")
     return redirect(url_for(".commission"))
 

@@ -287,9 +287,9 @@ class OrderPayment(MethodView):
         """
         if order.total > 0:
             if not get_payments().test_mode:
-                abort(409, message=_("Payments on this marketplace are live: pay this order on "
-                                     "the hosted payment page from its page in the "
-                                     "browser."))
+                abort(409, message=_("Payments on this marketplace are live: open the "
+                                     "order in the browser and pay on the hosted payment "
+                                     "page."))
             if args["card"] is None:
                 message = _("Choose a test card to pay with.")
                 abort(422, message=message, messages={"json": {"card": [message]}})

@@ -133,7 +133,7 @@ class PayoutForm(FlaskForm):
     amount = StringField(_l("Amount paid out"), validators=[YuanAmount()])
     reference = StringField(_l("Bank transfer reference"), validators=[
         DataRequired(message=_l("Give the bank transfer's reference.")), Length(max=100)])
-    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+    note = TextAreaField(_l("Remark"), validators=[Length(max=1000)])
 
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

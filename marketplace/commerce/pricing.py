@@ -84,8 +84,8 @@ def price_line(plan: PricingPlan, *, pack_calls: int | None = None,
                 return LinePrice(0, None, postpaid=True)
             if pack_calls not in CALL_PACKS:
                 raise ValidationFailed({"pack_calls": [str(_l(
-                    "Choose a call pack of %(packs)s calls.",
-                    packs=", ".join(f"{n:,}" for n in CALL_PACKS)))]})
+                    "Choose one of these call packs: %(packs)s calls.",
+                    packs=" / ".join(f"{n:,}" for n in CALL_PACKS)))]})
             return LinePrice(graduated_amount(plan.tiers, pack_calls), pack_calls)
         case PricingModel.MEMBERSHIP:
             return LinePrice(plan.price, plan.included_calls)

@@ -15,7 +15,7 @@ from marketplace.commerce.models import QuoteState, ServiceQuote
 from marketplace.errors import InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 
-MAX_QUOTE = 100_000_000_00  # one hundred million yuan, in fen
+MAX_QUOTE = 999_999_999  # 9,999,999.99 yuan in fen, the most the quote form accepts
 
 
 def request_quote(session: Session, buyer: User, plan: PricingPlan, text: str) -> ServiceQuote:
@@ -48,7 +48,7 @@ def send_quote(session: Session, merchant: User, quote: ServiceQuote, *, amount:
     plan = session.get(PricingPlan, quote.plan_id)
     if amount < (plan.price if plan else 0) or amount > MAX_QUOTE:
         raise ValidationFailed({"amount": [str(_l(
-            "Quote at least the plan's starting price and at most one hundred million."))]})
+            "Quote at least the plan's starting price and at most 9,999,999.99."))]})
     quote.amount, quote.merchant_note = amount, note.strip()[:5000]
     quote.state, quote.updated_at = QuoteState.QUOTED, utcnow()
     session.add(quote)

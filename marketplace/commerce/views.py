@@ -1,5 +1,6 @@
-"""The buyer's side of commerce: cart, checkout, orders, the payment step, receipts, quotes,
-memberships, and the payment provider's webhook.
+"""The buyer's side of commerce: cart, checkout, orders, the payment step and receipts
+(memberships and quotes: :mod:`~marketplace.commerce.account_views`; the provider's webhook:
+:mod:`~marketplace.commerce.webhook_view`).
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
 :mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
@@ -15,14 +16,12 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from marketplace.accounts.forms import apply_field_errors
@@ -37,16 +36,13 @@ from marketplace.commerce import (
     orders,
     payment_flow,
     queries,
-    quotes,
     reports,
-    webhooks,
 )
 from marketplace.commerce.access import OrderAccess, order_access
 from marketplace.commerce.buyer_forms import (
     AddToCartForm,
     CheckoutForm,
     ConfirmForm,
-    QuoteRequestForm,
     TestPaymentForm,
 )
 from marketplace.commerce.models import (
@@ -54,35 +50,22 @@ from marketplace.commerce.models import (
     OrderState,
     PaymentEvent,
     PaymentEventKind,
-    QuoteState,
-    ServiceQuote,
-    Subscription,
 )
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
-    WebhookSignatureError,
     get_payments,
 )
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
-from marketplace.policy import authorize, check, current_actor, public
+from marketplace.policy import authorize, check, current_actor
 from marketplace.storefront.views import render_product
-from marketplace.web import csrf, problem_response
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 
 ORDERS_PER_PAGE = 20
 
-# A quote as its buyer sees it (the merchant's pages word it from their side).
-QUOTE_STATE_LABELS = {
-    QuoteState.REQUESTED: _l("Waiting for the merchant's quote"),
-    QuoteState.QUOTED: _l("Quote received"),
-    QuoteState.ACCEPTED: _l("Accepted"),
-    QuoteState.DECLINED: _l("Declined by the merchant"),
-    QuoteState.WITHDRAWN: _l("Withdrawn"),
-}
 
 
 # ---------------------------------------------------------------------------- template helpers
@@ -143,7 +126,7 @@ def _order_or_404(number: str) -> tuple[Order, OrderAccess]:
     return order, order_access(db, order)
 
 
-def _actor() -> User:
+def actor() -> User:
     user = current_actor()
     assert user is not None, "called after authorize()"
     return user
@@ -160,7 +143,7 @@ def _cart_terms(line: cart.CartLine) -> dict[str, Any]:
 
 def _render_cart(form: CheckoutForm, status: int = 200):
     db = get_session()
-    lines = cart.lines(db, _actor().id)
+    lines = cart.lines(db, actor().id)
     db.commit()  # lines() drops items whose product left the store
     if not form.attempt.data:
         form.attempt.data = secrets.token_urlsafe(16)
@@ -179,7 +162,7 @@ def show_cart():
     return _render_cart(CheckoutForm(formdata=None))
 
 
-def _product_again(listing: Listing, plan: PricingPlan, errors: list[str], *,
+def product_again(listing: Listing, plan: PricingPlan, errors: list[str], *,
                    quote_text: str | None = None):
     """Show a buy form's errors under its plan on the product page (or, if the product is no
     longer on sale, on the page the product has now)."""
@@ -192,7 +175,7 @@ def _product_again(listing: Listing, plan: PricingPlan, errors: list[str], *,
     return redirect(url_for("storefront.product", product_id=listing.product_id))
 
 
-def _plan_from(form) -> tuple[PricingPlan, Listing] | None:
+def plan_from(form) -> tuple[PricingPlan, Listing] | None:
     """The plan a buy form names (None when it names none); 404 if it does not exist."""
     if not form.plan_id.data:
         return None
@@ -209,20 +192,20 @@ def add_to_cart():
     authorize("cart.use")
     form = AddToCartForm()
     form.validate_on_submit()
-    found = _plan_from(form)
+    found = plan_from(form)
     if found is None:
         flash(_("Choose a plan on a product's page to put it in your cart."), "error")
         return redirect(url_for("storefront.browse"))
     plan, listing = found
     if form.errors:
-        return _product_again(listing, plan, [e for errs in form.errors.values() for e in errs])
+        return product_again(listing, plan, [e for errs in form.errors.values() for e in errs])
     db = get_session()
     try:
-        cart.add(db, _actor(), plan.id, pack_calls=form.pack_calls.data)
+        cart.add(db, actor(), plan.id, pack_calls=form.pack_calls.data)
         db.commit()
     except ValidationFailed as exc:
         db.rollback()
-        return _product_again(listing, plan,
+        return product_again(listing, plan,
                               [e for errs in exc.field_errors.values() for e in errs])
     flash(_("“%(title)s” (%(plan)s) is in your cart.", title=listing.title, plan=plan.name),
           "success")
@@ -233,10 +216,10 @@ def add_to_cart():
 def remove_from_cart(item_id: int):
     authorize("cart.use")
     db = get_session()
-    item = queries.cart_item(db, _actor().id, item_id)
+    item = queries.cart_item(db, actor().id, item_id)
     if item is None:
         abort(404)
-    cart.remove(db, _actor(), item.id)
+    cart.remove(db, actor(), item.id)
     db.commit()
     flash(_("The item is out of your cart."), "info")
     return redirect(url_for("commerce.show_cart"))
@@ -249,7 +232,7 @@ def checkout():
     if form.validate_on_submit():
         db = get_session()
         try:
-            order = cart.checkout(db, _actor(), attempt=form.attempt.data)
+            order = cart.checkout(db, actor(), attempt=form.attempt.data)
             db.commit()
         except ValidationFailed as exc:
             db.rollback()
@@ -274,7 +257,7 @@ def order_list():
     authorize("order.list")
     db = get_session()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found, total = queries.buyer_orders(db, _actor().id, page=page, per_page=ORDERS_PER_PAGE)
+    found, total = queries.buyer_orders(db, actor().id, page=page, per_page=ORDERS_PER_PAGE)
     return render_template(
         "commerce/orders.html", orders=found, total=total, page=page,
         pages=max(1, -(-total // ORDERS_PER_PAGE)),
@@ -310,7 +293,7 @@ def cancel_order(order_number: str):
     authorize("order.cancel", access)
     db = get_session()
     try:
-        cart.cancel(db, _actor(), order)
+        cart.cancel(db, actor(), order)
         db.commit()
     except DomainError as exc:
         db.rollback()
@@ -370,11 +353,11 @@ def pay(order_number: str):
         if needs_payment and gateway.supports_hosted_checkout:
             back = url_for("commerce.order_detail", order_number=order.number, _external=True)
             address = payment_flow.start_hosted_checkout(
-                db, gateway, _actor(), order, success_url=back,
+                db, gateway, actor(), order, success_url=back,
                 cancel_url=url_for("commerce.pay", order_number=order.number, _external=True))
             return redirect(address, 303)
         card = form.card.data if isinstance(form, TestPaymentForm) else ""
-        payment_flow.pay_with_test_card(db, gateway, _actor(), order, card)
+        payment_flow.pay_with_test_card(db, gateway, actor(), order, card)
     except PaymentError as exc:
         db.rollback()
         return _render_pay(order, form, status=422, error=str(exc))
@@ -413,153 +396,3 @@ def receipt(receipt_number: str):
         payment=db.get(PaymentEvent, found.payment_event_id), refunds=refunds,
         refunded=sum(event.amount for event in refunds),
     )
-
-
-# ---------------------------------------------------------------------------- memberships
-
-
-@blp.route("/subscriptions/<int:subscription_id>/cancel", methods=["POST"])
-def cancel_subscription(subscription_id: int):
-    db = get_session()
-    subscription = db.get(Subscription, subscription_id)
-    if subscription is None:
-        abort(404)
-    authorize("subscription.cancel", subscription)
-    try:
-        payment_flow.cancel_at_period_end(db, get_payments(), _actor(), subscription)
-    except DomainError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    else:
-        if subscription.current_period_end:
-            flash(_("Your membership will not renew; you can use it until %(date)s.",
-                    date=subscription.current_period_end.date().isoformat()), "success")
-        else:
-            flash(_("Your membership will not renew."), "success")
-    return redirect(url_for("accounts.account", _anchor="memberships"))
-
-
-def purchases(db: Session, user: User) -> dict[str, Any]:
-    """What the account page shows of a user's purchases: entitlements and memberships."""
-    granted = entitlements.for_buyer(db, user.id)
-    memberships = payment_flow.subscriptions_for_buyer(db, user.id)
-    lines = cart.lines_by_id(db, [e.order_line_id for e in granted]
-                               + [s.order_line_id for s in memberships])
-    return {
-        "entitlements": [(entitlement, lines.get(entitlement.order_line_id))
-                         for entitlement in granted],
-        "memberships": [(subscription, lines.get(subscription.order_line_id),
-                         entitlements.for_line(db, subscription.order_line_id))
-                        for subscription in memberships],
-    }
-
-
-# ---------------------------------------------------------------------------- quotes
-
-
-@blp.route("/account/quotes")
-def quote_list():
-    authorize("quote.list")
-    db = get_session()
-    found = quotes.for_buyer(db, _actor().id)
-    return render_template(
-        "commerce/quotes.html", quotes=found, state_labels=QUOTE_STATE_LABELS,
-        listings={q.listing_id: db.get(Listing, q.listing_id) for q in found},
-        plans={q.plan_id: db.get(PricingPlan, q.plan_id) for q in found},
-    )
-
-
-@blp.route("/quotes", methods=["POST"])
-def request_quote():
-    authorize("quote.request")
-    form = QuoteRequestForm()
-    form.validate_on_submit()
-    found = _plan_from(form)
-    if found is None:
-        flash(_("Request a quote from a product's page."), "error")
-        return redirect(url_for("storefront.browse"))
-    plan, listing = found
-    text = form.request.data or ""
-    if form.errors:
-        return _product_again(listing, plan, [e for errs in form.errors.values() for e in errs],
-                              quote_text=text)
-    db = get_session()
-    try:
-        quotes.request_quote(db, _actor(), plan, text)
-        db.commit()
-    except ValidationFailed as exc:
-        db.rollback()
-        return _product_again(listing, plan,
-                              [e for errs in exc.field_errors.values() for e in errs],
-                              quote_text=text)
-    flash(_("Your request is with the merchant. You will be notified when they send a quote."),
-          "success")
-    return redirect(url_for("commerce.quote_list"))
-
-
-def _quote_or_404(quote_id: int) -> ServiceQuote:
-    quote = get_session().get(ServiceQuote, quote_id)
-    if quote is None:
-        abort(404)
-    return quote
-
-
-@blp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
-def accept_quote(quote_id: int):
-    quote = _quote_or_404(quote_id)
-    authorize("quote.accept", quote)
-    db = get_session()
-    try:
-        cart.add(db, _actor(), quote.plan_id, quote=quote)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("commerce.quote_list"))
-    flash(_("The quote is in your cart: check out to pay it."), "success")
-    return redirect(url_for("commerce.show_cart"))
-
-
-@blp.route("/quotes/<int:quote_id>/withdraw", methods=["POST"])
-def withdraw_quote(quote_id: int):
-    quote = _quote_or_404(quote_id)
-    authorize("quote.withdraw", quote)
-    db = get_session()
-    try:
-        quotes.decline(db, _actor(), quote)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("Your quote request is withdrawn."), "info")
-    return redirect(url_for("commerce.quote_list"))
-
-
-# ---------------------------------------------------------------------------- webhook
-
-
-@blp.route("/payments/webhook", methods=["POST"])
-@public
-def webhook():
-    """The payment provider's events: verified first (bad signature: 400, nothing changes),
-    then handled once each; a failure rolls back and answers 500 so that the provider retries."""
-    gateway = get_payments()
-    try:
-        event = gateway.construct_event(request.get_data(),
-                                        request.headers.get("Stripe-Signature"))
-    except WebhookSignatureError as exc:
-        return problem_response(400, str(exc))
-    db = get_session()
-    try:
-        outcome = webhooks.handle(db, gateway, event)
-        db.commit()
-    except Exception:
-        db.rollback()
-        log.exception("webhook event %s (%s) failed; the provider will retry it",
-                      event.id, event.type)
-        return problem_response(500, "The event could not be handled; send it again later.")
-    return jsonify(received=True, outcome=outcome)
-
-
-csrf.exempt(webhook)

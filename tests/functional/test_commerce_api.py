@@ -268,7 +268,7 @@ def test_invalid_input_is_422_with_field_messages(app, db, shop):
                                                  "pack_calls": 7})
     assert odd_pack.status_code == 422
     assert odd_pack.json["errors"]["json"]["pack_calls"] == [
-        "Choose a call pack of 1,000, 10,000, 100,000, 1,000,000 calls."]
+        "Choose one of these call packs: 1,000 / 10,000 / 100,000 / 1,000,000 calls."]
     assert odd_pack.json["detail"] == odd_pack.json["errors"]["json"]["pack_calls"][0]
 
     gone = client.post("/api/v1/cart", json={"plan_id": 999999})

@@ -124,7 +124,8 @@ def test_a_bad_pack_size_comes_back_under_its_plan(db, buyer_client, shop):
     response = buyer_client.post("/cart/items", data={"plan_id": plan.id, "pack_calls": 1234})
 
     assert response.status_code == 422
-    assert "Choose a call pack of 1,000, 10,000, 100,000, 1,000,000 calls." in page_text(response)
+    assert ("Choose one of these call packs: 1,000 / 10,000 / 100,000 / 1,000,000 calls."
+            in page_text(response))
     assert count(db, CartItem) == 0
 
 

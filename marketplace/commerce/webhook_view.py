@@ -1,0 +1,57 @@
+"""The payment provider's webhook: signature first, then each event handled once.
+
+Views parse the form, ask the policy, call the commerce services and commit; the services in
+:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    jsonify,
+    request,
+)
+
+from marketplace.commerce import (
+    webhooks,
+)
+from marketplace.commerce.payments import (
+    WebhookSignatureError,
+    get_payments,
+)
+from marketplace.db import get_session
+from marketplace.policy import public
+from marketplace.web import csrf, problem_response
+
+blp = Blueprint("payments", __name__)
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------- webhook
+
+
+@blp.route("/payments/webhook", methods=["POST"])
+@public
+def webhook():
+    """The payment provider's events: verified first (bad signature: 400, nothing changes),
+    then handled once each; a failure rolls back and answers 500 so that the provider retries."""
+    gateway = get_payments()
+    try:
+        event = gateway.construct_event(request.get_data(),
+                                        request.headers.get("Stripe-Signature"))
+    except WebhookSignatureError as exc:
+        return problem_response(400, str(exc))
+    db = get_session()
+    try:
+        outcome = webhooks.handle(db, gateway, event)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("webhook event %s (%s) failed; the provider will retry it",
+                      event.id, event.type)
+        return problem_response(500, "The event could not be handled; send it again later.")
+    return jsonify(received=True, outcome=outcome)
+
+
+csrf.exempt(webhook)
