@@ -121,7 +121,7 @@ def bill_period(session: Session, gateway: PaymentGateway, start: datetime,
                                       f"usage-{bill.id}", reason=str(exc))
             if entitlement.state == EntitlementState.ACTIVE:
                 entitlements.change_state(session, entitlement, EntitlementState.SUSPENDED,
-                                          reason="usage bill unpaid")
+                                          reason=entitlements.UNPAID_USAGE)
             session.commit()
             run.failed += 1
         run.billed.append(bill)

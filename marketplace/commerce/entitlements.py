@@ -21,6 +21,8 @@ from marketplace.commerce.models import Entitlement, EntitlementState, Order, Or
 from marketplace.errors import InvalidTransition
 
 E = EntitlementState
+#: The reason an entitlement is suspended while a usage bill is unpaid (lifted when it is paid).
+UNPAID_USAGE = "usage bill unpaid"
 #: How long a one-time call pack stays usable.
 CALL_PACK_VALIDITY = timedelta(days=365)
 

@@ -106,10 +106,16 @@ def fulfil(session: Session, order: Order, lines: list[OrderLine] | None = None,
 def fulfil_line(session: Session, order: Order, line: OrderLine, *,
                 period_end: datetime | None = None) -> None:
     """Grant one paid line's entitlement (a renewal extends the one it renews; a usage bill,
-    for calls already made under an entitlement, grants nothing)."""
+    for calls already made under an entitlement, grants nothing but lifts a suspension that
+    the unpaid bill caused)."""
     listing = session.get(Listing, line.listing_id)
     terms = line.plan_terms
     if terms.get("usage_of_line_id"):
+        billed = entitlements.for_line(session, terms["usage_of_line_id"])
+        if billed is not None and billed.state == EntitlementState.SUSPENDED \
+                and billed.state_reason == entitlements.UNPAID_USAGE:
+            entitlements.change_state(session, billed, EntitlementState.ACTIVE,
+                                      reason="usage bill paid")
         announce.order_paid(session, order, line, listing)
         return
     valid_to = None

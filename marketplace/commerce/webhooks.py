@@ -25,7 +25,6 @@ from marketplace.commerce.models import (
     PaymentEvent,
     ProcessedWebhook,
     Subscription,
-    UsageBill,
 )
 from marketplace.commerce.payment_flow import membership_line, sync_subscription
 from marketplace.commerce.payments import InvoiceInfo, PaymentGateway, WebhookEvent
@@ -110,24 +109,11 @@ def _subscription_record(session: Session, gateway: PaymentGateway,
 
 
 def invoice_paid(session: Session, gateway: PaymentGateway, invoice: InvoiceInfo) -> str:
-    """A paid invoice: a usage bill, a membership's first period, or a renewal."""
+    """A paid invoice: a membership's first period or a renewal. (Usage bills are paid through
+    payment intents, handled with ``payment_intent.succeeded``.)"""
     if session.exec(select(PaymentEvent.id).where(
             PaymentEvent.provider_ref == invoice.id)).first() is not None:
         return "already recorded"
-    bill = session.exec(select(UsageBill).where(UsageBill.invoice_id == invoice.id)).first()
-    if bill is None and invoice.metadata.get("usage_bill_order_id") \
-            and gateway.is_ours({"metadata": invoice.metadata}):
-        bill = session.exec(select(UsageBill).where(
-            UsageBill.order_id == int(invoice.metadata["usage_bill_order_id"]))).first()
-    if bill is not None:
-        order = session.get(Order, bill.order_id)
-        fulfilment.record_charge(session, order, amount=invoice.amount_paid,
-                                 provider_ref=invoice.id)
-        entitlement = session.get(entitlements.Entitlement, bill.entitlement_id)
-        if entitlement.state == EntitlementState.SUSPENDED:
-            entitlements.change_state(session, entitlement, EntitlementState.ACTIVE,
-                                      reason="usage bill paid")
-        return "usage bill paid"
     if not invoice.subscription_id:
         return "ignored: not ours"
     subscription = _subscription_record(session, gateway, invoice.subscription_id)
@@ -165,11 +151,8 @@ def renewal_order(session: Session, order: Order, line: OrderLine, amount: int) 
 
 
 def invoice_failed(session: Session, gateway: PaymentGateway, invoice: InvoiceInfo) -> str:
-    """A failed renewal or usage bill: the entitlement is suspended until it is paid."""
-    bill = session.exec(select(UsageBill).where(UsageBill.invoice_id == invoice.id)).first()
-    if bill is not None:
-        entitlement = session.get(entitlements.Entitlement, bill.entitlement_id)
-    elif invoice.subscription_id:
+    """A failed renewal: the entitlement is suspended until it is paid."""
+    if invoice.subscription_id:
         subscription = _subscription_record(session, gateway, invoice.subscription_id)
         if subscription is None:
             return "ignored: not ours"

@@ -267,6 +267,14 @@ def test_an_unpaid_usage_bill_suspends_the_pay_as_you_go_entitlement(
     db.refresh(entitlement)
     assert entitlement.state == E.SUSPENDED and not entitlements.is_usable(entitlement)
 
+    # The buyer pays the bill with another card: the suspension the bill caused is lifted.
+    pay(db, payments, shop.buyer, usage_order, card="visa_ok")
+    db.refresh(usage_order)
+    db.refresh(entitlement)
+    assert usage_order.state == S.FULFILLED
+    assert entitlement.state == E.ACTIVE
+    assert entitlements.for_order(db, usage_order.id) == []  # no second entitlement
+
 
 # -- 2. a declined card --------------------------------------------------------------------
 
