@@ -991,6 +991,37 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
         ],
     },
     {
+        # Submitted with a data dictionary that calls ID numbers "not personal" and a level too
+        # low for names with ID numbers: the compliance scan blocks it, for the reviewer to see.
+        "key": "driver-penalty-points",
+        "merchant": "primary",
+        "state": "submitted",
+        "title": "驾驶人违法记分明细 Driver penalty point records",
+        "summary": _bilingual(
+            "按驾驶人列出的违法记分记录：姓名、身份证号、记分与记录日期。",
+            "Penalty point records per driver: name, ID number, points and date.",
+        ),
+        "description_md": _description(
+            "One row per penalty point record of the last twelve months.",
+            "Data package (CSV) each month.",
+            "Level 2.",
+            "Monthly.",
+        ),
+        "product_type": "raw_dataset",
+        "delivery_form": "data_package",
+        "scenario": "transport",
+        "tags": ["驾驶人", "driver", "记分", "penalty points"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("name", "string", "Driver's name (masked)", "personal"),
+            _field("id_number", "string", "Driver's resident ID number (masked)"),
+            _field("points", "integer", "Penalty points"),
+            _field("recorded_on", "date", "Date the points were recorded"),
+        ],
+        "sample": samples.penalty_point_rows,
+        "plans": [_one_time("Monthly extract 月度明细", 3_000_00)],
+    },
+    {
         "key": "mobile-location",
         "merchant": "secondary",
         "state": "rejected",

@@ -420,6 +420,13 @@ def climate_index_rows(rng: random.Random) -> Rows:
     return rows
 
 
+def penalty_point_rows(rng: random.Random) -> Rows:
+    return [{**{k: v for k, v in _person(rng).items() if k != "mobile"},
+             "points": rng.choice((2, 3, 6, 9, 12)),
+             "recorded_on": _date(rng, "2025-01-01", "2025-06-30")}
+            for _ in range(3)]
+
+
 def location_rows(rng: random.Random) -> Rows:
     return [{"mobile": mask_mobile(synthetic.mobile(rng)),
              "located_at": "2025-06-30T10:12:00+08:00", "cell_district": _division(rng).district,

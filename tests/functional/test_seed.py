@@ -20,7 +20,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.audit.models import AuditChainHead, AuditEntry
 from marketplace.audit.services import verify_chain
-from marketplace.catalog import queries
+from marketplace.catalog import compliance, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import (
     BillingPeriod,
@@ -184,6 +184,24 @@ def test_every_identifier_in_the_samples_is_valid(demo):
     assert credit_codes >= 30
     for org in demo.exec(select(MerchantOrganization)):
         assert uscc.validate(org.credit_code) == org.credit_code
+
+
+def test_every_submitted_listing_was_scanned_and_one_shows_blocking_findings(demo):
+    reports = {item.title: compliance.latest_report(demo, item.id)
+               for item in _listings(demo) if item.state != ListingState.DRAFT}
+    assert all(report is not None and report.scanned_by == ["governance_tools"]
+               for report in reports.values())
+    blocked = {title for title, report in reports.items() if report.blocking}
+    assert blocked == {"驾驶人违法记分明细 Driver penalty point records"}
+    for item in _listings(demo, ListingState.PUBLISHED):
+        assert "governance_tools" in reports[item.title].scanned_by
+
+
+def test_the_governance_products_sell_the_plugins_operations(demo):
+    sold = {(item.plugin_name, item.operation_name)
+            for item in _listings(demo, ListingState.PUBLISHED) if item.plugin_name}
+    assert {("governance_tools", "pii_scan"), ("governance_tools", "desensitize"),
+            ("governance_tools", "quality_report")} <= sold
 
 
 def test_the_rest_of_the_lifecycle_is_shown(demo):
