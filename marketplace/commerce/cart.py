@@ -154,9 +154,8 @@ def checkout(session: Session, buyer: User, *, attempt: str = "") -> Order:
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
-        existing = session.exec(select(Order).where(Order.checkout_key == key)).first()
-        if existing is None:
+        session.rollback()  # the same attempt, submitted twice at once, made the order first
+        if (existing := find_checkout(session, buyer.id, attempt)) is None:
             raise
         return existing
     for c in cart:

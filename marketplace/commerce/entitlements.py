@@ -59,14 +59,11 @@ def period_end(start: datetime, billing_period: str | None) -> datetime:
 def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,
           quota: int | None, valid_to: datetime | None = None) -> Entitlement:
     """Grant the entitlement of a paid order line; granting the same line again returns it."""
-    existing = session.exec(
-        select(Entitlement).where(Entitlement.order_line_id == line.id)).first()
-    if existing is not None:
+    if (existing := for_line(session, line.id)) is not None:
         return existing
     now = utcnow()
-    if valid_to is None and line.pricing_model == PricingModel.ONE_TIME and quota:
-        valid_to = now + CALL_PACK_VALIDITY
-    if valid_to is None and line.pricing_model == PricingModel.PER_CALL and quota:
+    is_call_pack = line.pricing_model in (PricingModel.ONE_TIME, PricingModel.PER_CALL) and quota
+    if valid_to is None and is_call_pack:
         valid_to = now + CALL_PACK_VALIDITY
     entitlement = Entitlement(
         buyer_id=order.buyer_id, product_id=line.product_id, listing_id=line.listing_id,

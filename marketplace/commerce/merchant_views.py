@@ -30,7 +30,7 @@ from marketplace.admin.services import users_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.formats import fen_to_yuan
 from marketplace.catalog.models import Listing, PricingPlan
-from marketplace.commerce import entitlements, fulfilment, ledger, orders, queries, quotes, reports
+from marketplace.commerce import fulfilment, ledger, orders, queries, quotes, reports
 from marketplace.commerce.access import order_access
 from marketplace.commerce.cart import order_lines
 from marketplace.commerce.merchant_admin_forms import (
@@ -59,10 +59,9 @@ OPEN_QUOTE_STATES = (QuoteState.REQUESTED, QuoteState.QUOTED)
 
 
 def commerce_labels() -> dict:
-    """Names of commerce values for the templates of both commerce blueprints."""
+    """Names of commerce values for the templates of both commerce blueprints (order and
+    entitlement states are app-wide template globals, from :mod:`commerce.views`)."""
     return {
-        "order_state_label": lambda state: orders.STATE_LABELS.get(state, state),
-        "entitlement_state_label": lambda state: entitlements.STATE_LABELS.get(state, state),
         "quote_state_label": lambda state: reports.QUOTE_STATE_LABELS.get(state, state),
         "ledger_kind_label": lambda kind: reports.LEDGER_KIND_LABELS.get(kind, kind),
         "ledger_account_label": lambda account: reports.LEDGER_ACCOUNT_LABELS.get(account,
