@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from datamarket_sdk import identifiers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from stdnum import luhn
-from stdnum.cn import ric, uscc
 
 from datamarket_governance_tools.dates import DateFormatError, parse_date
 
@@ -88,8 +87,21 @@ class ChecksumParams(_Params):
     """The identifier whose check digit the values must carry."""
 
     kind: Literal["resident_id", "uscc", "bank_card"] = Field(description=(
-        "resident_id (居民身份证号码: check digit, birth date and region), uscc (统一社会信用代码) "
-        "or bank_card (Luhn, 12 to 19 digits)."))
+        "resident_id (居民身份证号码: check character, birth date and division code), uscc "
+        "(统一社会信用代码: check character and the organisation code's own) or bank_card "
+        "(Luhn, issuer range and length)."))
+
+
+IdentifierKind = Literal["resident_id", "uscc", "organisation_code", "bank_card", "mobile",
+                         "landline", "email", "vehicle_plate", "passport"]
+
+
+class IdentifierParams(_Params):
+    """The kind of identifier every value must be."""
+
+    kind: IdentifierKind = Field(description=(
+        "resident_id, uscc, organisation_code, bank_card, mobile, landline, email, "
+        "vehicle_plate or passport; checked by the same rule the detectors apply."))
 
 
 @dataclass(frozen=True)
@@ -207,27 +219,42 @@ def _freshness(values: list[Any], params: FreshnessParams, table: Mapping,
     if not dated:
         return Outcome(1, 1, [], "The column holds no dates." + skipped)
     newest, position = max(dated)
+    if newest > today:
+        return Outcome(1, 1, [position],
+                       f"The newest date, {newest.isoformat()}, is "
+                       f"{_days((newest - today).days)} after {today.isoformat()}: a date in the "
+                       f"future is an error in the data, not a sign that it is fresh.{skipped}")
     age = (today - newest).days
-    note = (f"The newest date is {age} days before {today.isoformat()}; the limit is "
-            f"{params.max_age_days} days.{skipped}")
+    note = (f"The newest date is {_days(age)} before {today.isoformat()}; the limit is "
+            f"{_days(params.max_age_days)}.{skipped}")
     stale = age > params.max_age_days
     return Outcome(1, int(stale), [position] if stale else [], note)
 
 
-_CHECKSUMS: dict[str, Callable[[str], bool]] = {
-    "resident_id": ric.is_valid,
-    "uscc": uscc.is_valid,
-    "bank_card": lambda text: text.isdigit() and 12 <= len(text) <= 19 and luhn.is_valid(text),
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
+_IDENTIFIER_NAMES = {
+    "resident_id": "valid resident ID numbers", "uscc": "valid unified social credit codes",
+    "organisation_code": "valid organisation codes", "bank_card": "valid bank card numbers",
+    "mobile": "mobile numbers", "landline": "landline numbers", "email": "e-mail addresses",
+    "vehicle_plate": "vehicle plate numbers", "passport": "Chinese passport numbers",
 }
-_CHECKSUM_NAMES = {"resident_id": "valid resident ID numbers",
-                   "uscc": "valid unified social credit codes",
-                   "bank_card": "valid bank card numbers"}
 
 
-def _checksum(values: list[Any], params: ChecksumParams, table: Mapping,
-              today: dt.date) -> Outcome:
-    valid = _CHECKSUMS[params.kind]
-    return _failing(values, lambda value: valid(_text(value)))
+def _identifier(values: list[Any], params: ChecksumParams | IdentifierParams, table: Mapping,
+                today: dt.date) -> Outcome:
+    validator = identifiers.VALIDATORS[params.kind]
+
+    def passes(value: Any) -> bool:
+        try:
+            validator(_text(value))
+        except identifiers.InvalidIdentifier:
+            return False
+        return True
+
+    return _failing(values, passes)
 
 
 def _describe_range(params: RangeParams) -> str:
@@ -272,5 +299,8 @@ RULES: dict[str, RuleKind] = {kind.name: kind for kind in (
     RuleKind("freshness", "The newest date in the column is recent enough.", FreshnessParams,
              _freshness, lambda p: "are too old"),
     RuleKind("checksum", "Values are identifiers with a correct check digit.", ChecksumParams,
-             _checksum, lambda p: f"are not {_CHECKSUM_NAMES[p.kind]}"),
+             _identifier, lambda p: f"are not {_IDENTIFIER_NAMES[p.kind]}"),
+    RuleKind("identifier", "Values are valid identifiers of one kind, as the detectors judge "
+             "them.", IdentifierParams, _identifier,
+             lambda p: f"are not {_IDENTIFIER_NAMES[p.kind]}"),
 )}

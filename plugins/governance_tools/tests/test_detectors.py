@@ -57,6 +57,7 @@ TOMORROW = datetime.date.today() + datetime.timedelta(days=1)
     RESIDENT_ID, resident_id(sequence="100"), resident_id(sequence="100").lower(),
     resident_id("440305", "19500101"),  # Nanshan was created in 1990; its older residents count
     resident_id(born="19000101"), f"  {RESIDENT_ID} ",
+    "110105 19900307 1239", "110105-19900307-1239", "１１０１０５１９９００３０７１２３９",
 ])
 def test_valid_resident_id_numbers(value):
     assert is_resident_id(value)
@@ -70,7 +71,7 @@ def test_valid_resident_id_numbers(value):
     resident_id(born="18991231"),                        # born before 1900
     resident_id(born="19900230"), resident_id(born="19901307"),  # no such day
     resident_id(division="990000"),                      # no such division
-    "123456789012345678", "11010519900307123Y", "110105 19900307 1239", "110***********1239",
+    "123456789012345678", "11010519900307123Y", "110105 19900307-1239", "110***********1239",
 ])
 def test_near_misses_are_not_resident_id_numbers(value):
     assert not is_resident_id(value)

@@ -247,7 +247,7 @@ def test_quality_report_bad_input(call_operation, rules, message):
 def test_the_exports_for_the_plugin():
     assert [operation.name for operation in OPERATIONS] == ["desensitize", "quality_report"]
     kinds = [(step.kind, step.name) for step in STEPS]
-    assert len(kinds) == len(set(kinds)) == 17
+    assert len(kinds) == len(set(kinds)) == 18
     assert {kind for kind, _name in kinds} == {"masking", "quality_rule"}
 
 
