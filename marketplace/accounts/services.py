@@ -6,10 +6,9 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from datamarket_sdk import identifiers
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, func, select
-from stdnum.cn import uscc
-from stdnum.exceptions import ValidationError as StdnumError
 
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.audit import services as audit
@@ -158,20 +157,28 @@ def create_admin(session: Session, *, email: str, password: str, display_name: s
 
 
 def validate_credit_code(code: str) -> str:
-    """The unified social credit code in its compact form.
+    """The unified social credit code in its compact form (the SDK's rule, which the
+    governance tools apply too).
 
     :raises ValidationFailed: with a message that says what is wrong with it.
     """
-    compact = uscc.compact(code or "")
+    compact = re.sub(r"[\s-]", "", identifiers.normalise(code or ""))
     try:
-        return uscc.validate(compact)
-    except StdnumError as exc:
+        return identifiers.validate_uscc(compact)
+    except identifiers.InvalidIdentifier as exc:
         if len(compact) != 18:
             message = _l("A unified social credit code has 18 characters; this one has %(n)d.",
                          n=len(compact))
-        elif "checksum" in type(exc).__name__.lower():
+        elif exc.reason == "check_character":
             message = _l("This unified social credit code fails its check digit; "
                          "check it for a mistyped character.")
+        elif exc.reason == "organisation_code":
+            message = _l("Characters 9 to 17 of this unified social credit code are not a valid "
+                         "organisation code; check them for a mistyped character.")
+        elif exc.reason == "authority":
+            message = _l("A unified social credit code starts with its registration authority "
+                         "and entity type (such as 91 for an enterprise); %(start)s is not one.",
+                         start=compact[:2].upper())
         else:
             message = _l("This is not a valid unified social credit code (digits and capital "
                          "letters, excluding I, O, S, V and Z).")

@@ -12,8 +12,6 @@ import datetime
 import random
 from typing import Any
 
-from stdnum.cn import uscc
-
 from marketplace.demo import synthetic
 
 Rows = list[dict[str, Any]]
@@ -52,11 +50,7 @@ def mask_plate(plate: str) -> str:
 def credit_code(rng: random.Random, kind: str = "91", region: str = "") -> str:
     """A valid unified social credit code of an entity ``kind`` (``"91"`` enterprise, ``"12"``
     public institution) registered in a division whose code starts with ``region``."""
-    division = rng.choice([d for d in synthetic.DIVISIONS if d.code.startswith(region)])
-    # Keep the generated organisation code (with its own check character), re-place the entity.
-    organisation_code = synthetic.unified_social_credit_code(rng)[8:17]
-    body = kind + division.code + organisation_code
-    return body + uscc.calc_check_digit(body)
+    return synthetic.unified_social_credit_code(rng, kind, region)
 
 
 def _company(rng: random.Random, division: synthetic.Division | None = None) -> dict[str, str]:

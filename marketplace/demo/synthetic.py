@@ -15,8 +15,7 @@ import datetime
 import random
 from typing import NamedTuple
 
-from stdnum import luhn
-from stdnum.cn import ric, uscc
+from datamarket_sdk import synthetic as identifiers
 
 
 class Division(NamedTuple):
@@ -152,8 +151,6 @@ _STREETS = (
 # 51 social organisation, 52 private non-enterprise unit, 53 foundation).
 _USCC_KINDS = ("91", "91", "91", "91", "92", "93", "12", "51", "52", "53")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-# GB 11714 organisation code: 8 body characters, weighted, then a mod-11 check character.
-_ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def _divisions_in(region: str | None) -> list[Division]:
@@ -195,31 +192,33 @@ def resident_id(
     earliest = datetime.date(max(first_year, division.listed_since or first_year), 1, 1)
     latest = datetime.date(last_year, 12, 31)
     birth = datetime.date.fromordinal(rng.randint(earliest.toordinal(), latest.toordinal()))
-    body = f"{division.code}{birth:%Y%m%d}{rng.randint(1, 999):03d}"
-    # calc_check_digit expects the number with a check position present and ignores it.
-    return body + ric.calc_check_digit(body + "0")
+    return identifiers.resident_id(division.code, birth, rng.randint(1, 999))
 
 
-def _organisation_code(rng: random.Random) -> str:
+def organisation_code(rng: random.Random) -> str:
     """Return a 9-character GB 11714 organisation code, the middle of a credit code."""
     if rng.random() < 0.3:
         # Codes issued since the 2015 reform start with "MA".
         body = "MA" + "".join(rng.choice(_USCC_ALPHABET) for _ in range(6))
     else:
         body = "".join(rng.choice("0123456789") for _ in range(8))
-    total = sum(int(c, 36) * w for c, w in zip(body, _ORGANISATION_CODE_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return body + {10: "X", 11: "0"}.get(check, str(check))
+    return identifiers.organisation_code(body)
 
 
-def unified_social_credit_code(rng: random.Random) -> str:
+def unified_social_credit_code(rng: random.Random, kind: str | None = None,
+                               region: str = "") -> str:
     """Return an 18-character unified social credit code that passes ``stdnum.cn.uscc.validate``.
 
     Authority and entity type, a real division code, an organisation code with its own GB 11714
     check character, and the GB 32100 check character.
+
+    :param kind: the authority and entity type (``"91"`` enterprise, ``"12"`` public
+        institution); ``None`` picks one, mostly enterprises.
+    :param region: the first digits of the division code (``"4403"`` Shenzhen).
     """
-    body = rng.choice(_USCC_KINDS) + rng.choice(DIVISIONS).code + _organisation_code(rng)
-    return body + uscc.calc_check_digit(body)
+    kind = kind or rng.choice(_USCC_KINDS)
+    division = rng.choice(_divisions_in(region) if region else DIVISIONS)
+    return identifiers.credit_code(kind, division.code, organisation_code(rng))
 
 
 def bank_card(rng: random.Random, prefix: str = "622848", length: int | None = None) -> str:
@@ -235,7 +234,7 @@ def bank_card(rng: random.Random, prefix: str = "622848", length: int | None = N
     if not prefix.isdigit() or len(prefix) >= length:
         raise ValueError(f"prefix {prefix!r} must be digits, shorter than the card ({length}).")
     body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
-    return body + luhn.calc_check_digit(body)
+    return identifiers.card_number(body)
 
 
 def mobile(rng: random.Random) -> str:

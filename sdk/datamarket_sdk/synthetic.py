@@ -32,12 +32,18 @@ def resident_id(division: str, born: datetime.date, sequence: int) -> str:
     _digits_only(division, "division", 6)
     if not 0 <= sequence <= 999:
         raise ValueError(f"sequence must be 0 to 999, not {sequence}")
-    body = f"{division}{born:%Y%m%d}{sequence:03d}"
+    return complete_resident_id(f"{division}{born:%Y%m%d}{sequence:03d}")
+
+
+def complete_resident_id(first17: str) -> str:
+    """``first17`` (any 17 digits, even an impossible date, for near misses) followed by the
+    check character :func:`resident_id` would give them."""
+    _digits_only(first17, "the first part of a resident ID number", 17)
     remainder = 0
-    for digit in body:
+    for digit in first17:
         remainder = (remainder + int(digit)) * 2 % 11
     check = (12 - remainder) % 11
-    return body + ("X" if check == 10 else str(check))
+    return first17 + ("X" if check == 10 else str(check))
 
 
 def organisation_code(body: str) -> str:

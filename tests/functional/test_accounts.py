@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sqlmodel import select
 
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
@@ -222,6 +223,26 @@ def test_credit_code_with_a_wrong_check_digit_is_refused(client, db):
     forget(db)
     assert db.get(User, buyer.id).organization_id is None
     assert db.exec(select(MerchantOrganization)).first() is None
+
+
+@pytest.mark.parametrize("code, message", [
+    # The final check character is right; the organisation code inside is mistyped.
+    ("91350100M000100Y56", "are not a valid organisation code"),
+    ("Y6350100M000100Y4X", "Y6 is not one"),
+    ("9135 0100-m000 100y 43", None),  # as people type it: spaces, dashes, lower case
+])
+def test_credit_codes_are_checked_by_the_rule_the_governance_tools_apply(client, db, code,
+                                                                          message):
+    login(client, make_user(db).email)
+    response = client.post("/account/organization/new", data={
+        "name": "Rule Trading Ltd.", "credit_code": code, "contact_email": "rule@example.com"})
+    if message is None:
+        assert response.status_code == 302
+        forget(db)
+        assert db.exec(select(MerchantOrganization)).one().credit_code == "91350100M000100Y43"
+    else:
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
 
 
 def test_rejected_organization_shows_its_reason_on_the_account_page(client, db):

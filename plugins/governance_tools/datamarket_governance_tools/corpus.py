@@ -17,7 +17,7 @@ import random
 import string
 from typing import NamedTuple
 
-from stdnum.cn import uscc
+from datamarket_sdk import synthetic
 
 from datamarket_governance_tools.detectors import KINDS, PLATE_PROVINCES, Kind
 from datamarket_governance_tools.regions import CITIES
@@ -82,7 +82,7 @@ def _impossible_birth_id(rng: random.Random) -> str:
 def _credit_code_with_broken_organisation_code(rng: random.Random) -> str:
     code = _replace(rng, credit_code(rng), range(16, 17), "0123456789X")
     # The final check character is recomputed, so only the organisation code's check fails.
-    return code[:17] + uscc.calc_check_digit(code[:17])
+    return synthetic.credit_code(code[:2], code[2:8], code[8:17])
 
 
 def _card_with_one_digit_changed(rng: random.Random) -> str:

@@ -1,11 +1,12 @@
 """Recognising personal data and enterprise identifiers, in single values and in free text.
 
-One detector per kind, ``is_<kind>(value)``, judges a whole value: surrounding whitespace is
-ignored, anything else around the identifier makes it not match. Identifiers with a check digit
-must pass it (``stdnum``); the others must have the exact shape their issuer uses. Three kinds
-are ambiguous on their own (``date_of_birth``, ``person_name``, ``passport`` in its generic
-form): the value-level detector says the value *could* be one, and :mod:`.columns` decides with
-the column header. :mod:`.free_text` finds the kinds with a distinctive shape in longer text.
+One detector per kind, ``is_<kind>(value)``, judges a whole value: surrounding blanks are
+ignored, anything else around the identifier makes it not match. Identifiers are judged by
+:mod:`datamarket_sdk.identifiers`, the one rule per kind that the platform applies too; IP
+addresses, dates, names and addresses here. Three kinds are ambiguous on their own
+(``date_of_birth``, ``person_name``, ``passport`` in its generic form): the value-level
+detector says the value *could* be one, and :mod:`.columns` decides with the column header.
+:mod:`.free_text` finds the kinds with a distinctive shape in longer text.
 
 A value holding a mask character (``*``, ``＊``, ``•``) is never reported: masked data is what a
 public sample should show.

@@ -2,10 +2,11 @@
 
 Everything comes from the :class:`random.Random` passed in, so a seeded generator gives the same
 values. No value is real personal data, but every value is valid: resident ID numbers, credit
-codes and card numbers get their check characters from ``stdnum`` (the organisation code inside
-a credit code its GB 11714 one), dates exist, names start with real surnames, addresses with
-real provinces and cities, e-mail addresses use example domains. :mod:`.corpus` builds the
-labelled corpus, near misses included, from these.
+codes and card numbers get their check characters from :mod:`datamarket_sdk.synthetic`, written
+apart from the validators so that a misread standard cannot agree with itself (the organisation
+code inside a credit code gets its GB 11714 one too), dates exist, names start with real
+surnames, addresses with real provinces and cities, e-mail addresses use example domains.
+:mod:`.corpus` builds the labelled corpus, near misses included, from these.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import random
 import string
 from collections.abc import Callable
 
-from stdnum import luhn
-from stdnum.cn import ric, uscc
+from datamarket_sdk import synthetic
 
 from datamarket_governance_tools.detectors import PLATE_PROVINCES, Kind
 from datamarket_governance_tools.regions import CITIES, CITY_PROVINCES, SHORT_NAMES
@@ -33,7 +33,6 @@ DIVISIONS = (
     "510104 520102 530102 540102 610102 620102 630102 640104 650102").split()
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_ENTITIES = ("91", "92", "93", "11", "12", "51", "52", "53", "Y1")
-_ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 #: Issuer identification numbers of cards issued in China, and the lengths they issue.
 _CARD_ISSUERS = {"622848": (16, 19), "621700": (16, 19), "622202": (16, 19),
                  "622588": (16, 19), "621483": (16, 19), "625965": (16, 19), "601382": (19,),
@@ -76,8 +75,8 @@ def day_between(rng: random.Random, start: datetime.date, end: datetime.date) ->
 
 
 def with_id_check_digit(body: str) -> str:
-    """The 17 characters ``body`` followed by their resident ID check character (stdnum)."""
-    return body + ric.calc_check_digit(body + "0")
+    """The 17 digits ``body`` followed by their resident ID check character."""
+    return synthetic.complete_resident_id(body)
 
 
 def local_number(rng: random.Random, length: int) -> str:
@@ -100,21 +99,18 @@ def _organisation_code(rng: random.Random) -> str:
         body = "MA" + "".join(rng.choice(USCC_ALPHABET) for _ in range(6))
     else:
         body = digits(rng, 8)
-    total = sum(int(c, 36) * w for c, w in zip(body, _ORGANISATION_CODE_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return body + {10: "X", 11: "0"}.get(check, str(check))
+    return synthetic.organisation_code(body)
 
 
 def credit_code(rng: random.Random) -> str:
     """A valid unified social credit code, its organisation code checked too."""
-    body = rng.choice(_USCC_ENTITIES) + rng.choice(DIVISIONS) + _organisation_code(rng)
-    return body + uscc.calc_check_digit(body)
+    return synthetic.credit_code(rng.choice(_USCC_ENTITIES), rng.choice(DIVISIONS),
+                                 _organisation_code(rng))
 
 
 def luhn_number(rng: random.Random, prefix: str, length: int) -> str:
     """A ``length``-digit number starting with ``prefix`` whose last digit makes Luhn pass."""
-    body = prefix + digits(rng, length - len(prefix) - 1)
-    return body + luhn.calc_check_digit(body)
+    return synthetic.card_number(prefix + digits(rng, length - len(prefix) - 1))
 
 
 def bank_card(rng: random.Random) -> str:

@@ -5,6 +5,7 @@ import random
 import re
 
 import pytest
+from datamarket_sdk import identifiers
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
@@ -179,3 +180,14 @@ def test_addresses_name_province_city_district_street_and_number():
     for value in generate("address"):
         assert value.startswith(places), value
         assert re.search(r"(路|街|大道)[1-9]\d{0,2}号$", value), value
+
+
+def test_identifiers_pass_the_rule_the_platform_and_the_governance_tools_apply():
+    rng = random.Random(12)
+    for _ in range(500):
+        assert identifiers.is_resident_id(synthetic.resident_id(rng))
+        assert identifiers.is_uscc(synthetic.unified_social_credit_code(rng))
+        assert identifiers.is_uscc(synthetic.unified_social_credit_code(rng, "12", "44"))
+        assert identifiers.is_bank_card(synthetic.bank_card(rng))
+        assert identifiers.is_mobile(synthetic.mobile(rng))
+        assert identifiers.is_vehicle_plate(synthetic.plate(rng))
