@@ -21,7 +21,8 @@ PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 CAPABILITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 PRICING_MODELS = frozenset({"free", "one_time", "per_call", "membership", "service_fee"})
 GOVERNANCE_KINDS = frozenset(
-    {"detector", "masking", "quality_rule", "classification_rule", "field_mapping"})
+    {"detector", "masking", "batch_masking", "quality_rule", "classification_rule",
+     "field_mapping"})
 SEVERITIES = frozenset({"info", "warning", "blocking"})
 
 
@@ -160,7 +161,8 @@ class Operation:
 class GovernanceStep:
     """A building block of data governance that the platform and the product builder compose.
 
-    :param kind: detector, masking, quality_rule, classification_rule or field_mapping.
+    :param kind: detector, masking, batch_masking (a function that masks a stream of record
+        batches by field policies), quality_rule, classification_rule or field_mapping.
     :param name: unique within the plugin and kind.
     :param summary: one line saying what the step does.
     :param function: the step itself; its arguments depend on the kind.

@@ -88,7 +88,8 @@ def full_mask(value: Value, mask_char: str = "*", keep_length: bool = True) -> s
 
 
 def pseudonymize(value: Value, key: bytes, prefix: str = "", length: int = 16) -> str | None:
-    """A token for ``value``: HMAC-SHA256 under ``key``, as ``length`` hex digits in letters a–p.
+    """A token for ``value``: a keyed hash (BLAKE2b under a subkey of ``key``, see
+    :func:`.maskers.keyed_hash`), as ``length`` hex digits written in the letters a–p.
 
     Keeps: equality. The same value under the same key always gives the same token, so tables
     still join on it; spellings of one value agree (see :func:`normalise_identifier`). Destroys:
@@ -148,10 +149,10 @@ def nullify(value: Value) -> None:
 def shift_date(value: Value, key: bytes, max_days: int = 30, entity: Value = None) -> Value:
     """``value`` moved by 1 to ``max_days`` days, earlier or later, written in its own format.
 
-    The offset comes from HMAC-SHA256 under ``key`` of ``entity`` (or, without one, of the date
-    itself), so all dates of one entity move together. Keeps: the format and the intervals
-    between one entity's dates. Destroys: the true date. Deterministic per key; not reversible
-    without the key.
+    The offset comes from a keyed hash (:func:`.maskers.keyed_hash`) of ``entity`` (or,
+    without one, of the date itself), so all dates of one entity move together. Keeps: the
+    format and the intervals between one entity's dates. Destroys: the true date.
+    Deterministic per key; not reversible without the key.
 
     :raises MaskingError: the key is shorter than 16 bytes, or ``value`` is not a date.
     """

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datamarket_sdk import Finding, GovernanceStep, ListingSnapshot, Manifest, Operation, hookimpl
 
-from datamarket_governance_tools import __version__, compliance, operations, transform_operations
+from datamarket_governance_tools import (
+    __version__,
+    columnar,
+    compliance,
+    operations,
+    transform_operations,
+)
 from datamarket_governance_tools.transform_operations import GovernanceSettings
 
 PLUGIN_NAME = "governance_tools"
@@ -34,12 +40,13 @@ def datamarket_operations() -> list[Operation]:
 
 @hookimpl
 def datamarket_governance_steps() -> list[GovernanceStep]:
-    """Detectors, classification and field mapping; masking strategies and quality rules.
+    """Detectors, classification and field mapping; masking strategies and quality rules; the
+    columnar masking of record batches.
 
     The platform's output policy applies the masking strategies per field from here, so it
-    never keeps a copy of its own.
+    never keeps a copy of its own; files and batch outputs go through ``mask_record_batches``.
     """
-    return [*operations.STEPS, *transform_operations.STEPS]
+    return [*operations.STEPS, *transform_operations.STEPS, *columnar.STEPS]
 
 
 @hookimpl

@@ -27,8 +27,8 @@ def test_the_manifest_marks_the_platforms_own_plugin(plugin_operations):
 def test_every_governance_step_kind_is_registered():
     steps = datamarket_governance_tools.plugin.datamarket_governance_steps()
     kinds = {step.kind for step in steps}
-    assert kinds == {"detector", "masking", "quality_rule", "classification_rule",
-                     "field_mapping"}
+    assert kinds == {"detector", "masking", "batch_masking", "quality_rule",
+                     "classification_rule", "field_mapping"}
     names = [(step.kind, step.name) for step in steps]
     assert len(names) == len(set(names)), "a step is registered twice"
     masking = {step.name: step for step in steps if step.kind == "masking"}
