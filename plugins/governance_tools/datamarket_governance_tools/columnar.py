@@ -19,7 +19,10 @@ path's maskers, so their results are the same too.
 
 from __future__ import annotations
 
+import binascii
 import csv
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -41,11 +44,39 @@ ColumnMasker = Callable[[pa.Array, pa.Array | None], pa.Array]
 
 _TEXT_TYPES = (pa.string(), pa.large_string())
 _FORMULA_START = "^[=+@\t\r-]"
+_FORMULA_BYTES = pa.array([ord(character) for character in "=+@\t\r-"], pa.uint8())
 _PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
 def _is_text(array: pa.Array) -> bool:
     return array.type in _TEXT_TYPES
+
+
+def _bytes_and_starts(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The UTF-8 bytes of a text array's values as one ``uint8`` array (no copy), and where
+    each value starts in it."""
+    offset_type = pa.int64() if array.type == pa.large_string() else pa.int32()
+    _validity, offsets_buffer, data_buffer = array.buffers()
+    offsets = pa.Array.from_buffers(offset_type, len(array) + 1, [None, offsets_buffer],
+                                    offset=array.offset)
+    first, last = offsets[0].as_py(), offsets[-1].as_py()
+    data = pa.Array.from_buffers(pa.uint8(), last, [None, data_buffer]).slice(first,
+                                                                              last - first)
+    return data, pc.subtract(offsets.slice(0, len(array)), first)
+
+
+def _plain_ascii(array: pa.Array) -> bool:
+    """Whether every value is ASCII without blanks or lower-case letters, so that
+    :func:`.maskers.normalise_identifier` leaves each as it is."""
+    data, _starts = _bytes_and_starts(array)
+    if not len(data):
+        return True
+    smallest, largest = pc.min_max(data).values()
+    if smallest.as_py() > ord(" ") and largest.as_py() < ord("a"):  # one pass decides most
+        return True
+    lower = pc.and_(pc.greater_equal(data, ord("a")), pc.less_equal(data, ord("z")))
+    odd = pc.or_(pc.or_(pc.greater_equal(data, 0x80), pc.less_equal(data, ord(" "))), lower)
+    return not pc.any(odd).as_py()
 
 
 def _row_by_row(mask: Callable[..., Any], array: pa.Array, entity: pa.Array | None) -> pa.Array:
@@ -73,6 +104,13 @@ def _partial_mask(params: maskers.PartialMaskParams, key: bytes | None) -> Colum
         if not _is_text(array):
             return _row_by_row(row, array, None)
         size = pc.utf8_length(array)
+        shortest, longest = pc.min_max(size).values()
+        if shortest.is_valid and shortest == longest:  # one length: the usual identifier column
+            length = shortest.as_py()
+            hidden = length - first - last
+            if hidden < 1 or hidden * 3 < length:
+                return pc.binary_repeat(char, size)
+            return pc.utf8_replace_slice(array, first, length - last, char * hidden)
         hidden = pc.subtract(size, first + last)
         # Reveal only while at least a third of the characters (and at least one) stay hidden.
         reveal_nothing = pc.or_(pc.less(hidden, 1), pc.less(pc.multiply(hidden, 3), size))
@@ -103,6 +141,8 @@ def _full_mask(params: maskers.FullMaskParams, key: bytes | None) -> ColumnMaske
 
 def _normalised(array: pa.Array) -> list[bytes | None]:
     """Each value as :func:`.maskers.normalise_identifier` writes it, in UTF-8 bytes."""
+    if _plain_ascii(array):
+        return array.cast(pa.binary()).to_pylist()
     if pc.all(pc.string_is_ascii(array)).as_py() is not False:
         trimmed = pc.utf8_trim(array, " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
         upper = pc.if_else(pc.ascii_is_alnum(trimmed), pc.ascii_upper(trimmed), trimmed)
@@ -113,15 +153,27 @@ def _normalised(array: pa.Array) -> list[bytes | None]:
 
 def _pseudonymize(params: maskers.PseudonymizeParams, key: bytes | None) -> ColumnMasker:
     row = maskers.bind_pseudonymize(params, key)
-    token = maskers.token_maker(maskers.check_key(key, "pseudonymize"), params.prefix,
-                                params.length)
+    digests = maskers.digest_maker(maskers.check_key(key, "pseudonymize"), params.length)
+    length = params.length
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
         if not _is_text(array):
             return _row_by_row(row, array, None)
+        plain = _plain_ascii(array)
+        values = array.cast(pa.binary()).to_pylist() if plain else _normalised(array)
+        # One run of hex digits for the whole column, written in letters, cut into tokens.
+        letters = binascii.hexlify(b"".join(digests(values))).translate(maskers.HEX_AS_LETTERS)
+        width = (length + 1) // 2 * 2
+        tokens = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(width), len(values), [None, pa.py_buffer(letters)])
+        tokens = tokens.cast(pa.binary()).cast(pa.string())
+        if width != length:
+            tokens = pc.utf8_slice_codeunits(tokens, 0, length)
+        if params.prefix:
+            tokens = pc.binary_join_element_wise(params.prefix, tokens, "")
         # An empty value stays empty: there is nothing to hide, and a blank must stay a blank.
-        tokens = [value if not value else token(value) for value in _normalised(array)]
-        return pa.array(tokens, pa.binary()).cast(pa.string())
+        normalised = array if plain else pa.array(values, pa.binary()).cast(pa.string())
+        return pc.if_else(pc.greater(pc.binary_length(normalised), 0), tokens, normalised)
 
     return mask
 
@@ -158,15 +210,27 @@ def _distinct_values(bind: Callable[[Any, bytes | None], Callable[[Any], Any]]
     return make
 
 
-# Addresses that start with a full province name and, unless the province is a city, a full
-# city name of that province: the common way to write one, resolved by one regular expression.
-# Anything else (short names, a city alone, a typo) goes through regions.split_address.
-def _names(names: Iterable[str]) -> str:
-    return "|".join(sorted(names, key=len, reverse=True))
+# Most addresses start with the full province name and, unless the province is a city, the full
+# name of one of its cities (广东省深圳市…). Then everything up to the first 市 decides the
+# answer, and few such heads are distinct, so each is resolved once. Anything else (short
+# names, a city alone, a typo) goes through regions.split_address row by row.
+_COUNTRY_NAMES = ("中华人民共和国", "中国")
 
 
-_FULL_ADDRESS = (rf"^\s*(?:(?:中华人民共和国|中国)\s*)?(?P<province>{_names(PROVINCES)})\s*"
-                 rf"(?P<city>{_names(CITIES)})?")
+def _full_place(head: str) -> tuple[str, str | None] | None:
+    """The province and city that ``head`` (an address up to its first 市, which included) is
+    written as in full, or ``None`` when it is not exactly a full province and city."""
+    for country in _COUNTRY_NAMES:
+        if head.startswith(country):
+            head = head[len(country):]
+            break
+    for province in PROVINCES:
+        if head.startswith(province):
+            if province in CITY_PROVINCES:
+                return (province, None) if head == province else None
+            city = head[len(province):]
+            return (province, city) if CITIES.get(city) == province else None
+    return None
 
 
 def _generalize_address(params: maskers.GeneralizeAddressParams,
@@ -174,29 +238,25 @@ def _generalize_address(params: maskers.GeneralizeAddressParams,
     row = maskers.bind_generalize_address(params, key)
     keep_city = params.to == "city"
 
-    def resolved(province: str | None, city: str | None) -> str | None:
-        """The answer for a full province and city, or ``None`` when the row path must decide."""
-        if province is None:
+    def resolved(head: str) -> str | None:
+        place = _full_place(head + "市")
+        if place is None:
             return None
-        if province in CITY_PROVINCES or not keep_city:
-            return province
-        if not city or CITIES.get(city) != province:
-            return None
-        return f"{province}{city}"
+        province, city = place
+        return f"{province}{city}" if keep_city and city else province
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
         if not _is_text(array):
             return _row_by_row(row, array, None)
-        parts = pc.extract_regex(array, _FULL_ADDRESS)
-        pairs = pc.dictionary_encode(pc.binary_join_element_wise(
-            pc.struct_field(parts, "province"), pc.struct_field(parts, "city"), "|"))
-        answers = [resolved(*pair.split("|")) if pair else None
-                   for pair in pairs.dictionary.to_pylist()]
-        fast = pa.array(answers, pa.string()).take(pairs.indices)
+        parts = pc.split_pattern(array, "市", max_splits=1)
+        heads = pc.dictionary_encode(pc.if_else(pc.greater(pc.list_value_length(parts), 1),
+                                                pc.list_element(parts, 0), None))
+        answers = [resolved(head) for head in heads.dictionary.to_pylist()]
+        fast = pa.array(answers, pa.string()).take(heads.indices)
         undecided = pc.and_(pc.is_null(fast), pc.is_valid(array))
         if not pc.any(undecided).as_py():
             return fast
-        slow = pa.array([row(value) if value is not None and late else None for value, late in
+        slow = pa.array([row(value) if late else None for value, late in
                          zip(array.to_pylist(), undecided.to_pylist(), strict=True)],
                         pa.string())
         return pc.if_else(undecided, slow, fast)
@@ -288,9 +348,12 @@ def neutralise_formulas(array: pa.Array) -> pa.Array:
     numbers such as ``-12.5`` are left alone (the rule of :func:`.tabular.write_csv`)."""
     if not _is_text(array):
         return array
-    risky = pc.match_substring_regex(array, _FORMULA_START)
-    if not pc.any(risky).as_py():
+    data, starts = _bytes_and_starts(array)
+    present = pc.greater(pc.binary_length(array), 0)
+    if not len(data) or not pc.any(pc.is_in(data.take(pc.filter(starts, present)),
+                                            value_set=_FORMULA_BYTES)).as_py():
         return array
+    risky = pc.match_substring_regex(array, _FORMULA_START)
     risky = pc.and_(risky, pc.invert(pc.match_substring_regex(array, _PLAIN_NUMBER)))
     return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
 
@@ -321,18 +384,86 @@ def mask_csv(source: str | Path, target: str | Path | IO[bytes],
         convert_options=pa_csv.ConvertOptions(column_types={name: pa.string()
                                                             for name in columns}))
     sink = target if hasattr(target, "write") else open(target, "wb")  # noqa: SIM115
-    rows = 0
     try:
         sink.write("\ufeff".encode())
         with pa_csv.CSVWriter(sink, reader.schema) as writer:
-            for batch in mask_batches(reader, policies, key):
-                writer.write_batch(pa.RecordBatch.from_arrays(
-                    [neutralise_formulas(column) for column in batch.columns],
-                    names=batch.schema.names))
-                rows += batch.num_rows
+            return _write_behind(mask_batches(_read_ahead(reader), policies, key), writer)
     finally:
         if sink is not target:
             sink.close()
+
+
+_DONE = object()
+
+
+def _read_ahead(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``batches``, read on a thread of their own up to two ahead of the caller, so parsing
+    overlaps masking (Arrow parses without holding the interpreter)."""
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:  # handed to the consumer below
+            ready.put(error)
+            return
+        ready.put(_DONE)
+
+    thread = threading.Thread(target=read, name="mask-csv-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _write_behind(batches: Iterator[pa.RecordBatch], writer: pa_csv.CSVWriter) -> int:
+    """Write ``batches`` on a thread of their own while the next ones are masked.
+
+    Masking holds the interpreter for pseudonyms while Arrow writes without it, so the two
+    overlap on two cores; the queue holds at most two batches, so memory stays flat.
+    """
+    waiting: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        while (batch := waiting.get()) is not _DONE:
+            if failure:
+                continue  # drain, so the producer never blocks on a dead writer
+            try:
+                writer.write_batch(pa.RecordBatch.from_arrays(
+                    [neutralise_formulas(column) for column in batch.columns],
+                    names=batch.schema.names))
+            except BaseException as error:  # handed to the caller below
+                failure.append(error)
+
+    thread = threading.Thread(target=write, name="mask-csv-writer", daemon=True)
+    thread.start()
+    rows = 0
+    try:
+        for batch in batches:
+            if failure:
+                break
+            waiting.put(batch)
+            rows += batch.num_rows
+    finally:
+        waiting.put(_DONE)
+        thread.join()
+    if failure:
+        raise failure[0]
     return rows
 
 
