@@ -23,11 +23,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePath
 from typing import Any, Literal
 
+import pyarrow as pa
 from datamarket_sdk import BadInput, Context, GovernanceStep, Operation, PricingHint
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from datamarket_governance_tools import masking, quality
+from datamarket_governance_tools import columnar, masking, quality
 from datamarket_governance_tools.masking import STRATEGIES, FieldPolicy, MaskingError, apply_policy
 from datamarket_governance_tools.quality import QualityError, QualityReport, Rule, audit
 from datamarket_governance_tools.tabular import (
@@ -211,7 +212,8 @@ def desensitize(ctx: Context, request: DesensitizeInput) -> DesensitizeOutput:
         key = (request.key.get_secret_value().encode() if request.key is not None
                else account_key(ctx))
     try:
-        masked = apply_policy(_checked(ctx, rows), request.policies, key)
+        masked = (_masked_columns(ctx, columns, rows, request.policies, key) if form == "csv"
+                  else apply_policy(_checked(ctx, rows), request.policies, key))
         if output == "rows":
             result_rows, file = list(masked), None
         else:
@@ -233,6 +235,23 @@ def desensitize(ctx: Context, request: DesensitizeInput) -> DesensitizeOutput:
     return DesensitizeOutput(
         row_count=len(rows), columns=columns, rows=result_rows, file=file, fields=fields,
         key_source="none" if not keyed else "buyer" if request.key is not None else "account")
+
+
+def _masked_columns(ctx: Context, columns: list[str], rows: list[Mapping[str, Any]],
+                    policies: list[FieldPolicy], key: bytes | None) -> Iterable[dict[str, Any]]:
+    """The rows of a CSV file (all text) masked a column at a time (:mod:`.columnar`).
+
+    A value the strategy cannot read is reported as the row path reports it, with its row.
+    """
+    table = pa.table({name: pa.array([row.get(name) for row in rows], pa.string())
+                      for name in columns})
+    ctx.check_deadline()
+    try:
+        masked = columnar.mask_table(table, policies, key)
+    except MaskingError:
+        return list(apply_policy(rows, policies, key))  # raises, naming the row
+    ctx.check_deadline()
+    return masked.to_pylist()
 
 
 def quality_report(ctx: Context, request: QualityReportInput) -> QualityReport:

@@ -129,6 +129,12 @@ def test_a_csv_file_comes_back_as_csv(call_operation):
     assert table.rows == desensitize(call_operation, rows=PEOPLE)["rows"]
 
 
+def test_a_csv_files_bad_value_is_reported_with_its_row(call_operation):
+    rows = [*PEOPLE, {**PEOPLE[0], "birth": "soon"}]
+    with pytest.raises(BadInput, match="row 3, field 'birth': 'soon' is not a date"):
+        desensitize(call_operation, file=as_file("people.csv", write_csv(COLUMNS, rows)))
+
+
 def test_csv_in_xlsx_out(call_operation):
     result = desensitize(call_operation, file=as_file("people.csv", write_csv(COLUMNS, PEOPLE)),
                          output_format="xlsx")
