@@ -8,8 +8,10 @@ Levels: 1 public, 2 internal, 3 sensitive, 4 core. The rules, from the strongest
   dataset at level 3 held on :data:`LARGE_SCALE_PEOPLE` (1,000,000) people or more;
 - **sensitive (3)**: any direct personal identifier (:data:`DIRECT_IDENTIFIERS`), or two
   different indirect ones together (:data:`INDIRECT_IDENTIFIERS`, e.g. names and addresses);
-- **internal (2)**: one kind of indirect identifier alone, or enterprise identifiers
-  (unified social credit codes);
+- **internal (2)**: one kind of indirect identifier alone, enterprise identifiers (unified
+  social credit codes), or pseudonymized personal data: de-identified (去标识化) personal
+  information is still personal information (PIPL art. 4 and 73), since whoever holds the key
+  or the other data can link it back to people;
 - **public (1)**: none of these.
 
 :func:`level_for_sensitivities` grades a data dictionary's declared sensitivities the same way.
@@ -92,12 +94,14 @@ def _columns(kinds: Iterable[Kind], by_kind: Mapping[Kind, list[str]]) -> str:
     return f"column{'s' if len(names) > 1 else ''} {_and(names)}"
 
 
-def classify_kinds(columns: Mapping[str, Kind], row_count: int) -> Classification:
+def classify_kinds(columns: Mapping[str, Kind], row_count: int,
+                   pseudonymized: Mapping[str, Kind] | None = None) -> Classification:
     """The classification of a dataset whose columns hold the given kinds.
 
     :param columns: column name → the kind it holds (columns without a kind left out).
     :param row_count: the rows (people) in the whole dataset; 0 when unknown, which never
         triggers the large-scale rule.
+    :param pseudonymized: column name → the personal kind it holds as pseudonyms.
     """
     by_kind: dict[Kind, list[str]] = {}
     for column, kind in columns.items():
@@ -132,6 +136,12 @@ def classify_kinds(columns: Mapping[str, Kind], row_count: int) -> Classificatio
                              f"{'y' if len(by_kind[kind]) > 1 else 'ies'} enterprises by their "
                              f"{KIND_PLURALS[kind]}, so the dataset is {_at(2)}."))
 
+    for column, kind in (pseudonymized or {}).items():
+        found.append((2, f"Column '{column}' holds pseudonymized {KIND_PLURALS[kind]}: "
+                         "pseudonymized personal information is still personal information "
+                         "(PIPL art. 4 and 73), because whoever holds the key or other data can "
+                         f"link it back to people, so the dataset is {_at(2)}."))
+
     level = max((level for level, _reason in found), default=1)
     if level == 3 and row_count >= LARGE_SCALE_PEOPLE:
         found.append((4, f"The dataset holds personal data on {row_count:,} people, "
@@ -152,8 +162,11 @@ def classify(detections: Mapping[str, ColumnDetection], row_count: int) -> Class
     :param detections: per column, what :func:`.columns.detect_column` found.
     :param row_count: the rows (people) in the whole dataset; 0 when unknown.
     """
-    return classify_kinds({column: detection.kind for column, detection in detections.items()
-                           if detection.kind is not None}, row_count)
+    return classify_kinds(
+        {column: detection.kind for column, detection in detections.items()
+         if detection.kind is not None}, row_count,
+        {column: detection.pseudonymized_kind for column, detection in detections.items()
+         if detection.pseudonymized_kind is not None})
 
 
 def level_for_sensitivities(sensitivities: Iterable[str]) -> int:

@@ -12,6 +12,12 @@ The decision rule:
   letters and digits count, since foreign passports have no common shape.
 - When several kinds qualify, the one with the larger share wins; otherwise the column has no
   kind.
+- Pseudonymized columns: when no kind qualifies, the header (with a suffix such as ``_hash``,
+  ``_md5`` or ``(脱敏)`` left out) means a personal kind, and at least :data:`MIN_SHARE` of the
+  values are pseudonyms (:func:`is_pseudonym`: keyed tokens as ``pseudonymize`` writes them, or
+  MD5, SHA-1 and SHA-256 hex digests), the column holds that kind pseudonymized
+  (``pseudonymized_kind``). It is still personal information (PIPL art. 4 and 73), which
+  :mod:`.classification` grades.
 
 Confidence is the matched share; when the header agrees it is the mean of the share and the
 header mapping's confidence, and for an ambiguous kind it is the share times that confidence.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +50,17 @@ AMBIGUOUS_MIN_SHARE = 0.6
 DEFAULT_SAMPLE_SIZE = 1000
 AMBIGUOUS_KINDS: frozenset[Kind] = frozenset({"person_name", "date_of_birth", "passport"})
 CHECKSUM_KINDS: frozenset[Kind] = frozenset({"resident_id", "uscc", "bank_card"})
+# Kinds that are not about a person: their pseudonyms are not personal information.
+_NOT_PERSONAL: frozenset[Kind] = frozenset({"uscc"})
+# Keyed tokens as pseudonymize writes them (an optional prefix, then the letters a-p), and the
+# hex digests of MD5, SHA-1 and SHA-256, in either case.
+_PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{0,16}?[a-p]{12,64}|[0-9a-f]{32}|[0-9a-f]{40}"
+                        r"|[0-9a-f]{64}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}")
+# What a header adds to say its values are pseudonyms of what the rest of it names.
+_PSEUDONYM_SUFFIX = re.compile(
+    r"[\s_.-]*(?:hash(?:ed)?|md5|sha-?1|sha-?256|token|pseudonym|enc(?:rypted)?|masked|digest"
+    r"|[(（]?(?:哈希|摘要|加密|密文|脱敏|假名化?|去标识化?)[)）]?)$", re.IGNORECASE)
+
 # Kinds a header vouches for besides its own: contact-phone and IP columns mix the two forms.
 _ALSO_VOUCHES: dict[Kind, frozenset[Kind]] = {
     "mobile": frozenset({"landline"}), "landline": frozenset({"mobile"}),
@@ -60,6 +78,8 @@ class ColumnDetection:
     :param header_hint: the kind the header means through the standard elements, or ``None``.
     :param explanation: one plain sentence saying why.
     :param sampled: how many non-empty values were looked at.
+    :param pseudonymized_kind: the personal kind the column holds as pseudonyms, when it holds
+        no kind in the clear (``kind`` is then ``None``).
     """
 
     kind: Kind | None
@@ -68,6 +88,22 @@ class ColumnDetection:
     header_hint: Kind | None
     explanation: str
     sampled: int
+    pseudonymized_kind: Kind | None = None
+
+
+def is_pseudonym(value: str) -> bool:
+    """Whether ``value`` looks like a pseudonym: a keyed token as ``pseudonymize`` writes it, or
+    an MD5, SHA-1 or SHA-256 hex digest."""
+    return bool(_PSEUDONYM.fullmatch(value.strip()))
+
+
+def _pseudonymized(name: str, sample: list[str]) -> Kind | None:
+    """The personal kind a column of pseudonyms stands for, from its header."""
+    if not sample or sum(map(is_pseudonym, sample)) < MIN_SHARE * len(sample):
+        return None
+    mapping = map_field(name) or map_field(_PSEUDONYM_SUFFIX.sub("", name.strip()))
+    kind = mapping.element.kind if mapping is not None else None
+    return kind if kind is not None and kind not in _NOT_PERSONAL else None
 
 
 def as_text(value: object) -> str | None:
@@ -200,13 +236,22 @@ def detect_column(name: str, values: Sequence[object], *,
                default=None)
     share = shares[kind] if kind is not None else 0.0
     confidence = _confidence(kind, share, hint, mapping) if kind is not None else 0.0
+    pseudonymized = _pseudonymized(name, sample) if kind is None else None
+    explanation = _explain(name, kind, shares, len(sample), hint)
+    if pseudonymized is not None:
+        pseudonyms = sum(map(is_pseudonym, sample)) / len(sample)
+        explanation = (f"{percent(pseudonyms).capitalize()} of {len(sample):,} sampled values "
+                       f"are pseudonyms or hashes and the header '{name}' means "
+                       f"{KIND_PLURALS[pseudonymized]}: the column holds pseudonymized "
+                       f"{KIND_PLURALS[pseudonymized]}.")
     return ColumnDetection(
         kind=kind,
         confidence=round(confidence, 4),
         matched_share=round(share, 4),
         header_hint=hint,
-        explanation=_explain(name, kind, shares, len(sample), hint),
+        explanation=explanation,
         sampled=len(sample),
+        pseudonymized_kind=pseudonymized,
     )
 
 

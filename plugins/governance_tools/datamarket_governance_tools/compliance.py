@@ -161,10 +161,12 @@ def _under_declared(name: str, declared: str, evidence: list[tuple[Kind, str]],
 
 
 def _level_finding(listing: ListingSnapshot, kinds: Mapping[str, Kind],
-                   declared: Mapping[str, str]) -> Finding | None:
-    """``classification.too_low`` when the listing's level is below what ``kinds`` and the
-    ``declared`` sensitivities (pass none to leave them out) call for."""
-    derived = classify_kinds(kinds, row_count=0)
+                   declared: Mapping[str, str],
+                   pseudonymized: Mapping[str, Kind]) -> Finding | None:
+    """``classification.too_low`` when the listing's level is below what ``kinds``, the
+    ``pseudonymized`` columns and the ``declared`` sensitivities (pass none to leave them out)
+    call for."""
+    derived = classify_kinds(kinds, row_count=0, pseudonymized=pseudonymized)
     declared_level = level_for_sensitivities(declared.values())
     required = max(derived.level, declared_level)
     if listing.classification_level >= required:
@@ -196,8 +198,9 @@ def _mapping_finding(name: str, mapping: FieldMapping) -> Finding:
 
 def _review_field(name: str, values: list[str] | None, declared: str | None,
                   mapping: FieldMapping | None,
-                  names_count: bool) -> tuple[list[Finding], Kind | None]:
-    """The findings about one field, and the kind it counts as toward the level (if any).
+                  names_count: bool) -> tuple[list[Finding], Kind | None, Kind | None]:
+    """The findings about one field, the kind it counts as toward the level (if any), and the
+    personal kind its sample shows pseudonymized (if any).
 
     :param values: the field's sample values as text, ``None`` when the sample lacks it.
     :param declared: its sensitivity in the data dictionary, ``None`` when it is not there.
@@ -206,9 +209,11 @@ def _review_field(name: str, values: list[str] | None, declared: str | None,
     findings: list[Finding] = []
     evidence: list[tuple[Kind, str]] = []
     kind: Kind | None = None
+    pseudonymized: Kind | None = None
     name_kind = _name_kind(mapping)
     if values is not None:
         detection = detect_column(name, values)
+        pseudonymized = detection.pseudonymized_kind
         exposed = _exposures(values, detection)
         findings += _unmasked_findings(name, len(values), exposed, mapping)
         evidence += [(found, "found in its sample values") for found in exposed]
@@ -228,7 +233,7 @@ def _review_field(name: str, values: list[str] | None, declared: str | None,
     # Public enterprise data (a registered address, a company telephone) does not raise the level.
     if kind is not None and kind != "uscc" and implied_sensitivity(kind, mapping) == "none":
         kind = None
-    return findings, kind
+    return findings, kind, pseudonymized
 
 
 def review_listing(listing: ListingSnapshot) -> list[Finding]:
@@ -256,16 +261,21 @@ def review_listing(listing: ListingSnapshot) -> list[Finding]:
 
     findings: list[Finding] = []
     kinds: dict[str, Kind] = {}
+    pseudonymized: dict[str, Kind] = {}
     for name, mapping in mappings.items():
-        field_findings, kind = _review_field(name, samples.get(name), declared.get(name),
-                                             mapping, names_count="names" in level_evidence)
+        field_findings, kind, pseudonym_kind = _review_field(
+            name, samples.get(name), declared.get(name), mapping,
+            names_count="names" in level_evidence)
         findings += field_findings
         if kind is not None:
             kinds[name] = kind
+        elif pseudonym_kind is not None:
+            pseudonymized[name] = pseudonym_kind
 
     if level_evidence:
         level_finding = _level_finding(listing, kinds,
-                                       declared if "declared" in level_evidence else {})
+                                       declared if "declared" in level_evidence else {},
+                                       pseudonymized)
         if level_finding is not None:
             findings.append(level_finding)
     if is_dataset and not dictionary:

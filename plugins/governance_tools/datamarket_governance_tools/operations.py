@@ -140,6 +140,9 @@ class ColumnClassification(BaseModel):
     header_hint: Kind | None = Field(
         description="The kind the column name suggests through the standard elements, or null.")
     explanation: str = Field(description="Why, in one sentence.")
+    pseudonymized_kind: Kind | None = Field(None, description=(
+        "The personal kind the column holds as pseudonyms or hashes (still personal "
+        "information), or null."))
 
 
 class ClassifyDatasetOutput(BaseModel):
@@ -160,7 +163,8 @@ def classify_dataset(ctx: Context, request: ClassifyDatasetInput) -> ClassifyDat
         columns=[ColumnClassification(
             name=name, kind=detection.kind, confidence=detection.confidence,
             matched_share=detection.matched_share, header_hint=detection.header_hint,
-            explanation=detection.explanation) for name, detection in detections.items()],
+            explanation=detection.explanation, pseudonymized_kind=detection.pseudonymized_kind)
+            for name, detection in detections.items()],
         level=classification.level, label=classification.label, reasons=classification.reasons)
 
 

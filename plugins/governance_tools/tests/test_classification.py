@@ -100,3 +100,38 @@ def test_classify_reads_detections_and_skips_columns_without_a_kind():
 ])
 def test_declared_sensitivities_call_for_a_least_level(sensitivities, level):
     assert level_for_sensitivities(sensitivities) == level
+
+
+def test_a_pseudonymized_id_column_keeps_the_dataset_at_level_2_and_says_why():
+    from datamarket_governance_tools.columns import detect_columns
+    from datamarket_governance_tools.masking import pseudonymize
+
+    key = b"classification-test-key-0123"
+    rows = [{"sfzh": pseudonymize(f"11010519900307{n:03d}X", key), "amount": n}
+            for n in range(100)]
+    detections = detect_columns(rows)
+    assert detections["sfzh"].kind is None
+    assert detections["sfzh"].pseudonymized_kind == "resident_id"
+    result = classify(detections, row_count=100)
+    assert result.level == 2
+    assert result.reasons == [
+        "Column 'sfzh' holds pseudonymized resident ID numbers: pseudonymized personal "
+        "information is still personal information (PIPL art. 4 and 73), because whoever holds "
+        "the key or other data can link it back to people, so the dataset is at least internal "
+        "(level 2)."]
+
+
+def test_hashed_columns_count_by_the_header_they_carry():
+    import hashlib
+
+    from datamarket_governance_tools.columns import detect_column
+
+    digests = [hashlib.md5(f"1380013{n:04d}".encode()).hexdigest() for n in range(50)]
+    assert detect_column("手机号_md5", digests).pseudonymized_kind == "mobile"
+    assert detect_column("sjhm(脱敏)", [d.upper() for d in digests]).pseudonymized_kind == "mobile"
+    # Hashes under a header that names no personal kind, or a credit code, are not personal.
+    assert detect_column("file_checksum", digests).pseudonymized_kind is None
+    assert detect_column("tyshxydm_hash", digests).pseudonymized_kind is None
+    # Mostly clear values are not pseudonyms.
+    assert detect_column("sjhm_hash", digests[:10] + ["13800138000"] * 40).pseudonymized_kind \
+        is None

@@ -213,3 +213,19 @@ def test_dictionary_entries_without_a_name_are_ignored():
     findings = review_listing(listing([{"type": "string"}, field("  "), field("amount")],
                                       [{"amount": 1}], level=1))
     assert findings == []
+
+
+def test_a_sample_of_pseudonymized_ids_still_calls_for_level_2():
+    from datamarket_governance_tools.masking import pseudonymize
+
+    key = b"compliance-test-key-012345"
+    samples = [{"sfzh": pseudonymize(RESIDENT_ID[:-1] + digit, key), "amount": 1}
+               for digit in "0123"]
+    public = listing([field("sfzh", "personal"), field("amount")], samples, level=1,
+                     product_type="modelized_data")
+    (finding,) = [f for f in review_listing(public) if f.code == "classification.too_low"]
+    assert "holds pseudonymized resident ID numbers" in finding.message
+    assert "PIPL art. 4 and 73" in finding.message
+    internal = listing([field("sfzh", "personal"), field("amount")], samples, level=2,
+                       product_type="modelized_data")
+    assert [f for f in review_listing(internal) if f.severity == "blocking"] == []

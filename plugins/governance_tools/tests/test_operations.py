@@ -45,7 +45,7 @@ def test_each_column_carries_its_evidence(call_operation):
     rows = [{"sjhm": "13800138000", "note": "ok"}, {"sjhm": 13912345678, "note": None}]
     (mobile, note) = classify_rows(call_operation, rows)["columns"]
     assert mobile == {"name": "sjhm", "kind": "mobile", "confidence": 1.0, "matched_share": 1.0,
-                      "header_hint": "mobile",
+                      "header_hint": "mobile", "pseudonymized_kind": None,
                       "explanation": "100% of 2 sampled values are mobile numbers and the header "
                                      "'sjhm' means mobile number."}
     assert note["kind"] is None and note["confidence"] == 0.0
