@@ -12,6 +12,10 @@ The decision rule:
   letters and digits count, since foreign passports have no common shape.
 - When several kinds qualify, the one with the larger share wins; otherwise the column has no
   kind.
+- Names without a header that says so: in a table (:func:`detect_columns`), a column whose
+  values are at least :data:`MIN_SHARE` names (:func:`.names.is_chinese_name`, which turns
+  away everyday words) next to a column of personal identifiers holds names: a name sits
+  beside the ID number, the telephone or the address it goes with.
 - Pseudonymized columns: when no kind qualifies, the header (with a suffix such as ``_hash``,
   ``_md5`` or ``(脱敏)`` left out) means a personal kind, and at least :data:`MIN_SHARE` of the
   values are pseudonyms (:func:`is_pseudonym`: keyed tokens as ``pseudonymize`` writes them, or
@@ -41,6 +45,7 @@ from datamarket_governance_tools.detectors import (
     detect_value,
     is_generic_passport_number,
     is_passport,
+    is_person_name,
 )
 from datamarket_governance_tools.standards import FieldMapping, map_field
 
@@ -255,6 +260,39 @@ def detect_column(name: str, values: Sequence[object], *,
     )
 
 
+#: Kinds beside which a column of names is taken for names without a header.
+NAME_NEIGHBOURS: frozenset[Kind] = frozenset(
+    {"resident_id", "passport", "bank_card", "mobile", "landline", "email", "address",
+     "date_of_birth", "vehicle_plate"})
+
+
+def _names_beside_identifiers(columns: dict[str, list[object]],
+                              detections: dict[str, ColumnDetection],
+                              sample_size: int) -> None:
+    """Give ``person_name`` to unclassified columns of names next to personal identifiers."""
+    names = list(detections)
+    for position, name in enumerate(names):
+        detection = detections[name]
+        if detection.kind is not None or detection.pseudonymized_kind is not None:
+            continue
+        beside = [names[other] for other in (position - 1, position + 1)
+                  if 0 <= other < len(names)
+                  and detections[names[other]].kind in NAME_NEIGHBOURS]
+        if not beside:
+            continue
+        sample = sample_values(columns[name], sample_size)
+        share = sum(map(is_person_name, sample)) / len(sample) if sample else 0.0
+        if share < MIN_SHARE:
+            continue
+        neighbour = detections[beside[0]]
+        detections[name] = ColumnDetection(
+            kind="person_name", confidence=round(share, 4), matched_share=round(share, 4),
+            header_hint=detection.header_hint, sampled=len(sample),
+            explanation=(f"{percent(share).capitalize()} of {len(sample):,} sampled values are "
+                         f"personal names, and the column beside it, '{beside[0]}', holds "
+                         f"{KIND_PLURALS[neighbour.kind]}."))
+
+
 def detect_columns(rows: Sequence[Mapping[str, object]], *,
                    sample_size: int = DEFAULT_SAMPLE_SIZE,
                    checkpoint: Callable[[], object] | None = None) -> dict[str, ColumnDetection]:
@@ -274,4 +312,5 @@ def detect_columns(rows: Sequence[Mapping[str, object]], *,
         if checkpoint is not None:
             checkpoint()
         detections[column] = detect_column(column, values, sample_size=sample_size)
+    _names_beside_identifiers(columns, detections, sample_size)
     return detections

@@ -23,8 +23,8 @@ from typing import Literal, get_args
 from datamarket_sdk import identifiers
 
 from datamarket_governance_tools.dates import DateFormatError, parse_date
-from datamarket_governance_tools.regions import CITIES, PROVINCES, SHORT_NAMES, split_address
-from datamarket_governance_tools.surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
+from datamarket_governance_tools.names import is_chinese_name
+from datamarket_governance_tools.regions import split_address
 
 Kind = Literal["resident_id", "uscc", "bank_card", "mobile", "landline", "email", "ipv4", "ipv6",
                "vehicle_plate", "passport", "date_of_birth", "person_name", "address"]
@@ -71,7 +71,6 @@ SHAPES: dict[Kind, str] = {
 _IPV4_SHAPE = re.compile(_IPV4, re.ASCII)
 _GENERIC_PASSPORT = re.compile(r"(?=[A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{9}")
 _IPV6_CHARACTERS = re.compile(r"[0-9A-Fa-f:.]+")
-_CJK = re.compile(r"[\u4e00-\u9fff]+")
 # What makes a place a postal address: a house-level element. A district (山西省太原市清徐县)
 # or a road (建设路与和平路口) alone locates no one; 楼 counts after a number only, since
 # 鼓楼区 and 钟楼区 are districts.
@@ -81,8 +80,6 @@ _HOUSE = re.compile(r"号|室|栋|幢|单元|弄|巷|村|组|小区|公寓|\d\s*
 _ORGANISATION_ENDINGS = ("法院", "检察院", "公司", "医院", "委员会", "银行", "支行", "分行",
                          "大学", "学院", "学校", "政府", "局", "厅", "事务所", "研究所",
                          "合作社", "中心")
-#: Provinces and cities, full and short: place names, not personal names.
-_PLACE_NAMES = frozenset({*PROVINCES, *CITIES, *SHORT_NAMES})
 
 
 def _has_mask(value: str) -> bool:
@@ -170,17 +167,14 @@ def is_date_of_birth(value: str) -> bool:
 
 
 def is_person_name(value: str) -> bool:
-    """Whether ``value`` could be a Chinese personal name: 2 to 4 Chinese characters starting
-    with a common surname (one of 160 single or 36 compound ones, see :mod:`.surnames`).
+    """Whether ``value`` is a Chinese personal name: 2 to 4 Chinese characters, a common surname
+    (one of 160 single or 36 compound ones) and a given name, and not an everyday word or a
+    place (:func:`.names.is_chinese_name`: 高中, 黄金价格 and 江苏省 are not names).
 
-    Words that start with a surname match too ("高中"), so only a column header makes it a name.
-    Rejects Latin letters, digits, spaces, masked names (``张*``), other lengths, and province
-    and city names, full or short ("江苏省", "武汉").
+    Rejects Latin letters, digits, spaces, masked names (``张*``, ``李某``) and other lengths.
+    A rare name that is also a word (高峰 the peak) needs a column header to count.
     """
-    name = value.strip()
-    if not 2 <= len(name) <= 4 or not _CJK.fullmatch(name) or name in _PLACE_NAMES:
-        return False
-    return name[0] in SINGLE_SURNAMES or (len(name) >= 3 and name[:2] in COMPOUND_SURNAMES)
+    return is_chinese_name(value.strip())
 
 
 def is_address(value: str) -> bool:

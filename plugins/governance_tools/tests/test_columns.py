@@ -167,3 +167,22 @@ def test_a_checkpoint_that_raises_stops_the_run():
 
     with pytest.raises(TimeoutError):
         detect_columns([{"a": 1}], checkpoint=stop)
+
+
+def test_names_beside_an_id_column_count_without_a_header():
+    from datamarket_governance_tools.columns import detect_columns
+
+    names = ["张伟", "王秀英", "李建国", "欧阳娜娜", "刘洋"] * 10
+    ids = ["11010519491231002X"] * 50
+    detections = detect_columns([{"c1": name, "c2": number} for name, number in zip(names, ids,
+                                                                                   strict=True)])
+    assert detections["c1"].kind == "person_name"
+    assert "the column beside it, 'c2', holds resident ID numbers" in detections["c1"].explanation
+    # Alone, or beside what identifies no one, the same values stay unclassified.
+    alone = detect_columns([{"c1": name, "amount": 1} for name in names])
+    assert alone["c1"].kind is None
+    # Everyday words beside an ID column are not names.
+    words = ["高中", "黄金", "安全", "周末", "程序"] * 10
+    detections = detect_columns([{"c1": word, "c2": number} for word, number in zip(words, ids,
+                                                                                   strict=True)])
+    assert detections["c1"].kind is None

