@@ -1,7 +1,7 @@
 """Whether a short run of Chinese characters is a personal name: surname, given name, and not a
 word.
 
-A name is a common surname (:mod:`.surnames`) followed by one to three given-name characters.
+A name is a common surname (:mod:`.surnames`) followed by one or two given-name characters.
 Many everyday words start with a surname character too (高中, 黄金, 安全, 周末), so a
 candidate is also looked up in a lexicon of Chinese words, jieba's dictionary (about 350,000
 words with their frequency and part of speech, read from the file jieba ships, without
@@ -83,7 +83,8 @@ def is_chinese_name(text: str) -> bool:
     if not _HAN.fullmatch(text) or text in _PLACE_NAMES:
         return False
     surname = surname_length(text)
-    if not surname:
+    # Given names have one or two characters (四字 names have a compound surname).
+    if not surname or len(text) - surname > 2:
         return False
     if any(character in _NOT_IN_GIVEN_NAMES for character in text[surname:]):
         return False

@@ -77,13 +77,15 @@ def pii_scan(ctx: Context, request: PiiScanInput) -> PiiScanOutput:
 
 PII_SCAN = Operation(
     name="pii_scan",
-    summary="Find ID, card, phone and passport numbers, e-mail and IP addresses and plates in "
-            "text values.",
+    summary="Find names, addresses, ID, card, phone and passport numbers, e-mail and IP "
+            "addresses and plates in text values.",
     description=(
         "Scans each value for Chinese resident ID numbers (check digit, birth date and region "
         "validated), unified social credit codes, bank card numbers (Luhn), mainland mobile and "
-        "landline numbers, e-mail addresses, IPv4 and IPv6 addresses, vehicle plate numbers and "
-        "Chinese passport numbers, and reports each one masked, with the position of its value."
+        "landline numbers, e-mail addresses, IPv4 and IPv6 addresses, vehicle plate numbers, "
+        "Chinese passport numbers, and, by the words around them, personal names (原告张伟, "
+        "Customer Zhang Wei) and postal addresses, and reports each one masked, with the "
+        "position of its value."
     ),
     input_model=PiiScanInput,
     output_model=PiiScanOutput,

@@ -35,7 +35,8 @@ def test_the_schemas_describe_the_limits(plugin_operations):
     assert values["maxItems"] == 1000 and values["items"]["maxLength"] == 4096
     finding = operation.output_schema()["$defs"]["PiiFinding"]["properties"]["kind"]
     assert finding["enum"] == ["resident_id", "uscc", "bank_card", "mobile", "landline", "email",
-                               "ipv4", "ipv6", "vehicle_plate", "passport"]
+                               "ipv4", "ipv6", "vehicle_plate", "passport", "person_name",
+                               "address"]
 
 
 @pytest.mark.parametrize("value", [
