@@ -236,6 +236,8 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _issuer_issues(digits: str) -> bool:
+    if 2221 <= int(digits[:4]) <= 2720:  # Mastercard's 2-series
+        return len(digits) == 16
     lengths = _CARD_ISSUERS.get(digits[:2], _CARD_ISSUERS.get(digits[:1], frozenset()))
     return len(digits) in lengths
 
@@ -263,8 +265,8 @@ def validate_bank_card(value: str) -> str:
     Accepts the digits written together, in groups of four (the last group may be shorter)
     or as six and the rest, separated by one kind of space or dash. Checks Luhn, that the
     number starts with an issuer range that issues cards of its length (UnionPay 62 and the
-    shared 60 and 65, and JCB 35: 16 to 19 digits; Visa 4: 16 or 19; Mastercard 51-55 and
-    Diners 36 and 38: 16), and that it is not laid out as a resident ID number or credit
+    shared 60 and 65, and JCB 35: 16 to 19 digits; Visa 4: 16 or 19; Mastercard 2221-2720 and
+    51-55, and Diners 36 and 38: 16), and that it is not laid out as a resident ID number or credit
     code (:func:`has_identifier_layout`).
     """
     text = normalise(value)

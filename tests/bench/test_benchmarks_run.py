@@ -43,5 +43,7 @@ def test_governance_accuracy_benchmark_runs(capsys):
     assert bench.main(["--values-per-kind", "20", "--columns", "20", "--rows", "20"]) == 0
     table = capsys.readouterr().out
     for row in ("| resident_id ", "| person_name ", "| address ", "| none ", "| hinted ",
-                "| masked ", "| all ", "detect_value:", "detect_column:"):
+                "| masked ", "| all ", "detect_value:", "detect_column:",
+                "### Evaluation set, identifiers:", "### Evaluation set, names:",
+                "### Evaluation set, free text:", "## The synthetic corpus"):
         assert row in table

@@ -9,7 +9,8 @@ The decision rule:
 - Ambiguous kinds (``person_name``, ``date_of_birth``, ``passport``) look like ordinary words,
   dates or codes, so they also need the header: it must mean that kind, and at least
   :data:`AMBIGUOUS_MIN_SHARE` (60%) of the values must match. With a passport header, any 9
-  letters and digits count, since foreign passports have no common shape.
+  letters and digits count, since foreign passports have no common shape; with a name header,
+  any value shaped like a name (:func:`.names.could_be_name`), words included.
 - When several kinds qualify, the one with the larger share wins; otherwise the column has no
   kind.
 - Names without a header that says so: in a table (:func:`detect_columns`), a column whose
@@ -47,6 +48,7 @@ from datamarket_governance_tools.detectors import (
     is_passport,
     is_person_name,
 )
+from datamarket_governance_tools.names import could_be_name
 from datamarket_governance_tools.standards import FieldMapping, map_field
 
 MIN_SHARE = 0.8
@@ -234,6 +236,10 @@ def detect_column(name: str, values: Sequence[object], *,
     if hint == "passport":
         counts["passport"] = sum(1 for value in sample
                                  if is_passport(value) or is_generic_passport_number(value))
+    elif hint == "person_name":
+        # Under a header that says so, a value shaped like a name is one, even if it is also a
+        # word or a famous person's name (高峰, 李娜).
+        counts["person_name"] = sum(1 for value in sample if could_be_name(value.strip()))
     shares = {kind: count / len(sample) for kind, count in counts.items() if count}
     qualifying = [kind for kind, share in shares.items()
                   if (needed := _required_share(kind, hint)) is not None and share >= needed]

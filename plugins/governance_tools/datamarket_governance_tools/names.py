@@ -18,13 +18,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from datamarket_governance_tools.regions import CITIES, PROVINCES, SHORT_NAMES
 from datamarket_governance_tools.surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
 
-#: A word of the lexicon at least this frequent (jieba's counts) is an everyday word.
+#: A word of the lexicon at least this frequent (jieba's counts) is an everyday word...
 WORD_FREQUENCY = 3
+#: ...unless it is tagged as a name, rarer than this, and its given name is made of
+#: characters that appear at least :data:`COMMON_GIVEN_NAME` times in the dictionary's names.
+NAME_FREQUENCY = 100
+COMMON_GIVEN_NAME = 60
 # Characters that a given name does not use: grammatical words, and 某 (a name withheld).
 _NOT_IN_GIVEN_NAMES = frozenset("的了吗呢吧啊么们某这那哪谁什怎啥些个着被把很都就")
 _HAN = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -42,20 +48,38 @@ def _lexicon_file() -> Path | None:
     return path if path.is_file() else None
 
 
+class Lexicon(NamedTuple):
+    """What the name rule knows of Chinese words and given names.
+
+    :param words: words of two to four characters, frequent enough to count, each with its
+        frequency and whether the dictionary tags it as a personal name.
+    :param given_name_characters: how often each character appears in the given names of the
+        dictionary's three-character personal names with a common surname.
+    """
+
+    words: dict[str, tuple[int, bool]]
+    given_name_characters: Counter[str]
+
+
 @functools.lru_cache(maxsize=1)
-def lexicon() -> dict[str, bool]:
-    """Words of two to four characters from jieba's dictionary, frequent enough to count, each
-    with whether the dictionary calls it a personal name."""
+def lexicon() -> Lexicon:
+    """The words and given-name characters of jieba's dictionary (see :class:`Lexicon`)."""
     path = _lexicon_file()
+    words: dict[str, tuple[int, bool]] = {}
+    given: Counter[str] = Counter()
     if path is None:  # pragma: no cover - jieba is a dependency of this distribution
-        return {}
-    words: dict[str, bool] = {}
+        return Lexicon(words, given)
     with path.open(encoding="utf-8") as file:
         for line in file:
             word, frequency, tag = line.split()
-            if 2 <= len(word) <= 4 and int(frequency) >= WORD_FREQUENCY:
-                words[word] = tag.startswith(_NAME_TAG)
-    return words
+            count = int(frequency)
+            if not 2 <= len(word) <= 4 or count < WORD_FREQUENCY:
+                continue
+            is_name = tag.startswith(_NAME_TAG)
+            words[word] = (count, is_name)
+            if is_name and len(word) == 3 and word[0] in SINGLE_SURNAMES:
+                given.update(word[1:])
+    return Lexicon(words, given)
 
 
 def surname_length(text: str) -> int:
@@ -65,27 +89,41 @@ def surname_length(text: str) -> int:
     return 1 if text[:1] in SINGLE_SURNAMES else 0
 
 
+def _listed_name(text: str, frequency: int, tagged_name: bool, surname: int) -> bool:
+    """Whether a dictionary entry is a personal name: the dictionary tags many everyday words
+    that start with a surname as names (顾客, 文明), so only a rare entry whose given name is
+    made of common given-name characters counts (王建国, 李秀英)."""
+    given = lexicon().given_name_characters
+    return (tagged_name and frequency < NAME_FREQUENCY
+            and all(given[character] >= COMMON_GIVEN_NAME for character in text[surname:]))
+
+
 def is_word(text: str) -> bool:
-    """Whether ``text`` is an everyday word, or two of them, rather than a name: a lexicon word
-    that is not a personal name, or split into two such words of two characters or more."""
-    words = lexicon()
+    """Whether ``text`` is an everyday word, or two of them, rather than a name: a dictionary
+    word that is not a personal name, or two dictionary words of two characters or more."""
+    words = lexicon().words
+    surname = surname_length(text)
     if text in words:
-        return not words[text]
+        return not _listed_name(text, *words[text], surname)
     # A compound surname and a given name that are words each (西门 + 英明) are still a name.
-    compound = 2 if text[:2] in COMPOUND_SURNAMES else 0
-    return any(not words.get(text[:cut], True) and not words.get(text[cut:], True)
+    compound = 2 if surname == 2 else 0
+    return any(text[:cut] in words and text[cut:] in words
                for cut in range(2, len(text) - 1) if cut != compound)
 
 
-def is_chinese_name(text: str) -> bool:
-    """Whether ``text`` (2 to 4 Chinese characters, nothing else) is a personal name by the
-    rule of this module."""
+def could_be_name(text: str) -> bool:
+    """Whether ``text`` has the shape of a personal name: 2 to 4 Chinese characters, a common
+    surname and a given name of one or two characters (四字 names have a compound surname)
+    without grammatical words, and not a province or city. Words have that shape too (高中):
+    this is what a column whose header says "name" needs of its values."""
     if not _HAN.fullmatch(text) or text in _PLACE_NAMES:
         return False
     surname = surname_length(text)
-    # Given names have one or two characters (四字 names have a compound surname).
-    if not surname or len(text) - surname > 2:
-        return False
-    if any(character in _NOT_IN_GIVEN_NAMES for character in text[surname:]):
-        return False
-    return not is_word(text)
+    return (bool(surname) and len(text) - surname <= 2
+            and not any(character in _NOT_IN_GIVEN_NAMES for character in text[surname:]))
+
+
+def is_chinese_name(text: str) -> bool:
+    """Whether ``text`` is a personal name by the rule of this module: it could be one
+    (:func:`could_be_name`) and is not an everyday word (:func:`is_word`)."""
+    return could_be_name(text) and not is_word(text)

@@ -70,7 +70,7 @@ def _splits_before_a_word(run: str, length: int) -> bool:
     rest = run[length:]
     if not rest:
         return True
-    words = lexicon()
+    words = lexicon().words
     return rest[0] in _AFTER_NAME or rest[:2] in words or rest[:3] in words or rest[:4] in words
 
 

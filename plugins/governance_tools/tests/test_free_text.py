@@ -31,7 +31,7 @@ def test_every_kind_but_birth_dates_is_found_in_free_text():
      [("person_name", "李建国"), ("address", "广东省深圳市南山区科技园路1号3栋502室")]),
     ("来电人张伟反映其车辆粤B·D12345被拖走", [("person_name", "张伟"),
                                          ("vehicle_plate", "粤B·D12345")]),
-    ("原告李娜与被告王伟离婚纠纷一案", [("person_name", "李娜"), ("person_name", "王伟")]),
+    ("原告李静与被告王伟离婚纠纷一案", [("person_name", "李静"), ("person_name", "王伟")]),
     ("王秀英女士，家住北京市朝阳区建国路88号院2号楼1单元301室，座机（010）6552 9988",
      [("person_name", "王秀英"), ("address", "北京市朝阳区建国路88号院2号楼1单元301室"),
       ("landline", "（010）6552 9988")]),
