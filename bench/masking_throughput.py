@@ -9,7 +9,7 @@ each in a fresh process (forked), so that each one's peak memory is its own:
 
 - ``pyarrow read + write``: pyarrow's streaming CSV reader and writer copy the file, every
   column as text; the baseline of the columnar path;
-- ``columnar mask``: ``columnar.mask_csv``, the same reader and writer with five columns masked
+- ``columnar mask``: ``columnar_csv.mask_csv``, the same reader and writer with five columns masked
   in between (pseudonymize the ID, fully mask the name, partially mask the mobile, truncate the
   card to its issuer number, generalize the address to its city) and formula-looking cells
   neutralised;
@@ -41,7 +41,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from datamarket_governance_tools.columnar import mask_csv
+from datamarket_governance_tools.columnar_csv import mask_csv
 from datamarket_governance_tools.masking import FieldPolicy, apply_policy
 from datamarket_governance_tools.regions import CITIES
 from datamarket_governance_tools.tabular import CsvRowReader, CsvRowWriter

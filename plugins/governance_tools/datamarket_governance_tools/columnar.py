@@ -10,8 +10,8 @@ whatever the file's size.
 - :func:`mask_batches` masks an iterable of record batches (the platform's output policy and
   downloads hand theirs over through the ``mask_record_batches`` governance step);
 - :func:`mask_table` masks a ``pyarrow.Table``;
-- :func:`mask_csv` streams a CSV file into a masked CSV file, every column read as text, with
-  formula-looking cells neutralised as :func:`.tabular.write_csv` does.
+- :func:`.columnar_csv.mask_csv` streams a CSV file through :func:`mask_batches` into a masked
+  CSV file.
 
 Columns of other types than text (numbers, dates) are masked value by value with the row
 path's maskers, so their results are the same too.
@@ -20,16 +20,11 @@ path's maskers, so their results are the same too.
 from __future__ import annotations
 
 import binascii
-import csv
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from datamarket_sdk import GovernanceStep
 from pydantic import BaseModel
 
@@ -37,22 +32,17 @@ from datamarket_governance_tools import maskers
 from datamarket_governance_tools.masking import STRATEGIES, FieldPolicy, MaskingError
 from datamarket_governance_tools.regions import CITIES, CITY_PROVINCES, PROVINCES
 
-#: Bytes of CSV read per record batch.
-CSV_BLOCK_SIZE = 4 << 20
-
 ColumnMasker = Callable[[pa.Array, pa.Array | None], pa.Array]
 
 _TEXT_TYPES = (pa.string(), pa.large_string())
-_FORMULA_START = "^[=+@\t\r-]"
-_FORMULA_BYTES = pa.array([ord(character) for character in "=+@\t\r-"], pa.uint8())
-_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
-def _is_text(array: pa.Array) -> bool:
+def is_text(array: pa.Array) -> bool:
+    """Whether ``array`` holds text (``string`` or ``large_string``)."""
     return array.type in _TEXT_TYPES
 
 
-def _bytes_and_starts(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+def bytes_and_starts(array: pa.Array) -> tuple[pa.Array, pa.Array]:
     """The UTF-8 bytes of a text array's values as one ``uint8`` array (no copy), and where
     each value starts in it."""
     offset_type = pa.int64() if array.type == pa.large_string() else pa.int32()
@@ -68,7 +58,7 @@ def _bytes_and_starts(array: pa.Array) -> tuple[pa.Array, pa.Array]:
 def _plain_ascii(array: pa.Array) -> bool:
     """Whether every value is ASCII without blanks or lower-case letters, so that
     :func:`.maskers.normalise_identifier` leaves each as it is."""
-    data, _starts = _bytes_and_starts(array)
+    data, _starts = bytes_and_starts(array)
     if not len(data):
         return True
     smallest, largest = pc.min_max(data).values()
@@ -101,7 +91,7 @@ def _partial_mask(params: maskers.PartialMaskParams, key: bytes | None) -> Colum
     row = maskers.bind_partial_mask(params, key)
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-        if not _is_text(array):
+        if not is_text(array):
             return _row_by_row(row, array, None)
         size = pc.utf8_length(array)
         shortest, longest = pc.min_max(size).values()
@@ -129,7 +119,7 @@ def _full_mask(params: maskers.FullMaskParams, key: bytes | None) -> ColumnMaske
     fixed = maskers.FIXED_MASK.replace("*", params.mask_char)
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-        if not _is_text(array):
+        if not is_text(array):
             return _row_by_row(row, array, None)
         size = pc.utf8_length(array)
         if params.keep_length:
@@ -157,7 +147,7 @@ def _pseudonymize(params: maskers.PseudonymizeParams, key: bytes | None) -> Colu
     length = params.length
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-        if not _is_text(array):
+        if not is_text(array):
             return _row_by_row(row, array, None)
         plain = _plain_ascii(array)
         values = array.cast(pa.binary()).to_pylist() if plain else _normalised(array)
@@ -182,7 +172,7 @@ def _truncate(params: maskers.TruncateParams, key: bytes | None) -> ColumnMasker
     row = maskers.bind_truncate(params, key)
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-        if not _is_text(array):
+        if not is_text(array):
             return _row_by_row(row, array, None)
         return pc.utf8_slice_codeunits(array, 0, params.length)
 
@@ -201,7 +191,7 @@ def _distinct_values(bind: Callable[[Any, bytes | None], Callable[[Any], Any]]
         row = bind(params, key)
 
         def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-            if not _is_text(array):
+            if not is_text(array):
                 return _row_by_row(row, array, None)
             return _per_distinct(row, array)
 
@@ -246,7 +236,7 @@ def _generalize_address(params: maskers.GeneralizeAddressParams,
         return f"{province}{city}" if keep_city and city else province
 
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
-        if not _is_text(array):
+        if not is_text(array):
             return _row_by_row(row, array, None)
         parts = pc.split_pattern(array, "市", max_splits=1)
         heads = pc.dictionary_encode(pc.if_else(pc.greater(pc.list_value_length(parts), 1),
@@ -341,130 +331,6 @@ def mask_table(table: pa.Table, policies: Sequence[FieldPolicy | dict[str, Any]]
     """``table`` with its fields masked as ``policies`` say (see :func:`mask_batches`)."""
     masked = list(mask_batches(table.to_batches(), policies, key))
     return pa.Table.from_batches(masked) if masked else table
-
-
-def neutralise_formulas(array: pa.Array) -> pa.Array:
-    """Text cells that a spreadsheet would run as a formula, with a leading ``'``; plain
-    numbers such as ``-12.5`` are left alone (the rule of :func:`.tabular.write_csv`)."""
-    if not _is_text(array):
-        return array
-    data, starts = _bytes_and_starts(array)
-    present = pc.greater(pc.binary_length(array), 0)
-    if not len(data) or not pc.any(pc.is_in(data.take(pc.filter(starts, present)),
-                                            value_set=_FORMULA_BYTES)).as_py():
-        return array
-    risky = pc.match_substring_regex(array, _FORMULA_START)
-    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(array, _PLAIN_NUMBER)))
-    return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
-
-
-def _header(source: Path) -> list[str]:
-    with source.open(encoding="utf-8-sig", newline="") as file:
-        return next(csv.reader(file), [])
-
-
-def mask_csv(source: str | Path, target: str | Path | IO[bytes],
-             policies: Sequence[FieldPolicy | dict[str, Any]], key: bytes | None, *,
-             block_size: int = CSV_BLOCK_SIZE) -> int:
-    """Stream the UTF-8 CSV file ``source`` into ``target`` with its fields masked; return the
-    number of rows.
-
-    Every column is read as text, so identifiers keep their leading zeros; the output is UTF-8
-    with a BOM (for Excel), the header first, formula-looking cells neutralised. Memory holds
-    about two blocks of ``block_size`` bytes at a time, whatever the file's size.
-
-    :raises MaskingError: as :func:`mask_batches`, or the file has no header.
-    """
-    source = Path(source)
-    columns = _header(source)
-    if not columns:
-        raise MaskingError(f"{source.name} has no header: its first row must name the columns")
-    reader = pa_csv.open_csv(
-        source, read_options=pa_csv.ReadOptions(block_size=block_size),
-        convert_options=pa_csv.ConvertOptions(column_types={name: pa.string()
-                                                            for name in columns}))
-    sink = target if hasattr(target, "write") else open(target, "wb")  # noqa: SIM115
-    try:
-        sink.write("\ufeff".encode())
-        with pa_csv.CSVWriter(sink, reader.schema) as writer:
-            return _write_behind(mask_batches(_read_ahead(reader), policies, key), writer)
-    finally:
-        if sink is not target:
-            sink.close()
-
-
-_DONE = object()
-
-
-def _read_ahead(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """``batches``, read on a thread of their own up to two ahead of the caller, so parsing
-    overlaps masking (Arrow parses without holding the interpreter)."""
-    ready: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        ready.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as error:  # handed to the consumer below
-            ready.put(error)
-            return
-        ready.put(_DONE)
-
-    thread = threading.Thread(target=read, name="mask-csv-reader", daemon=True)
-    thread.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _write_behind(batches: Iterator[pa.RecordBatch], writer: pa_csv.CSVWriter) -> int:
-    """Write ``batches`` on a thread of their own while the next ones are masked.
-
-    Masking holds the interpreter for pseudonyms while Arrow writes without it, so the two
-    overlap on two cores; the queue holds at most two batches, so memory stays flat.
-    """
-    waiting: queue.Queue = queue.Queue(maxsize=2)
-    failure: list[BaseException] = []
-
-    def write() -> None:
-        while (batch := waiting.get()) is not _DONE:
-            if failure:
-                continue  # drain, so the producer never blocks on a dead writer
-            try:
-                writer.write_batch(pa.RecordBatch.from_arrays(
-                    [neutralise_formulas(column) for column in batch.columns],
-                    names=batch.schema.names))
-            except BaseException as error:  # handed to the caller below
-                failure.append(error)
-
-    thread = threading.Thread(target=write, name="mask-csv-writer", daemon=True)
-    thread.start()
-    rows = 0
-    try:
-        for batch in batches:
-            if failure:
-                break
-            waiting.put(batch)
-            rows += batch.num_rows
-    finally:
-        waiting.put(_DONE)
-        thread.join()
-    if failure:
-        raise failure[0]
-    return rows
 
 
 STEPS: list[GovernanceStep] = [GovernanceStep(

@@ -9,13 +9,8 @@ import pyarrow as pa
 import pytest
 
 from datamarket_governance_tools import synthetic
-from datamarket_governance_tools.columnar import (
-    STEPS,
-    mask_batches,
-    mask_csv,
-    mask_table,
-    neutralise_formulas,
-)
+from datamarket_governance_tools.columnar import STEPS, mask_batches, mask_table
+from datamarket_governance_tools.columnar_csv import mask_csv, neutralise_formulas
 from datamarket_governance_tools.masking import FieldPolicy, MaskingError, apply_policy
 from datamarket_governance_tools.tabular import write_csv
 
