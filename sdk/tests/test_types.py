@@ -93,7 +93,8 @@ def test_governance_steps_know_their_kinds():
                           function=lambda value: "*" * (len(value) - 4) + value[-4:],
                           keeps="the last four characters", destroys="everything else")
     assert step.function("13800138000") == "*******8000"
-    with pytest.raises(ValueError, match="'scrubber' is not one of classification_rule, detector"):
+    with pytest.raises(ValueError, match="'scrubber' is not one of batch_masking, "
+                                         "classification_rule, detector"):
         GovernanceStep(kind="scrubber", name="x", summary="s", function=str)
     with pytest.raises(ValueError, match="function must be callable"):
         GovernanceStep(kind="detector", name="x", summary="s", function="not callable")
