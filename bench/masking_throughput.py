@@ -18,9 +18,10 @@ each in a fresh process (forked), so that each one's peak memory is its own:
 - ``csv read + mask + write``: the same with every row through ``apply_policy`` and the same
   policies: the streaming path the ``desensitize`` operation takes for XLSX files and rows.
 
-It prints rows per second, each masked pass's throughput as a share of its own baseline's, and
-the peak resident memory of each pass's process (``ru_maxrss``): every pass streams, so it stays
-flat however many rows there are.
+It prints rows per second, each masked pass's throughput as a share of its own baseline's, the
+CPU seconds each pass used (all its threads: above the wall time, they ran in parallel), and
+the peak resident memory of each pass's process (``ru_maxrss``): every pass streams, so it
+stays flat however many rows there are.
 """
 
 from __future__ import annotations
@@ -132,16 +133,21 @@ PASSES: list[tuple[str, Callable[[Path, Path], int], int]] = [
 ]
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child(run: Callable[[Path, Path], int], source: Path, target: Path, results: Any) -> None:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     rows = run(source, target)
-    results.put((rows, time.perf_counter() - start, _peak_mb()))
+    results.put((rows, time.perf_counter() - start, _cpu_seconds() - cpu, _peak_mb()))
 
 
 def timed_pass(run: Callable[[Path, Path], int], source: Path, target: Path
-               ) -> tuple[int, float, float]:
-    """Rows copied from ``source`` to ``target`` by ``run`` in a forked process, seconds, and
-    that process's peak RSS in MB."""
+               ) -> tuple[int, float, float, float]:
+    """Rows copied from ``source`` to ``target`` by ``run`` in a forked process, seconds, the
+    CPU seconds it used (all its threads), and its peak RSS in MB."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     child = context.Process(target=_child, args=(run, source, target, results))
@@ -174,13 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{datetime.date.today().isoformat()}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}")
     print()
-    print(f"| {'pass':<24} | {'rows':>10} | {'seconds':>8} | {'rows/s':>9} | "
+    print(f"| {'pass':<24} | {'rows':>10} | {'seconds':>8} | {'CPU s':>6} | {'rows/s':>9} | "
           f"{'× its baseline':>14} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 26}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 16}|{'-' * 13}|")
-    for label, (count, seconds, peak_mb), baseline in results:
+    print(f"|{'-' * 26}|{'-' * 12}|{'-' * 10}|{'-' * 8}|{'-' * 11}|{'-' * 16}|{'-' * 13}|")
+    for label, (count, seconds, cpu, peak_mb), baseline in results:
         rate = count / seconds
-        base_count, base_seconds, _peak = results[baseline][1]
-        print(f"| {label:<24} | {count:>10,} | {seconds:>8.2f} | {rate:>9,.0f} | "
+        base_count, base_seconds, _cpu, _peak = results[baseline][1]
+        print(f"| {label:<24} | {count:>10,} | {seconds:>8.2f} | {cpu:>6.2f} | {rate:>9,.0f} | "
               f"{rate / (base_count / base_seconds):>14.2f} | {peak_mb:>11.1f} |")
     return 0
 

@@ -55,6 +55,7 @@ class InvalidIdentifier(ValueError):
         self.reason = reason
 
 
+@functools.lru_cache(maxsize=256)  # the detectors ask every kind about the same value
 def normalise(value: str) -> str:
     """``value`` as the validators read it: NFKC (full-width to half-width, the ideographic
     space to a space), without surrounding blanks."""
@@ -128,7 +129,7 @@ def validate_resident_id(value: str, *, today: datetime.date | None = None) -> s
 
 def is_resident_id(value: str) -> bool:
     """Whether :func:`validate_resident_id` accepts ``value``."""
-    return _accepts(validate_resident_id, value)
+    return _accepts(validate_resident_id, value, _RESIDENT_ID, upper=True)
 
 
 # ---------------------------------------------------------------------------- credit codes
@@ -168,7 +169,7 @@ def validate_organisation_code(value: str) -> str:
 
 def is_organisation_code(value: str) -> bool:
     """Whether :func:`validate_organisation_code` accepts ``value``."""
-    return _accepts(validate_organisation_code, value)
+    return _accepts(validate_organisation_code, value, _ORGANISATION_CODE, upper=True)
 
 
 def uscc_check_character(first17: str) -> str:
@@ -209,7 +210,7 @@ def validate_uscc(value: str) -> str:
 
 def is_uscc(value: str) -> bool:
     """Whether :func:`validate_uscc` accepts ``value``."""
-    return _accepts(validate_uscc, value)
+    return _accepts(validate_uscc, value, _USCC, upper=True)
 
 
 # ---------------------------------------------------------------------------- bank cards
@@ -244,17 +245,18 @@ def _issuer_issues(digits: str) -> bool:
 
 def has_identifier_layout(digits: str) -> bool:
     """Whether ``digits`` read as a mistyped resident ID number (17 to 19 digits: a division
-    code, then a birth date from 1900 to today) or an all-digit credit code (18 digits: an
-    authority and category, a division code, then an organisation code that passes its check).
+    code, then a year from 1800 to 2099, a month and a day of the month) or an all-digit credit
+    code (18 digits: an authority and category, a division code, then an organisation code that
+    passes its check).
 
     A mistyped ID number or credit code passes Luhn one time in ten; a card number has such a
-    layout about one time in a thousand.
+    layout about one time in a thousand. The birth date need not be a plausible one: a mistyped
+    number may be mistyped there too.
     """
-    if 17 <= len(digits) <= 19:
-        born = _birth_date(digits[6:14])
-        if (born is not None and EARLIEST_BIRTH_DATE <= born <= datetime.date.today()
-                and division_ever_assigned(digits[:6])):
-            return True
+    if 17 <= len(digits) <= 19 and digits[6:8] in ("18", "19", "20") \
+            and "01" <= digits[10:12] <= "12" and "01" <= digits[12:14] <= "31" \
+            and division_ever_assigned(digits[:6]):
+        return True
     return (len(digits) == 18 and digits[1] in "123459" and division_ever_assigned(digits[2:8])
             and is_organisation_code(digits[8:17]))
 
@@ -287,7 +289,7 @@ def validate_bank_card(value: str) -> str:
 
 def is_bank_card(value: str) -> bool:
     """Whether :func:`validate_bank_card` accepts ``value``."""
-    return _accepts(validate_bank_card, value)
+    return _accepts(validate_bank_card, value, _CARD)
 
 
 # ---------------------------------------------------------------------------- telephones
@@ -315,7 +317,7 @@ def validate_mobile(value: str) -> str:
 
 def is_mobile(value: str) -> bool:
     """Whether :func:`validate_mobile` accepts ``value``."""
-    return _accepts(validate_mobile, value)
+    return _accepts(validate_mobile, value, _MOBILE)
 
 
 def validate_landline(value: str) -> str:
@@ -339,7 +341,7 @@ def validate_landline(value: str) -> str:
 
 def is_landline(value: str) -> bool:
     """Whether :func:`validate_landline` accepts ``value``."""
-    return _accepts(validate_landline, value)
+    return _accepts(validate_landline, value, _LANDLINE)
 
 
 # ---------------------------------------------------------------------------- e-mail
@@ -363,7 +365,7 @@ def validate_email(value: str) -> str:
 
 def is_email(value: str) -> bool:
     """Whether :func:`validate_email` accepts ``value``."""
-    return _accepts(validate_email, value)
+    return _accepts(validate_email, value, _EMAIL)
 
 
 # ---------------------------------------------------------------------------- plates, passports
@@ -392,7 +394,7 @@ def validate_vehicle_plate(value: str) -> str:
 
 def is_vehicle_plate(value: str) -> bool:
     """Whether :func:`validate_vehicle_plate` accepts ``value``."""
-    return _accepts(validate_vehicle_plate, value)
+    return _accepts(validate_vehicle_plate, value, _PLATE, upper=True)
 
 
 def validate_passport(value: str) -> str:
@@ -406,10 +408,17 @@ def validate_passport(value: str) -> str:
 
 def is_passport(value: str) -> bool:
     """Whether :func:`validate_passport` accepts ``value``."""
-    return _accepts(validate_passport, value)
+    return _accepts(validate_passport, value, _PASSPORT, upper=True)
 
 
-def _accepts(validate, value: str) -> bool:
+def _accepts(validate, value: str, shape: re.Pattern[str] | None = None,
+             upper: bool = False) -> bool:
+    """Whether ``validate`` accepts ``value``; a value without ``shape`` is turned away before
+    the validator raises, which is most of them when a detector tries every kind."""
+    if shape is not None:
+        text = normalise(value)
+        if not shape.fullmatch(text.upper() if upper else text):
+            return False
     try:
         validate(value)
     except InvalidIdentifier:

@@ -82,8 +82,11 @@ _ORGANISATION_ENDINGS = ("法院", "检察院", "公司", "医院", "委员会",
                          "合作社", "中心")
 
 
+_MASK = re.compile("[*＊•]")
+
+
 def _has_mask(value: str) -> bool:
-    return any(character in MASK_CHARACTERS for character in value)
+    return _MASK.search(value) is not None
 
 
 #: Whether a value is a resident ID number, credit code, card, mobile or landline number,
