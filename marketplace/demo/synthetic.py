@@ -15,7 +15,7 @@ import datetime
 import random
 from typing import NamedTuple
 
-from datamarket_sdk import synthetic as identifiers
+from datamarket_sdk import synthetic as valid_identifiers
 
 
 class Division(NamedTuple):
@@ -192,7 +192,7 @@ def resident_id(
     earliest = datetime.date(max(first_year, division.listed_since or first_year), 1, 1)
     latest = datetime.date(last_year, 12, 31)
     birth = datetime.date.fromordinal(rng.randint(earliest.toordinal(), latest.toordinal()))
-    return identifiers.resident_id(division.code, birth, rng.randint(1, 999))
+    return valid_identifiers.resident_id(division.code, birth, rng.randint(1, 999))
 
 
 def organisation_code(rng: random.Random) -> str:
@@ -202,7 +202,7 @@ def organisation_code(rng: random.Random) -> str:
         body = "MA" + "".join(rng.choice(_USCC_ALPHABET) for _ in range(6))
     else:
         body = "".join(rng.choice("0123456789") for _ in range(8))
-    return identifiers.organisation_code(body)
+    return valid_identifiers.organisation_code(body)
 
 
 def unified_social_credit_code(rng: random.Random, kind: str | None = None,
@@ -218,7 +218,7 @@ def unified_social_credit_code(rng: random.Random, kind: str | None = None,
     """
     kind = kind or rng.choice(_USCC_KINDS)
     division = rng.choice(_divisions_in(region) if region else DIVISIONS)
-    return identifiers.credit_code(kind, division.code, organisation_code(rng))
+    return valid_identifiers.credit_code(kind, division.code, organisation_code(rng))
 
 
 def bank_card(rng: random.Random, prefix: str = "622848", length: int | None = None) -> str:
@@ -234,7 +234,7 @@ def bank_card(rng: random.Random, prefix: str = "622848", length: int | None = N
     if not prefix.isdigit() or len(prefix) >= length:
         raise ValueError(f"prefix {prefix!r} must be digits, shorter than the card ({length}).")
     body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
-    return identifiers.card_number(body)
+    return valid_identifiers.card_number(body)
 
 
 def mobile(rng: random.Random) -> str:
