@@ -19,6 +19,7 @@ import functools
 import importlib.util
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,35 +52,41 @@ def _lexicon_file() -> Path | None:
 class Lexicon(NamedTuple):
     """What the name rule knows of Chinese words and given names.
 
-    :param words: words of two to four characters, frequent enough to count, each with its
-        frequency and whether the dictionary tags it as a personal name.
+    :param words: words of two to four characters, frequent enough to count.
+    :param rare_names: those of them that the dictionary tags as personal names and that are
+        rarer than :data:`NAME_FREQUENCY`.
     :param given_name_characters: how often each character appears in the given names of the
         dictionary's three-character personal names with a common surname.
     """
 
-    words: dict[str, tuple[int, bool]]
+    words: AbstractSet[str]
+    rare_names: AbstractSet[str]
     given_name_characters: Counter[str]
 
 
 @functools.lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """The words and given-name characters of jieba's dictionary (see :class:`Lexicon`)."""
+    """The words and given-name characters of jieba's dictionary (see :class:`Lexicon`); about
+    35 MB and half a second to read, once per process."""
     path = _lexicon_file()
-    words: dict[str, tuple[int, bool]] = {}
+    words: set[str] = set()
+    rare_names: set[str] = set()
     given: Counter[str] = Counter()
     if path is None:  # pragma: no cover - jieba is a dependency of this distribution
-        return Lexicon(words, given)
+        return Lexicon(words, rare_names, given)
     with path.open(encoding="utf-8") as file:
         for line in file:
             word, frequency, tag = line.split()
             count = int(frequency)
             if not 2 <= len(word) <= 4 or count < WORD_FREQUENCY:
                 continue
-            is_name = tag.startswith(_NAME_TAG)
-            words[word] = (count, is_name)
-            if is_name and len(word) == 3 and word[0] in SINGLE_SURNAMES:
-                given.update(word[1:])
-    return Lexicon(words, given)
+            words.add(word)
+            if tag.startswith(_NAME_TAG):
+                if count < NAME_FREQUENCY:
+                    rare_names.add(word)
+                if len(word) == 3 and word[0] in SINGLE_SURNAMES:
+                    given.update(word[1:])
+    return Lexicon(words, rare_names, given)
 
 
 def surname_length(text: str) -> int:
@@ -89,13 +96,14 @@ def surname_length(text: str) -> int:
     return 1 if text[:1] in SINGLE_SURNAMES else 0
 
 
-def _listed_name(text: str, frequency: int, tagged_name: bool, surname: int) -> bool:
+def _listed_name(text: str, surname: int) -> bool:
     """Whether a dictionary entry is a personal name: the dictionary tags many everyday words
     that start with a surname as names (顾客, 文明), so only a rare entry whose given name is
     made of common given-name characters counts (王建国, 李秀英)."""
-    given = lexicon().given_name_characters
-    return (tagged_name and frequency < NAME_FREQUENCY
-            and all(given[character] >= COMMON_GIVEN_NAME for character in text[surname:]))
+    known = lexicon()
+    return text in known.rare_names and all(
+        known.given_name_characters[character] >= COMMON_GIVEN_NAME
+        for character in text[surname:])
 
 
 def is_word(text: str) -> bool:
@@ -104,7 +112,7 @@ def is_word(text: str) -> bool:
     words = lexicon().words
     surname = surname_length(text)
     if text in words:
-        return not _listed_name(text, *words[text], surname)
+        return not _listed_name(text, surname)
     # A compound surname and a given name that are words each (西门 + 英明) are still a name.
     compound = 2 if surname == 2 else 0
     return any(text[:cut] in words and text[cut:] in words
