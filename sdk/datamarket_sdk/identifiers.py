@@ -10,9 +10,10 @@ in one place and invalid in another. Each kind has two functions:
 - ``is_<kind>(value)`` says whether ``validate_<kind>`` accepts it.
 
 Values are read as people type them: full-width characters count as their half-width forms
-(``１３８`` is ``138``), surrounding blanks are ignored, letters may be lower case, and each kind
-accepts the separators its holders write (see each function). What each kind checks, and why
-some checks are left out, is in ``docs/decisions.md`` ("Identifiers").
+(``１３８`` is ``138``; other scripts' digits are not digits here), surrounding blanks are
+ignored, letters may be lower case, and each kind accepts the separators its holders write (see
+each function). What each kind checks, and why some checks are left out, is in
+``docs/decisions.md`` ("Identifiers").
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def normalise(value: str) -> str:
 
 # ---------------------------------------------------------------------------- resident ID
 
-_RESIDENT_ID = re.compile(r"(\d{6})([ -]?)(\d{8})\2(\d{3}[\dX])")
+_RESIDENT_ID = re.compile(r"(\d{6})([ -]?)(\d{8})\2(\d{3}[\dX])", re.ASCII)
 # ISO 7064 MOD 11-2: position i (from the left, 0-based) weighs 2^(17-i) mod 11.
 _RESIDENT_ID_WEIGHTS = tuple(pow(2, 17 - position, 11) for position in range(17))
 _REGIONS = numdb.get("cn/loc")
@@ -134,7 +135,7 @@ def is_resident_id(value: str) -> bool:
 
 # ---------------------------------------------------------------------------- credit codes
 
-_ORGANISATION_CODE = re.compile(r"([0-9A-Z]{8})-?([0-9X])")
+_ORGANISATION_CODE = re.compile(r"([0-9A-Z]{8})-?([0-9X])", re.ASCII)
 # GB 11714: position i weighs 2^(8-i) mod 11 (3, 7, 9, 10, 5, 8, 4, 2).
 _ORGANISATION_CODE_WEIGHTS = tuple(pow(2, 8 - position, 11) for position in range(8))
 _USCC = re.compile(rf"[{USCC_ALPHABET}]{{18}}")
@@ -215,7 +216,8 @@ def is_uscc(value: str) -> bool:
 
 # ---------------------------------------------------------------------------- bank cards
 
-_CARD = re.compile(r"\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{6}([ -])\d{10,13}")
+_CARD = re.compile(r"\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{6}([ -])\d{10,13}",
+                   re.ASCII)
 _ANY_CARD_LENGTH = frozenset(range(16, 20))
 # Issuer ranges (ISO/IEC 7812 issuer identification numbers) and the lengths they issue.
 _CARD_ISSUERS: dict[str, frozenset[int]] = {
@@ -300,8 +302,8 @@ _AREA = r"(?:10|2\d|[3-9]\d{2})"  # the area code after its leading 0
 #: Landline numbers with their area code, without anchors.
 LANDLINE_PATTERN = (rf"(?:\(0{_AREA}\)|0{_AREA}[ -]|\+86[ -]?{_AREA}[ -])"
                     r" ?[1-9]\d{2,3}[ -]?\d{4}")
-_MOBILE = re.compile(MOBILE_PATTERN)
-_LANDLINE = re.compile(LANDLINE_PATTERN)
+_MOBILE = re.compile(MOBILE_PATTERN, re.ASCII)
+_LANDLINE = re.compile(LANDLINE_PATTERN, re.ASCII)
 
 
 def validate_mobile(value: str) -> str:
@@ -377,8 +379,8 @@ PLATE_PATTERN = (rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][ ·]?"
                  rf"|[{_PLATE_CHARACTER}]{{4}}[学警挂港澳领试])")
 #: Chinese ordinary passport numbers, without anchors.
 PASSPORT_PATTERN = r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}"
-_PLATE = re.compile(PLATE_PATTERN)
-_PASSPORT = re.compile(PASSPORT_PATTERN)
+_PLATE = re.compile(PLATE_PATTERN, re.ASCII)
+_PASSPORT = re.compile(PASSPORT_PATTERN, re.ASCII)
 
 
 def validate_vehicle_plate(value: str) -> str:

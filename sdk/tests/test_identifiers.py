@@ -139,3 +139,9 @@ def test_the_generators_share_no_code_with_the_validators():
 def test_the_generators_refuse_parts_that_cannot_make_an_identifier(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_digits_of_other_scripts_are_not_digits():
+    arabic_indic = GB_11643_EXAMPLE[:17].translate({ord(d): 0x0660 + int(d) for d in "0123456789"})
+    assert not identifiers.is_resident_id(arabic_indic + "X")
+    assert not identifiers.is_mobile("١٣٨٠٠١٣٨٠٠٠")
