@@ -33,6 +33,8 @@ COLUMNS = {
     "address": column(synthetic.address) + [synthetic.place(random.Random(n)) + "人民路1号"
                                             for n in range(300)],
     "born": column(synthetic.date_of_birth),
+    "email": ["Zhang.Wei@Example.com", " li@example.cn ", "ＡＢ＠ｘ．ｃｎ",
+              *column(synthetic.email)],
 }
 COLUMNS = {name: values[:len(COLUMNS["id"])] for name, values in COLUMNS.items()}
 
@@ -46,7 +48,8 @@ POLICIES = [
      {"field": "name", "strategy": "partial_mask", "params": {"keep_first": 1, "keep_last": 0}},
      {"field": "mobile", "strategy": "full_mask", "params": {"keep_length": False}},
      {"field": "card", "strategy": "nullify"},
-     {"field": "address", "strategy": "generalize_address"}],
+     {"field": "address", "strategy": "generalize_address"},
+     {"field": "email", "strategy": "pseudonymize"}],
 ]
 
 
