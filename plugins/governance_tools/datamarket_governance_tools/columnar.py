@@ -201,25 +201,32 @@ def _distinct_values(bind: Callable[[Any, bytes | None], Callable[[Any], Any]]
 
 
 # Most addresses start with the full province name and, unless the province is a city, the full
-# name of one of its cities (广东省深圳市…). Then everything up to the first 市 decides the
-# answer, and few such heads are distinct, so each is resolved once. Anything else (short
-# names, a city alone, a typo) goes through regions.split_address row by row.
+# name of one of its cities (广东省深圳市…). Then the start alone decides the answer, and few
+# starts are distinct, so each is resolved once: first the first six characters (广东省深圳市,
+# the usual lengths), then, for the rest, everything up to the first 市. Anything else (short
+# names, a city alone, a blank inside, a typo) goes through regions.split_address row by row.
 _COUNTRY_NAMES = ("中华人民共和国", "中国")
+_CITIES_OF: dict[str, tuple[str, ...]] = {
+    province: tuple(sorted((city for city, owner in CITIES.items() if owner == province),
+                           key=len, reverse=True))
+    for province in PROVINCES}
 
 
-def _full_place(head: str) -> tuple[str, str | None] | None:
-    """The province and city that ``head`` (an address up to its first 市, which included) is
-    written as in full, or ``None`` when it is not exactly a full province and city."""
+def _full_place(start: str) -> tuple[str, str | None] | None:
+    """The province, and city, that ``start`` (the beginning of an address) writes in full, or
+    ``None`` when it does not start with a full province and, unless the province is a city,
+    one of its cities in full."""
     for country in _COUNTRY_NAMES:
-        if head.startswith(country):
-            head = head[len(country):]
+        if start.startswith(country):
+            start = start[len(country):]
             break
     for province in PROVINCES:
-        if head.startswith(province):
+        if start.startswith(province):
             if province in CITY_PROVINCES:
-                return (province, None) if head == province else None
-            city = head[len(province):]
-            return (province, city) if CITIES.get(city) == province else None
+                return province, None
+            rest = start[len(province):]
+            city = next((city for city in _CITIES_OF[province] if rest.startswith(city)), None)
+            return (province, city) if city is not None else None
     return None
 
 
@@ -228,28 +235,38 @@ def _generalize_address(params: maskers.GeneralizeAddressParams,
     row = maskers.bind_generalize_address(params, key)
     keep_city = params.to == "city"
 
-    def resolved(head: str) -> str | None:
-        place = _full_place(head + "市")
+    def resolved(start: str | None) -> str | None:
+        place = _full_place(start) if start else None
         if place is None:
             return None
         province, city = place
         return f"{province}{city}" if keep_city and city else province
 
+    def by_starts(starts: pa.Array) -> pa.Array:
+        encoded = pc.dictionary_encode(starts)
+        answers = [resolved(start) for start in encoded.dictionary.to_pylist()]
+        return pa.array(answers, pa.string()).take(encoded.indices)
+
+    def up_to_city(array: pa.Array) -> pa.Array:
+        parts = pc.split_pattern(array, "市", max_splits=1)
+        heads = pc.if_else(pc.greater(pc.list_value_length(parts), 1),
+                           pc.binary_join_element_wise(pc.list_element(parts, 0), "市", ""),
+                           None)
+        return by_starts(heads)
+
     def mask(array: pa.Array, entity: pa.Array | None) -> pa.Array:
         if not is_text(array):
             return _row_by_row(row, array, None)
-        parts = pc.split_pattern(array, "市", max_splits=1)
-        heads = pc.dictionary_encode(pc.if_else(pc.greater(pc.list_value_length(parts), 1),
-                                                pc.list_element(parts, 0), None))
-        answers = [resolved(head) for head in heads.dictionary.to_pylist()]
-        fast = pa.array(answers, pa.string()).take(heads.indices)
-        undecided = pc.and_(pc.is_null(fast), pc.is_valid(array))
-        if not pc.any(undecided).as_py():
-            return fast
-        slow = pa.array([row(value) if late else None for value, late in
-                         zip(array.to_pylist(), undecided.to_pylist(), strict=True)],
-                        pa.string())
-        return pc.if_else(undecided, slow, fast)
+        answers = by_starts(pc.utf8_slice_codeunits(array, 0, 6))
+        for then in (up_to_city, None):
+            undecided = pc.and_(pc.is_null(answers), pc.is_valid(array))
+            if not pc.any(undecided).as_py():
+                return answers
+            rest = array.filter(undecided)
+            found = (then(rest) if then is not None
+                     else pa.array([row(value) for value in rest.to_pylist()], pa.string()))
+            answers = pc.replace_with_mask(answers, undecided, found)
+        return answers
 
     return mask
 
