@@ -5,9 +5,12 @@ A name is a common surname (:mod:`.surnames`) followed by one or two given-name 
 Many everyday words start with a surname character too (高中, 黄金, 安全, 周末), so a
 candidate is also looked up in a lexicon of Chinese words, jieba's dictionary (about 350,000
 words with their frequency and part of speech, read from the file jieba ships, without
-importing jieba): a candidate that is a common word other than a personal name, or two such
-words one after the other (黄金价格), is not a name. Given names never use grammatical words
-(的, 了, 是...) or 某, which judgments write in place of a name (张某, 李某某).
+importing jieba): a candidate the dictionary lists, or two listed words one after the other
+(黄金价格), is a word, not a name. The dictionary tags many everyday words as names (顾客,
+文明), so its tag is believed only for a rare entry whose given name is made of characters
+common in the given names of the dictionary's own three-character names (王建国): that is the
+given-name model. Given names never use grammatical words (的, 了, 吗...) or 某, which
+judgments write in place of a name (张某, 李某某).
 
 This is what :func:`.detectors.is_person_name` decides with; columns add the header and their
 neighbours (:mod:`.columns`), free text the words around (:mod:`.free_text`).
