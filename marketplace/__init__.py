@@ -1,6 +1,6 @@
 """Datamarket: a marketplace for authorized public data products.
 
-:func:`create_app` builds the Flask app in a fixed order: settings, database, translations,
+:func:`create_app` builds the Flask app in a fixed order: settings, database, search, translations,
 sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the plugins,
 the JSON API, and error pages.
 """
@@ -37,12 +37,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from marketplace import db, i18n, plugins, policy, web
+    from marketplace import db, i18n, plugins, policy, search, web
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.commerce import payments
 
     db.init_app(app)
+    search.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)

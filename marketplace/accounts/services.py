@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from marketplace import changes
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
@@ -269,6 +270,7 @@ def verify_organization(session: Session, actor: User, org: MerchantOrganization
         subject_id=org.id,
         details={"from": old, "to": org.status},
     )
+    changes.organization_changed(session, org.id, "organization.verify")
     notify(session, members(session, org.id), "organization.verified", {"name": org.name},
            link="/merchant")
 
@@ -291,5 +293,6 @@ def reject_organization(
         subject_id=org.id,
         details={"from": old, "to": org.status, "reason": org.status_reason},
     )
+    changes.organization_changed(session, org.id, "organization.reject")
     notify(session, members(session, org.id), "organization.rejected",
            {"name": org.name, "reason": org.status_reason}, link="/merchant")
