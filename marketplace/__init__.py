@@ -72,8 +72,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
     from marketplace.notifications.views import blp as notifications
+    from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
     for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
-                      commerce_account, commerce_merchant, commerce_admin, payments_webhook):
+                      commerce_account, commerce_merchant, commerce_admin, payments_webhook,
+                      reviews):
         app.register_blueprint(blueprint)

@@ -178,12 +178,27 @@ def shown_for_product(session: Session, product_id: int, limit: int = 20) -> lis
     return [ShownReview(review, name) for review, name in rows]
 
 
-def for_moderation(session: Session, limit: int = 100) -> list[ShownReview]:
-    """The newest reviews, hidden ones included, for admins."""
-    rows = session.exec(
-        select(ProductReview, User.display_name)
+@dataclass(frozen=True)
+class ModeratedReview:
+    review: ProductReview
+    reviewer_name: str
+    product_title: str
+
+
+def for_moderation(session: Session, *, hidden: bool | None = None,
+                   limit: int = 100) -> list[ModeratedReview]:
+    """The newest reviews for admins, with reviewer and product (only hidden or only shown
+    ones when ``hidden`` says so)."""
+    query = (
+        select(ProductReview, User.display_name, Listing.title)
         .join(User, col(User.id) == ProductReview.buyer_id)
-        .order_by(col(ProductReview.created_at).desc(), col(ProductReview.id).desc())
+        .join(Listing, col(Listing.id) == ProductReview.listing_id)
+    )
+    if hidden is not None:
+        query = query.where(col(ProductReview.hidden_at).is_not(None) if hidden
+                            else col(ProductReview.hidden_at).is_(None))
+    rows = session.exec(
+        query.order_by(col(ProductReview.created_at).desc(), col(ProductReview.id).desc())
         .limit(limit)
     ).all()
-    return [ShownReview(review, name) for review, name in rows]
+    return [ModeratedReview(review, name, title) for review, name, title in rows]

@@ -140,6 +140,8 @@ class DocTables:
             parts = []
             seen = set()
             for leaf, offset in reader.leaf_readers():
+                if leaf.segment() is None:  # an index without segments yet
+                    continue
                 segment_id = leaf.segment().segment_id()
                 seen.add(segment_id)
                 table = self._segments.get(segment_id)

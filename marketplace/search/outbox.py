@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
 
+from marketplace import failpoints
 from marketplace.catalog.models import Product
 from marketplace.changes import Change
 from marketplace.db import after_commit
@@ -82,6 +83,7 @@ def apply_pending(engine: Engine, index: SearchIndex, *, wait: float = 0.0,
     with Session(engine) as session:
         if not has_pending(session):
             return 0
+    failpoints.hit("search_apply_start")
     with index.write_lock(wait):
         while True:
             with Session(engine) as session:
@@ -92,6 +94,7 @@ def apply_pending(engine: Engine, index: SearchIndex, *, wait: float = 0.0,
                 ids = [row.id for row in rows]
                 with index.writer() as writer:
                     write_documents(writer, session, _products_of(session, rows))
+                failpoints.hit("search_after_index_commit")
                 session.exec(delete(SearchOutbox).where(col(SearchOutbox.id).in_(ids)))
                 session.commit()
                 applied += len(ids)
