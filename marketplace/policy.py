@@ -167,6 +167,7 @@ RULES: dict[str, Rule] = {
     "notification.read": _own_notification,
     "organization.create": _create_organization,
     "organization.view": _owner_or_admin,
+    "organization.edit": _owns,
     # merchants
     "merchant.dashboard": _is_merchant,
     "listing.create": _is_merchant,

@@ -81,6 +81,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
+    # a merchant edits its own organization's profile (the other merchant, its own)
+    "accounts.edit_organization":      (L, F, F, A, A, F),
     # notifications
     "notifications.index":             (L, A, A, A, A, A),
     "notifications.open_one":          (L, A, F, F, F, F),

@@ -15,7 +15,9 @@ import pytest
 from sqlmodel import select
 
 from marketplace import create_app
+from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
+from marketplace.audit.models import AuditEntry
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
@@ -27,7 +29,14 @@ from marketplace.search import get_index
 from marketplace.search.models import SearchOutbox
 from marketplace.search.query import SearchRequest
 from marketplace.search.services import find, search
-from tests.factories import make_listing, make_merchant, make_user, plans
+from tests.factories import (
+    forget,
+    logged_in_client,
+    make_listing,
+    make_merchant,
+    make_user,
+    plans,
+)
 
 
 def card_titles(page: str) -> list[str]:
@@ -340,12 +349,30 @@ def test_a_sale_counts_for_most_bought(app, db, shop):
     assert search(db, get_index(app), SearchRequest(q="First")).items[0].facts.sales == 1
 
 
-def test_a_merchants_verification_reaches_its_documents(app, db, shop):
+def test_a_merchants_new_name_reaches_its_documents(app, db, shop):
     merchant, org, admin = shop
     listing = publish(db, shop, title="Harbour crane telemetry")
-    from marketplace.accounts import services as accounts
+    assert found(app, db, "Ningbo") == []
+    client = logged_in_client(app, merchant)
+    saved = client.post("/account/organization", data={
+        "name": "宁波港口数据有限公司 Ningbo Port Data Co.", "contact_email": org.contact_email,
+        "description": org.description})
+    assert saved.status_code == 302
+    assert found(app, db, "Ningbo") == [listing.product_id]
+    assert found(app, db, "宁波") == [listing.product_id]
+    assert found(app, db, "ningbo") == [listing.product_id]
+    assert db.exec(select(SearchOutbox)).all() == []
+    forget(db)
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == "organization.update")).one()
+    assert entry.details["name"]["to"] == "宁波港口数据有限公司 Ningbo Port Data Co."
 
+
+def test_a_merchants_verification_withdrawn_rewrites_its_documents(app, db, shop):
+    merchant, org, admin = shop
+    publish(db, shop, title="Harbour crane telemetry")
+    index = get_index(app)
+    before = index.generation()
     accounts.reject_organization(db, admin, org, "The credit code belongs to someone else.")
     db.commit()
     assert db.exec(select(SearchOutbox)).all() == []
-    assert found(app, db, org.name.split()[0]) == [listing.product_id]
+    assert index.generation() > before

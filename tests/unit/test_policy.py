@@ -94,6 +94,8 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("notification.read", "notification"): (N, Y, N, N, N, N, N),
     ("organization.create", None):        (N, Y, Y, N, N, N, N),
     ("organization.view", "org"):         (N, N, N, Y, N, Y, N),
+    ("organization.edit", "org"):         (N, N, N, Y, N, N, N),
+    ("organization.edit", None):          (N, N, N, N, N, N, N),
     # merchants
     ("merchant.dashboard", None):   (N, N, N, Y, Y, N, N),
     ("listing.create", None):       (N, N, N, Y, Y, N, N),
