@@ -41,9 +41,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.commerce import payments
+    from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
     search.init_app(app)
+    storefront_cache.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)

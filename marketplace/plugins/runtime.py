@@ -166,6 +166,7 @@ class PluginRuntime:
         self._sync_lock = threading.Lock()
         self._synced = False
         self._health: dict[str, PluginHealth] = {}
+        self._descriptions: dict[tuple[str, str], OperationInfo] = {}
         # Workers die with the runtime (or at exit), never left behind.
         self._finalizer = weakref.finalize(self, _stop_workers, self._workers)
 
@@ -320,9 +321,18 @@ class PluginRuntime:
             operation = plugin.operations.get(name) if plugin is not None else None
             enabled = (plugin is not None and not plugin.failed
                        and self._status(plugin, records)[0] == PluginState.ENABLED)
-            found[(plugin_name, name)] = (_describe(plugin, operation)
+            found[(plugin_name, name)] = (self._described(plugin, operation)
                                           if enabled and operation is not None else None)
         return found
+
+    def _described(self, plugin: PluginDescription, operation: OperationSpec) -> OperationInfo:
+        """An operation's description, made once (for pages that only read it; the copies
+        :func:`_describe` makes of its schemas were most of a product list's time)."""
+        key = (plugin.name, operation.name)
+        info = self._descriptions.get(key)
+        if info is None:
+            info = self._descriptions[key] = _describe(plugin, operation)
+        return info
 
     def operation(self, plugin: str, name: str) -> OperationInfo:
         """One operation of an enabled plugin.

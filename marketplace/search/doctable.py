@@ -74,7 +74,8 @@ def read_segment(reader) -> SegmentTable:
                 if one:
                     positions.setdefault(one, []).append(docnum)
         facets[name] = {value: docset(docnums, size) for value, docnums in positions.items()}
-    return SegmentTable(size=size, product_ids=[int(pid or 0) for pid in columns["product_id"]],
+    product_ids = [int(pid) if pid else 0 for pid in columns["product_id"]]
+    return SegmentTable(size=size, product_ids=product_ids,
                         facets=facets, sort_values={name: columns[name] for name in SORT_FIELDS})
 
 
@@ -91,6 +92,8 @@ class DocTable:
     docnum_of: dict[int, int] = field(default_factory=dict)
     #: Document numbers sorted by a column, made on first use (see ``query._order``).
     orders: dict[str, list[int]] = field(default_factory=dict)
+    #: Docsets of single terms, made on first use (see ``query._docset``).
+    term_docsets: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def facet_bits(self, facet: str, value: str) -> int:
         return self.facets.get(facet, {}).get(value, 0)

@@ -160,20 +160,16 @@ def document(facts: ProductFacts) -> dict[str, Any]:
         *(name for model in models for name in label_texts("pricing_model", model)),
     ]
     titles = texts(listing, "title")
-    summaries = texts(listing, "summary")
     tags = [tag for tag in listing.tags if isinstance(tag, str)]
     price = lowest_price(facts.plans)
     return {
-        "product_id": listing.product_id,
+        "product_id": str(listing.product_id),
         "listing_id": listing.id,
-        "title": _joined(titles),
-        "summary": _joined(summaries),
-        "description": _joined(texts(listing, "description_md")),
-        "tags": _joined(tags),
-        "merchant": facts.merchant.name,
-        "labels": _joined(labels),
-        "pinyin": pinyin_text([*titles, *tags]),
-        "spelling": _joined([*titles, *tags, *summaries]),
+        "title": _joined([*titles, *tags]),
+        "content": _joined([*titles, *tags, *texts(listing, "summary"),
+                            *texts(listing, "description_md"), facts.merchant.name, *labels,
+                            pinyin_text([*titles, *tags, facts.merchant.name])]),
+        "spelling": _joined([*titles, *tags]),
         "scenario": listing.scenario,
         "product_type": listing.product_type,
         "delivery_form": listing.delivery_form,

@@ -33,6 +33,8 @@ from marketplace.search.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
+#: Memory each process of a bulk build may sort postings in before spilling to disk.
+BULK_LIMIT_MB = 256
 
 
 class IndexBusy(Exception):
@@ -50,6 +52,8 @@ class SearchIndex:
         self._holder = threading.local()  # .held: this thread holds the write lock
         self._open_lock = threading.Lock()
         self._ix: FileIndex | None = None
+        #: Set when this process created the index empty: it must be rebuilt from the database.
+        self.fresh = False
 
     # ------------------------------------------------------------------ opening
 
@@ -57,19 +61,38 @@ class SearchIndex:
         return whoosh_index.exists_in(str(self.folder))
 
     def _index(self) -> FileIndex:
-        """The index, created empty if the folder has none (under the write lock)."""
+        """The index, created empty if the folder has none or holds another schema (under the
+        write lock); :attr:`fresh` then says it must be filled (``outbox.rebuild``)."""
         if self._ix is not None:
             return self._ix
         with self._open_lock:
             if self._ix is None:
-                if not self.exists():
+                if not self._usable():
                     held = getattr(self._holder, "held", False)
                     with contextlib.nullcontext() if held else self.write_lock(wait=30.0):
-                        if not self.exists():
+                        if not self._usable():
                             self.folder.mkdir(parents=True, exist_ok=True)
                             whoosh_index.create_in(str(self.folder), build_schema())
+                            self.fresh = True
                 self._ix = FileStorage(str(self.folder)).open_index()
         return self._ix
+
+    def _usable(self) -> bool:
+        """An index is in the folder, with the fields this code writes and reads."""
+        if not self.exists():
+            return False
+        try:
+            stored = FileStorage(str(self.folder)).open_index().schema
+        except Exception:
+            log.exception("the search index in %s cannot be opened", self.folder)
+            return False
+        wanted = build_schema()
+        if sorted(stored.names()) != sorted(wanted.names()) or any(
+                type(stored[name]) is not type(wanted[name]) for name in wanted.names()):
+            log.warning("the search index in %s has other fields; it will be rebuilt",
+                        self.folder)
+            return False
+        return True
 
     def searcher(self) -> Searcher:
         """This thread's searcher on the newest generation."""
@@ -127,17 +150,20 @@ class SearchIndex:
             os.close(fd)
 
     @contextlib.contextmanager
-    def writer(self, *, replace_all: bool = False) -> Iterator[SegmentWriter]:
+    def writer(self, *, replace_all: bool = False, procs: int = 1) -> Iterator[SegmentWriter]:
         """A writer committed on leaving the block (cancelled on an exception); the caller
         holds :meth:`write_lock`.
 
         :param replace_all: the documents written replace the whole index when committed:
             readers see the old index until then, and only the new one after.
+        :param procs: processes that analyse and index documents (a bulk build on several
+            cores); each writes a segment of its own, kept as it is (no merge at the end).
         """
         ix = self._index()
         if replace_all:
             ix = self._openable(ix)
-        writer = ix.writer()
+        writer = (ix.writer(procs=procs, multisegment=True, limitmb=BULK_LIMIT_MB)
+                  if procs > 1 else ix.writer())
         try:
             yield writer
         except BaseException:

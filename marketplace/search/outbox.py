@@ -48,7 +48,9 @@ def record(session: Session, change: Change) -> None:
 
 
 def has_pending(session: Session) -> bool:
-    return session.exec(select(SearchOutbox.id).limit(1)).first() is not None
+    """Whether changes wait to be applied (plain SQL: the storefront asks on every page)."""
+    return session.connection().exec_driver_sql(
+        "SELECT 1 FROM search_outbox LIMIT 1").first() is not None
 
 
 def _products_of(session: Session, rows: Iterable[SearchOutbox]) -> list[int]:
@@ -67,7 +69,7 @@ def write_documents(writer, session: Session, product_ids: list[int]) -> int:
         if product_id in facts:
             writer.update_document(**document(facts[product_id]))
         else:
-            writer.delete_by_term("product_id", product_id)
+            writer.delete_by_term("product_id", str(product_id))
     return len(product_ids)
 
 

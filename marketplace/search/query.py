@@ -1,8 +1,8 @@
 """Running one search against the index: parse, match, filter, count facets, sort, page.
 
-The text match runs first and becomes a docset; filters, facet counts and sorting by a column
-then work on docsets and in-memory columns (:mod:`marketplace.search.doctable`). Only sorting by
-relevance asks Whoosh to score, restricted to the filtered documents and to the top of the list.
+The text match runs first and becomes a docset; filters, facet counts and the order then work
+on docsets and in-memory columns (:mod:`marketplace.search.doctable`,
+:mod:`marketplace.search.ranking`). Whoosh reads the postings and checks phrases' positions.
 
 Facet counts are *disjunctive*: each facet is counted with every filter applied except its own,
 so choosing "finance" still shows how many products the other scenarios have.
@@ -10,7 +10,6 @@ so choosing "finance" still shows how many products the other scenarios have.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,13 @@ from whoosh.searching import Searcher
 
 from marketplace.search.analysis import analyze
 from marketplace.search.doctable import ALL_FACETS, DocTable, docset, members
-from marketplace.search.schema import TEXT_FIELDS, SloppyPhrase, build_schema
+from marketplace.search.ranking import (
+    MAX_RANKED_WORDS,
+    query_docset,
+    top_by_column,
+    top_by_relevance,
+)
+from marketplace.search.schema import MATCH_FIELD, SloppyPhrase, build_schema
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "rating", "sales", "title")
 #: (column, largest first) of each sort but relevance.
@@ -72,10 +77,7 @@ class SearchHits:
     corrected_q: str | None = None
 
 
-@lru_cache(maxsize=1)
-def _parser() -> qparser.MultifieldParser:
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), build_schema(), fieldboosts=TEXT_FIELDS,
-                                      group=qparser.AndGroup, phraseclass=SloppyPhrase)
+def _plain(parser: qparser.QueryParser) -> qparser.QueryParser:
     # Words, "phrases", groups and AND / OR / NOT; no field:value, wildcards, ranges or boosts,
     # which a buyer types by accident more often than on purpose.
     for plugin in (qparser.FieldsPlugin, qparser.WildcardPlugin, qparser.RangePlugin,
@@ -84,13 +86,24 @@ def _parser() -> qparser.MultifieldParser:
     return parser
 
 
-def parse(text: str) -> Query | None:
-    """The query for what a buyer typed, or None when it holds no searchable word."""
+@lru_cache(maxsize=1)
+def _matching_parser() -> qparser.QueryParser:
+    return _plain(qparser.QueryParser(MATCH_FIELD, build_schema(), group=qparser.AndGroup,
+                                      phraseclass=SloppyPhrase))
+
+
+def _parsed(parser: qparser.QueryParser, text: str) -> Query | None:
     text = (text or "").strip()[:MAX_QUERY_LENGTH]
     if not text:
         return None
-    query = _parser().parse(text)
+    query = parser.parse(text)
     return None if query is None or query is NullQuery else query
+
+
+def parse(text: str) -> Query | None:
+    """The query that decides which products match what a buyer typed (all of their text), or
+    None when it holds no searchable word."""
+    return _parsed(_matching_parser(), text)
 
 
 def query_terms(query: Query | None) -> frozenset[str]:
@@ -102,9 +115,7 @@ def query_terms(query: Query | None) -> frozenset[str]:
 
 
 def _matching(searcher: Searcher, table: DocTable, query: Query | None) -> int:
-    if query is None:
-        return table.live
-    return docset(searcher.docs_for_query(query), table.size) & table.live
+    return table.live if query is None else query_docset(searcher, table, query)
 
 
 def _price_bits(table: DocTable, within: int, low: int | None, high: int | None) -> int:
@@ -142,47 +153,12 @@ def _facet_counts(table: DocTable, match: int, chosen: dict[str, int]) -> dict[s
     return counts
 
 
-def _order(table: DocTable, column: str) -> list[int]:
-    """Every document number of ``table`` sorted by ``column`` ascending (cached per table)."""
-    order = table.orders.get(column)
-    if order is None:
-        values = table.sort_values[column]
-        order = table.orders[column] = sorted(range(table.size), key=values.__getitem__)
-    return order
-
-
-def _top_by_column(table: DocTable, bits: int, total: int, column: str, descending: bool,
-                   count: int) -> list[int]:
-    values = table.sort_values[column]
-    if total * 8 <= table.size:
-        docs = members(bits)
-        pick = heapq.nlargest if descending else heapq.nsmallest
-        return pick(count, docs, key=values.__getitem__)
-    # Many matches: walk the presorted column and keep the first ``count`` that match.
-    data = bits.to_bytes((table.size + 7) // 8, "little")
-    order = _order(table, column)
-    found = []
-    for docnum in (reversed(order) if descending else order):
-        if data[docnum >> 3] >> (docnum & 7) & 1:
-            found.append(docnum)
-            if len(found) == count:
-                break
-    return found
-
-
-def _top_by_relevance(searcher: Searcher, query: Query, bits: int, narrowed: bool,
-                      count: int) -> list[int]:
-    allowed = set(members(bits)) if narrowed else None
-    results = searcher.search(query, limit=count, filter=allowed)
-    return [hit.docnum for hit in results]
-
-
 def run(searcher: Searcher, table: DocTable, request: SearchRequest) -> SearchHits:
     """One page of results for ``request`` from ``searcher`` (whose columns are ``table``)."""
     query = parse(request.q)
     if request.q.strip() and query is None:
         return SearchHits([], 0, {name: {} for name in ALL_FACETS})
-    text_match = match = _matching(searcher, table, query)
+    match = _matching(searcher, table, query)
     if request.min_price is not None or request.max_price is not None:
         match &= _price_bits(table, match, request.min_price, request.max_price)
     chosen = _filters(table, request)
@@ -195,13 +171,11 @@ def run(searcher: Searcher, table: DocTable, request: SearchRequest) -> SearchHi
     page = max(1, request.page)
     wanted = page * request.per_page
     sort = request.effective_sort
-    if total == 0:
-        docnums: list[int] = []
-    elif sort == "relevance" and query is not None:
-        docnums = _top_by_relevance(searcher, query, final, final != text_match, wanted)
+    if sort == "relevance" and query is not None:
+        docnums = top_by_relevance(searcher, table, query, final, wanted)
     else:
         column, descending = SORT_KEYS.get(sort, SORT_KEYS["newest"])
-        docnums = _top_by_column(table, final, total, column, descending, wanted)
+        docnums = top_by_column(table, final, column, descending, wanted)
     page_docnums = docnums[(page - 1) * request.per_page:wanted]
     return SearchHits(product_ids=[table.product_ids[d] for d in page_docnums], total=total,
                       facets=facets, terms=query_terms(query))
@@ -226,14 +200,21 @@ def suggest(searcher: Searcher, text: str) -> str | None:
 
 def similar(searcher: Searcher, table: DocTable, product_id: int, text: str, scenario: str,
             limit: int) -> list[int]:
-    """Products like ``product_id`` (described by ``text``): sharing words, then scenario."""
+    """Products like ``product_id`` (described by ``text``, its title and tags): those sharing
+    its rarest words, ranked like a search for them, the same scenario counting as one more."""
     own = table.docnum_of.get(product_id)
-    terms = list(dict.fromkeys(analyze(text)))[:30]
-    if not terms:
+    words = []
+    for term in dict.fromkeys(analyze(text)):
+        bits = query_docset(searcher, table, Term(MATCH_FIELD, term))
+        shared = bits & ~(1 << own) if own is not None else bits
+        if shared:
+            words.append((shared.bit_count(), term))
+    rarest = [Term(MATCH_FIELD, term) for _count, term in sorted(words)[:MAX_RANKED_WORDS - 1]]
+    if not rarest:
         return []
-    clauses: list[Query] = [Term(name, term, boost=TEXT_FIELDS[name])
-                            for name in ("title", "tags", "summary") for term in terms]
-    clauses.append(Term("scenario", scenario, boost=2.0))
-    results = searcher.search(Or(clauses), limit=limit,
-                              mask={own} if own is not None else None)
-    return [table.product_ids[hit.docnum] for hit in results]
+    query = Or([*rarest, Term("scenario", scenario)])
+    candidates = query_docset(searcher, table, Or(rarest))
+    if own is not None:
+        candidates &= ~(1 << own)
+    return [table.product_ids[d]
+            for d in top_by_relevance(searcher, table, query, candidates, limit)]

@@ -1,8 +1,9 @@
 """The fields of a product's search document.
 
 Text fields hold every language version of their text (joined with
-:data:`~marketplace.search.analysis.TEXT_SEPARATOR`); the facet and sort fields are sortable, so
-Whoosh keeps them as per-document columns that :mod:`marketplace.search.doctable` reads once per
+:data:`~marketplace.search.analysis.TEXT_SEPARATOR`); the facet and sort values are per-document
+columns only (not indexed terms: a 64-bit NUMERIC field indexes sixteen terms per value, for
+range queries this index never runs), which :mod:`marketplace.search.doctable` reads once per
 index segment.
 
 Whoosh pickles the schema, analyzers included, into the index: a change here bumps
@@ -12,23 +13,21 @@ Whoosh pickles the schema, analyzers included, into the index: a change here bum
 
 from __future__ import annotations
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.query import Phrase
 
 from marketplace.search.analysis import plain_analyzer, text_analyzer
 
 SCHEMA_VERSION = 1
 
-#: Full-text fields and how much a match in each counts.
-TEXT_FIELDS: dict[str, float] = {
-    "title": 4.0,
-    "tags": 2.5,
-    "summary": 2.0,
-    "merchant": 1.5,
-    "labels": 1.0,
-    "description": 1.0,
-    "pinyin": 0.8,
-}
+#: Full-text fields and how much a match in each counts. ``content`` holds every text of the
+#: product (titles, tags, summaries, descriptions, the merchant's name, the names of its
+#: categories in every language, and the pinyin of its Chinese titles and tags): a query is
+#: *matched* against it alone, then *ranked* with ``title`` (titles and tags) counting more.
+#: One field to match keeps a word one posting list, where seven fields made it seven.
+TEXT_FIELDS: dict[str, float] = {"title": 3.0, "content": 1.0}
+MATCH_FIELD = "content"
 
 #: Single-valued facets, as the columns that hold them.
 FACET_FIELDS = ("scenario", "product_type", "delivery_form", "classification_level",
@@ -47,28 +46,44 @@ def _text(boost: float) -> TEXT:
     return field
 
 
+class TextColumn(COLUMN):
+    """A text kept per document for facets and sorting, not searched (see ``doctable``)."""
+
+    def __init__(self) -> None:
+        super().__init__(VarBytesColumn())
+
+    def to_bytes(self, value):
+        return value.encode("utf-8") if isinstance(value, str) else value
+
+    def from_bytes(self, value):
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _column(kind: str = "text") -> COLUMN:
+    return COLUMN(NumericColumn("q", default=0)) if kind == "number" else TextColumn()
+
+
 def build_schema() -> Schema:
     return Schema(
-        product_id=NUMERIC(int, bits=64, stored=True, unique=True, sortable=True),
-        listing_id=NUMERIC(int, bits=64, stored=True),
-        **{name: _text(boost) for name, boost in TEXT_FIELDS.items() if name != "pinyin"},
-        pinyin=TEXT(analyzer=plain_analyzer(), phrase=True,
-                    field_boost=TEXT_FIELDS["pinyin"]),
-        # Unstemmed words of titles, tags and summaries: what "did you mean" suggests from.
+        product_id=ID(stored=True, unique=True, sortable=True),
+        listing_id=STORED(),
+        **{name: _text(boost) for name, boost in TEXT_FIELDS.items()},
+        # Unstemmed words of titles and tags: what "did you mean" suggests from.
         spelling=TEXT(analyzer=plain_analyzer(), phrase=False, spelling=True),
+        # Searched as well as counted, for "similar products" to prefer the same scenario.
         scenario=ID(sortable=True),
-        product_type=ID(sortable=True),
-        delivery_form=ID(sortable=True),
-        classification_level=ID(sortable=True),
-        merchant_id=ID(sortable=True),
-        price_range=ID(sortable=True),
-        pricing_models=KEYWORD(commas=True, sortable=True),
-        price=NUMERIC(int, bits=64, sortable=True, default=0),
-        rating=NUMERIC(int, bits=32, sortable=True, default=0),
-        rating_count=NUMERIC(int, bits=32, sortable=True, default=0),
-        sales=NUMERIC(int, bits=64, sortable=True, default=0),
-        published=NUMERIC(int, bits=64, sortable=True, default=0),
-        title_key=ID(sortable=True),
+        product_type=_column(),
+        delivery_form=_column(),
+        classification_level=_column(),
+        merchant_id=_column(),
+        price_range=_column(),
+        pricing_models=_column(),
+        price=_column("number"),
+        rating=_column("number"),
+        rating_count=_column("number"),
+        sales=_column("number"),
+        published=_column("number"),
+        title_key=_column(),
     )
 
 

@@ -109,7 +109,7 @@ def similar_products(session: Session, index: SearchIndex, facts: ProductFacts,
     listing = facts.listing
     searcher = index.searcher()
     table = index.table(searcher)
-    text = " ".join([listing.title, " ".join(listing.tags), listing.summary])
+    text = " ".join([listing.title, *listing.tags])
     product_ids = query.similar(searcher, table, listing.product_id, text, listing.scenario,
                                 limit + 2)
     found = live_facts(session, product_ids)

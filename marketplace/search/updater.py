@@ -9,6 +9,7 @@ thread (``SEARCH_POLL_SECONDS = 0``: tests, CLI commands) the commit applies the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -18,7 +19,7 @@ from flask import Flask, has_app_context
 
 from marketplace.db import get_engine
 from marketplace.search.index import IndexBusy, SearchIndex
-from marketplace.search.outbox import apply_pending
+from marketplace.search.outbox import apply_pending, rebuild
 
 log = logging.getLogger(__name__)
 #: How long a committing thread waits for another writer when it applies rows itself.
@@ -41,7 +42,8 @@ class IndexUpdater:
         return self.poll_seconds > 0
 
     def start(self) -> None:
-        """Start the updater's thread (once; does nothing when polling is off)."""
+        """Start the updater's thread (once; does nothing when polling is off). Its first
+        round builds the index if this process finds none."""
         if not self.background or self._thread is not None:
             return
         with self._start_lock:
@@ -50,6 +52,7 @@ class IndexUpdater:
                     target=_run, args=(weakref.ref(self), self._event, self.poll_seconds),
                     name="search-index-updater", daemon=True)
                 self._thread.start()
+                self._event.set()
 
     def wake(self) -> None:
         """Some commit wrote outbox rows: apply them now, here or in the updater's thread."""
@@ -62,13 +65,18 @@ class IndexUpdater:
             log.exception("the search index could not be updated; the outbox keeps the work")
 
     def apply(self, wait: float = 0.0) -> int:
-        """Apply pending outbox rows; :class:`IndexBusy` when another process is at it."""
+        """Apply pending outbox rows (after rebuilding the index if this process found it
+        missing or out of date); :class:`IndexBusy` when another process is at it."""
         app = self._app()
         if app is None:
             return 0
-        if has_app_context():
-            return apply_pending(get_engine(app), self.index, wait=wait)
-        with app.app_context():  # the documents name catalog values in every language
+        with contextlib.nullcontext() if has_app_context() else app.app_context():
+            # (An app context: the documents name catalog values in every language.)
+            self.index.generation()  # opens the index, creating it if it is missing
+            if self.index.fresh:
+                log.info("building the search index from the database")
+                rebuild(get_engine(app), self.index, wait=wait)
+                self.index.fresh = False
             return apply_pending(get_engine(app), self.index, wait=wait)
 
     def apply_quietly(self) -> None:

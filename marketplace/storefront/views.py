@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
-from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Scenario
 from marketplace.db import get_session
 from marketplace.policy import authorize, public
@@ -24,8 +25,9 @@ from marketplace.search.documents import ProductFacts
 from marketplace.search.query import SearchRequest
 from marketplace.search.services import find, resolve, results_of
 from marketplace.storefront import facets
+from marketplace.storefront.cache import page_part, rendered
 from marketplace.storefront.forms import BrowseForm
-from marketplace.storefront.product_page import render_product
+from marketplace.storefront.product_page import on_sale, render_product
 
 blp = Blueprint("storefront", __name__, template_folder="templates")
 
@@ -67,6 +69,13 @@ def _on_sale(product_ids: list[int], facts: dict[int, ProductFacts]) -> list[Pro
 @blp.route("/")
 @public
 def home():
+    # Merchants see an invitation to list a product under an empty scenario.
+    is_merchant = bool(current_user.is_authenticated and current_user.is_merchant)
+    content = page_part(("home", is_merchant), _home_content)
+    return render_template("storefront/home.html", content=content)
+
+
+def _home_content() -> Markup:
     index = get_index()
     everything, _request = find(index, SearchRequest(sort="newest", per_page=HOME_CARDS_PER_LIST))
     by_scenario = [find(index, SearchRequest(filters={"scenario": scenario.value},
@@ -83,8 +92,8 @@ def home():
         for scenario, hits in zip(Scenario, by_scenario, strict=True)
     ]
     most_bought = [item for item in _on_sale(best_sellers.product_ids, facts) if item.sales]
-    return render_template(
-        "storefront/home.html", sections=sections,
+    return rendered(
+        "storefront/_home.html", sections=sections,
         newest=_on_sale(everything.product_ids, facts), most_bought=most_bought,
         total=everything.total,
     )
@@ -93,6 +102,12 @@ def home():
 @blp.route("/products")
 @public
 def browse():
+    content, q = page_part(("browse", request.query_string), _browse_content)
+    return render_template("storefront/browse.html", q=q, content=content)
+
+
+def _browse_content() -> tuple[Markup, str]:
+    """The results part of the page, and the words searched for (for the page's title)."""
     form = BrowseForm(formdata=request.args)
     ignored = form.read()
     hits, search_request = find(get_index(), form.search_request(PER_PAGE))
@@ -101,26 +116,23 @@ def browse():
     args = form.query_args()
     names = {org.id: org.name for org in organizations_by_id(
         db, facets.merchant_ids(hits.facets, args.get("merchant", ""))).values()}
-    return render_template(
-        "storefront/browse.html",
+    return rendered(
+        "storefront/_browse.html",
         form=form,
         ignored=ignored,
         results=results,
         sidebar=facets.sidebar(hits.facets, args, names),
-        sort_labels=facets.SORT_LABELS,
         query_args=args,
-        chosen_merchant=names.get(form.merchant.data) if form.merchant.data else None,
-    )
+    ), form.q.data or ""
 
 
 @blp.route("/products/<int:product_id>")
 def product(product_id: int):
-    db = get_session()
-    listing = catalog.live_listing(db, product_id)
-    if listing is None:
+    facts = on_sale(product_id)
+    if facts is None:
         abort(404)
-    authorize("listing.view", listing)
-    return render_product(listing)
+    authorize("listing.view", facts.listing)
+    return render_product(facts.listing, facts=facts)
 
 
 @blp.route("/merchants/<int:organization_id>")
@@ -131,12 +143,19 @@ def merchant_page(organization_id: int):
     if organization is None or not organization.is_verified:
         abort(404)
     page = request.args.get("page", 1, type=int) or 1
+    content = page_part(("merchant", organization.id, page),
+                        lambda: _merchant_content(organization, page))
+    return render_template("storefront/merchant.html", organization=organization,
+                           content=content)
+
+
+def _merchant_content(organization: MerchantOrganization, page: int) -> Markup:
     hits, search_request = find(get_index(), SearchRequest(
         filters={"merchant_id": str(organization.id)}, sort="newest", page=max(page, 1),
         per_page=PER_PAGE))
-    results = results_of(hits, search_request, resolve(db, [hits]))
-    return render_template(
-        "storefront/merchant.html",
+    results = results_of(hits, search_request, resolve(get_session(), [hits]))
+    return rendered(
+        "storefront/_merchant.html",
         organization=organization,
         results=results,
         scenario_counts=hits.facets.get("scenario", {}),
