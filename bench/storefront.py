@@ -186,6 +186,8 @@ class Server:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
 
 
 # ---------------------------------------------------------------------------- the load
@@ -244,7 +246,7 @@ def load_python(url: str, seconds: float, connections: int) -> tuple[float, floa
 
 def measure(server: Server, name: str, path: str, args, wrk: str | None) -> Measured:
     url = server.base + path
-    warm = max(1.0, args.seconds / 5)
+    warm = max(0.2, args.seconds / 5)
     run = (lambda s: load_wrk(wrk, url, s, args.connections)) if wrk else (
         lambda s: load_python(url, s, args.connections))
     run(warm)

@@ -179,6 +179,7 @@ class SearchIndex:
         except Exception:
             log.exception("the search index in %s cannot be read; starting it afresh",
                           self.folder)
+            self.folder.mkdir(parents=True, exist_ok=True)
             whoosh_index.create_in(str(self.folder), build_schema())
             with self._open_lock:
                 self._ix = FileStorage(str(self.folder)).open_index()
