@@ -50,12 +50,15 @@ def members(bits: int) -> list[int]:
 
 @dataclass
 class SegmentTable:
-    """The columns of one segment's documents (deleted ones included), by local number."""
+    """The columns of one segment's documents (deleted ones included), by local number, and
+    the docsets of the terms asked for so far: a segment never changes its documents, so a
+    term's docset stays right as long as the segment lives, however often the index changes."""
 
     size: int
     product_ids: list[int]
     facets: dict[str, dict[str, int]]
     sort_values: dict[str, list]
+    term_docsets: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def read_segment(reader) -> SegmentTable:
@@ -90,6 +93,8 @@ class DocTable:
     facets: dict[str, dict[str, int]]
     sort_values: dict[str, list]
     docnum_of: dict[int, int] = field(default_factory=dict)
+    #: The segments, with the global number of their first document, in the reader's order.
+    segments: list[tuple[SegmentTable, int]] = field(default_factory=list)
     #: Document numbers sorted by a column, made on first use (see ``query._order``).
     orders: dict[str, list[int]] = field(default_factory=dict)
     #: Docsets of single terms, made on first use (see ``query._docset``).
@@ -119,7 +124,8 @@ def compose(generation: int, parts: list[tuple[SegmentTable, int, Iterable[int]]
             sort_values[name].extend(values)
     docnum_of = {product_ids[docnum]: docnum for docnum in members(live)}
     return DocTable(generation=generation, size=size, live=live, product_ids=product_ids,
-                    facets=facets, sort_values=sort_values, docnum_of=docnum_of)
+                    facets=facets, sort_values=sort_values, docnum_of=docnum_of,
+                    segments=[(table, offset) for table, offset, _deleted in parts])
 
 
 class DocTables:

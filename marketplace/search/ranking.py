@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from whoosh.query import And, Not, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
@@ -27,7 +27,8 @@ TITLE_FIELD = "title"
 TITLE_WEIGHT = 3.0
 #: Words of a query that count for relevance (the first ones; the rest only have to match).
 MAX_RANKED_WORDS = 6
-#: Docsets of single terms and phrases kept per index generation (Solr's filter cache).
+#: Docsets of terms kept per segment, and of phrases per index generation (as Solr's filter
+#: cache does).
 TERM_CACHE_SIZE = 4096
 
 
@@ -58,8 +59,45 @@ def _leaf_key(query: Query) -> tuple:
     return ("other", repr(query))
 
 
+def _segment_docnums(reader, fieldname: str, text: str) -> Iterator[int]:
+    """A term's document numbers in one segment (deleted ones too), a postings block at a
+    time: Whoosh's ``all_ids()`` makes three method calls per document."""
+    if (fieldname, text) not in reader:
+        return
+    matcher = reader.postings(fieldname, text)
+    matcher = getattr(matcher, "child", matcher)  # without the deletions filter: masked later
+    if not hasattr(matcher, "_read_ids"):
+        yield from matcher.all_ids()
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        yield from matcher._ids[matcher._i:]
+        matcher._next_block()
+
+
+def _term_docset(searcher: Searcher, table: DocTable, query: Term) -> int:
+    """A term's docset, from docsets kept per segment (see ``doctable.SegmentTable``)."""
+    key = (query.fieldname, query.text)
+    bits = 0
+    leaves = searcher.leaf_searchers()
+    if len(leaves) != len(table.segments):  # an index without segments yet
+        return 0
+    for (segment, offset), (leaf, _offset) in zip(table.segments, leaves, strict=True):
+        local = segment.term_docsets.get(key)
+        if local is None:
+            local = docset(_segment_docnums(leaf.reader(), *key), segment.size)
+            if len(segment.term_docsets) >= TERM_CACHE_SIZE:
+                segment.term_docsets.clear()
+            segment.term_docsets[key] = local
+        bits |= local << offset
+    return bits & table.live
+
+
 def _leaf_docset(searcher: Searcher, table: DocTable, query: Query) -> int:
     """A term's or a phrase's docset (Whoosh checks phrases' positions), cached."""
+    if isinstance(query, Term):
+        return _term_docset(searcher, table, query)
     key = _leaf_key(query)
     bits = table.term_docsets.get(key)
     if bits is None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from sqlmodel import select
@@ -215,3 +216,24 @@ def test_two_processes_write_the_index_at_the_same_time(app, db):
     forget(db)
     assert all(db.get(Listing, listing_id).state == ListingState.RETIRED
                for listing_id in retired)
+
+
+def test_the_updater_thread_applies_what_another_process_left(app, db):
+    merchant, org = make_merchant(db)
+    admin = make_user(db, Role.ADMIN)
+    listing = make_listing(db, merchant, org, state=ListingState.PUBLISHED, admin=admin,
+                           title="Harbour crane telemetry")
+    done = run_process(app, SUSPEND, failpoint="search_apply_start", listing_id=listing.id,
+                       admin_id=admin.id)
+    assert done.returncode == 75, done.stderr
+    assert len(outbox(db)) == 1
+
+    # A server process: its updater thread polls, and applies the row with no request for it.
+    updater = get_updater(app)
+    updater.poll_seconds = 0.1
+    updater.start()
+    deadline = time.monotonic() + 30
+    while outbox(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outbox(db) == []
+    assert index_ids(app, "crane") == []
