@@ -36,6 +36,7 @@ class IndexUpdater:
         self._event = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stopped = threading.Event()
 
     @property
     def background(self) -> bool:
@@ -48,11 +49,21 @@ class IndexUpdater:
             return
         with self._start_lock:
             if self._thread is None:
+                self._stopped.clear()
                 self._thread = threading.Thread(
-                    target=_run, args=(weakref.ref(self), self._event, self.poll_seconds),
+                    target=_run, args=(weakref.ref(self), self._event, self._stopped,
+                                       self.poll_seconds),
                     name="search-index-updater", daemon=True)
                 self._thread.start()
                 self._event.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the updater's thread (it finishes the round it is in)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopped.set()
+            self._event.set()
+            thread.join(timeout)
 
     def wake(self) -> None:
         """Some commit wrote outbox rows: apply them now, here or in the updater's thread."""
@@ -94,13 +105,14 @@ class IndexUpdater:
                 return
 
 
-def _run(updater_ref: weakref.ref, event: threading.Event, interval: float) -> None:
-    """The updater's thread: it ends once its app (and so its updater) is gone."""
+def _run(updater_ref: weakref.ref, event: threading.Event, stopped: threading.Event,
+         interval: float) -> None:
+    """The updater's thread: it ends when stopped, or once its app (and updater) is gone."""
     while True:
         event.wait(interval)
         event.clear()
         updater = updater_ref()
-        if updater is None:
+        if updater is None or stopped.is_set():
             return
         updater.apply_quietly()
         del updater

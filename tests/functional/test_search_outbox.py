@@ -232,8 +232,11 @@ def test_the_updater_thread_applies_what_another_process_left(app, db):
     updater = get_updater(app)
     updater.poll_seconds = 0.1
     updater.start()
-    deadline = time.monotonic() + 30
-    while outbox(db) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while outbox(db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        updater.stop()
     assert outbox(db) == []
     assert index_ids(app, "crane") == []
