@@ -17,7 +17,7 @@ from flask_smorest import Blueprint, abort
 
 from marketplace.catalog import operations
 from marketplace.db import get_session
-from marketplace.plugins.services import installed as plugin_records
+from marketplace.plugins.services import states as plugin_states
 from marketplace.policy import authorize, public
 from marketplace.search import get_index
 from marketplace.search.documents import ProductFacts, live_facts, lowest_price
@@ -76,7 +76,7 @@ class Products(MethodView):
         page, size = pagination_parameters.page, pagination_parameters.page_size
         # The answer is kept like the storefront's page parts (storefront/cache.py), also by
         # which plugins are switched on: the documents say whether each operation answers.
-        plugins = tuple((row.name, row.state) for row in plugin_records(get_session()))
+        plugins = plugin_states(get_session())
         body, total, metadata = page_part(
             ("api-products", request.query_string, plugins),
             lambda: _search_answer(args, page, size))
