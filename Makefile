@@ -41,6 +41,7 @@ setup: $(STAMP) translations
 run: setup
 	$(BIN)/datamarket db upgrade
 	$(BIN)/datamarket seed-demo
+	$(BIN)/datamarket reindex
 	@echo
 	@echo "Datamarket is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo "Payments go to localstripe on http://127.0.0.1:$(STRIPE_PORT) (test cards only)"

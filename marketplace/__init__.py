@@ -1,6 +1,6 @@
 """Datamarket: a marketplace for authorized public data products.
 
-:func:`create_app` builds the Flask app in a fixed order: settings, database, translations,
+:func:`create_app` builds the Flask app in a fixed order: settings, database, search, translations,
 sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the plugins,
 the JSON API, and error pages.
 """
@@ -37,12 +37,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from marketplace import db, i18n, plugins, policy, web
+    from marketplace import db, i18n, plugins, policy, search, web
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.commerce import payments
+    from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
+    search.init_app(app)
+    storefront_cache.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
@@ -71,8 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
     from marketplace.notifications.views import blp as notifications
+    from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
     for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
-                      commerce_account, commerce_merchant, commerce_admin, payments_webhook):
+                      commerce_account, commerce_merchant, commerce_admin, payments_webhook,
+                      reviews):
         app.register_blueprint(blueprint)

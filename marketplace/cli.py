@@ -1,5 +1,5 @@
-"""The ``datamarket`` command: database migrations, admins, demo data, audit, mail, plugins and
-payments."""
+"""The ``datamarket`` command: database migrations, admins, demo data, audit, mail, plugins,
+payments and the search index."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
+from marketplace.search.commands import reindex
 
 
 def _create_app():
@@ -32,6 +33,7 @@ def register_commands(app) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(plugin_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(reindex)
 
 
 @click.group("db", help="Database schema migrations.")

@@ -136,6 +136,11 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         "PLUGIN_DESCRIBE_TIMEOUT": float(env.get("PLUGIN_DESCRIBE_TIMEOUT", "20")),
         # How long one plugin may take to handle an event (e.g. a listing's compliance scan).
         "PLUGIN_EVENT_TIMEOUT": float(env.get("PLUGIN_EVENT_TIMEOUT", "10")),
+        # Search (marketplace/search): where the Whoosh index lives, and how often each server
+        # process looks for changes other processes left in the outbox (0: apply them in the
+        # committing request instead, as the tests and CLI commands do).
+        "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance_path / "search")),
+        "SEARCH_POLL_SECONDS": float(env.get("SEARCH_POLL_SECONDS", "0.5")),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

@@ -34,6 +34,8 @@ from marketplace.commerce.models import (
 )
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
+from marketplace.reviews.models import ProductReview
+from marketplace.search.models import SearchOutbox
 
 metadata = SQLModel.metadata
 
@@ -59,8 +61,10 @@ __all__ = [
     "PricingPlan",
     "ProcessedWebhook",
     "Product",
+    "ProductReview",
     "Receipt",
     "ReviewDecision",
+    "SearchOutbox",
     "ServiceQuote",
     "Subscription",
     "UsageBill",

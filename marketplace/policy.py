@@ -21,6 +21,7 @@ from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.access import OrderAccess
 from marketplace.commerce.models import Entitlement, ServiceQuote, Subscription
 from marketplace.notifications.models import Notification
+from marketplace.reviews.services import ReviewStanding
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,6 +147,12 @@ def _merchant_books(actor: User | None, organization: Any = None) -> bool:
     return _owner_or_admin(actor, organization)
 
 
+def _write_review(actor: User | None, standing: ReviewStanding) -> bool:
+    """A buyer who holds (or held) an entitlement to the product, about that product."""
+    return (actor is not None and isinstance(standing, ReviewStanding)
+            and standing.buyer_id == actor.id and standing.holds_entitlement)
+
+
 def _create_organization(actor: User | None, _resource: Any = None) -> bool:
     return actor is not None and actor.organization_id is None and actor.role == Role.BUYER
 
@@ -160,6 +167,7 @@ RULES: dict[str, Rule] = {
     "notification.read": _own_notification,
     "organization.create": _create_organization,
     "organization.view": _owner_or_admin,
+    "organization.edit": _owns,
     # merchants
     "merchant.dashboard": _is_merchant,
     "listing.create": _is_merchant,
@@ -187,6 +195,7 @@ RULES: dict[str, Rule] = {
     "quote.accept": _quote_buyer,
     "quote.withdraw": _quote_buyer,
     "quote.answer": _quote_merchant,
+    "review.write": _write_review,
     "ledger.view": _merchant_books,
     # platform admins
     "order.list_all": _is_admin,
@@ -196,6 +205,8 @@ RULES: dict[str, Rule] = {
     "listing.review": _is_admin,
     "listing.suspend": _is_admin,
     "listing.reinstate": _is_admin,
+    "review.moderate": _is_admin,
+    "review.hide": _is_admin,
     "organization.verify": _is_admin,
     "user.list": _is_admin,
     "user.change_role": _is_admin,

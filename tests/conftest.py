@@ -84,6 +84,8 @@ def app_config(request, tmp_path, database_url) -> dict:
         "WTF_CSRF_ENABLED": False,
         # Never a developer's localstripe on 8420: port 9 (discard) refuses at once.
         "STRIPE_API_BASE": "http://127.0.0.1:9",
+        # No updater thread: each commit applies its search outbox rows before returning.
+        "SEARCH_POLL_SECONDS": 0,
     }
     if "localstripe" in request.fixturenames:
         config.update(request.getfixturevalue("localstripe").settings())

@@ -44,6 +44,8 @@ from marketplace.models import metadata
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import notify
 from marketplace.plugins.models import InstalledPlugin
+from marketplace.reviews import services as reviews
+from marketplace.reviews.models import ProductReview
 from tests.factories import make_listing, make_merchant, make_organization, make_user
 
 IGNORED_ENDPOINTS = {"static"}
@@ -66,6 +68,12 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "storefront.browse":               (A, A, A, A, A, A),
     "storefront.product":              (A, A, A, A, A, A),
     "storefront.merchant_page":        (A, A, A, A, A, A),
+    # reviews: written by a buyer holding an entitlement to the product (the buyer's paid
+    # order), moderated by admins
+    "reviews.write_review":            (L, A, F, F, F, F),
+    "reviews.moderation":              (L, F, F, F, F, A),
+    "reviews.hide_review":             (L, F, F, F, F, A),
+    "reviews.restore_review":          (L, F, F, F, F, A),
     # accounts
     "accounts.signup":                 (A, A, A, A, A, A),
     "accounts.login":                  (A, A, A, A, A, A),
@@ -73,6 +81,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
+    # a merchant edits its own organization's profile (the other merchant, its own)
+    "accounts.edit_organization":      (L, F, F, A, A, F),
     # notifications
     "notifications.index":             (L, A, A, A, A, A),
     "notifications.open_one":          (L, A, F, F, F, F),
@@ -203,6 +213,7 @@ def _discover_routes() -> list[Route]:
     """The routes of an app built at collection time, so that each gets its own test."""
     with tempfile.TemporaryDirectory(prefix="datamarket-routes-") as folder:
         app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x",
+                          "SEARCH_POLL_SECONDS": 0,
                           "INSTANCE_PATH": folder, "MAIL_FOLDER": folder})
         try:
             return routes_of(app)
@@ -235,6 +246,7 @@ class World:
     cart_item: CartItem  # the buyer's: the published listing's membership
     quote: ServiceQuote  # the buyer's request to org A, awaiting its quote
     subscription: Subscription  # the buyer's membership
+    review: ProductReview  # the buyer's review of the published listing
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -254,6 +266,7 @@ ID_ARGUMENTS = {
     "item_id": lambda world, variant: world.cart_item.id,
     "quote_id": lambda world, variant: world.quote.id,
     "subscription_id": lambda world, variant: world.subscription.id,
+    "review_id": lambda world, variant: world.review.id,
 }
 
 
@@ -272,6 +285,7 @@ def world_template(tmp_path_factory) -> tuple[Path, World]:
     metadata.create_all(engine)
     engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
+                      "SEARCH_POLL_SECONDS": 0,
                       "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
                       "SMTP_HOST": ""})
     # Not the ``db`` fixture: it keeps an app context pushed for the whole test, and the test
@@ -333,10 +347,12 @@ def _make_world(db: Session) -> World:
                                 buyer_id=buyer.id, provider_id="sub_world", status="active")
     db.add(subscription)
     db.commit()
+    review = reviews.write(db, buyer, listing.product_id, 4, "Answers in under a second.")
+    db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
-                 entitlements.for_order(db, order.id)[0], cart_item, quote, subscription)
+                 entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

@@ -32,6 +32,15 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class OrganizationProfileForm(FlaskForm):
+    """What a merchant can change about its organization (not its credit code)."""
+
+    name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired(),
+                                                                 Length(max=254)])
+    description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
+
+
 class OrganizationForm(FlaskForm):
     name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(

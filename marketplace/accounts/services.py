@@ -10,6 +10,7 @@ from datamarket_sdk import identifiers
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, func, select
 
+from marketplace import changes
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
@@ -239,6 +240,41 @@ def create_organization(
     return org
 
 
+def update_organization(session: Session, actor: User, org: MerchantOrganization, *,
+                        name: str, contact_email: str, description: str) -> list[str]:
+    """Change an organization's profile; returns the names of the fields that changed.
+
+    A renamed organization keeps its verification (companies do change their registered names)
+    but admins are told, to check the new name against the credit code; the change is audited
+    and its products' search documents follow.
+    """
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [str(_l("Give the organization's registered name."))]
+    if not EMAIL_RE.match(normalize_email(contact_email)):
+        errors["contact_email"] = [str(_l("Enter an e-mail address such as name@example.com."))]
+    if errors:
+        raise ValidationFailed(errors)
+    wanted = {"name": name.strip(), "contact_email": normalize_email(contact_email),
+              "description": description.strip()}
+    changed = {field: {"from": getattr(org, field), "to": value}
+               for field, value in wanted.items() if getattr(org, field) != value}
+    if not changed:
+        return []
+    for field, values in changed.items():
+        setattr(org, field, values["to"])
+    session.add(org)
+    audit.record(session, actor_id=actor.id, action="organization.update",
+                 subject_type="organization", subject_id=org.id, details=changed)
+    if "name" in changed:
+        changes.organization_changed(session, org.id, "organization.rename")
+        if org.is_verified:
+            notify(session, admins(session), "organization.renamed",
+                   {"old": changed["name"]["from"], "name": org.name},
+                   link="/admin/organizations")
+    return list(changed)
+
+
 def members(session: Session, organization_id: int) -> list[User]:
     return list(session.exec(select(User).where(User.organization_id == organization_id)))
 
@@ -276,6 +312,7 @@ def verify_organization(session: Session, actor: User, org: MerchantOrganization
         subject_id=org.id,
         details={"from": old, "to": org.status},
     )
+    changes.organization_changed(session, org.id, "organization.verify")
     notify(session, members(session, org.id), "organization.verified", {"name": org.name},
            link="/merchant")
 
@@ -298,5 +335,6 @@ def reject_organization(
         subject_id=org.id,
         details={"from": old, "to": org.status, "reason": org.status_reason},
     )
+    changes.organization_changed(session, org.id, "organization.reject")
     notify(session, members(session, org.id), "organization.rejected",
            {"name": org.name, "reason": org.status_reason}, link="/merchant")

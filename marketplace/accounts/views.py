@@ -22,6 +22,7 @@ from marketplace.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
     OrganizationForm,
+    OrganizationProfileForm,
     SignUpForm,
     apply_field_errors,
 )
@@ -171,3 +172,29 @@ def new_organization():
             return redirect(url_for("merchant.dashboard"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/organization_new.html", form=form), status
+
+
+@blp.route("/account/organization", methods=["GET", "POST"])
+def edit_organization():
+    user = current_actor()
+    db = get_session()
+    organization = db.get(MerchantOrganization, user.organization_id) \
+        if user is not None and user.organization_id else None
+    authorize("organization.edit", organization)
+    form = OrganizationProfileForm(obj=organization)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_organization(
+                db, user, organization, name=form.name.data,
+                contact_email=form.contact_email.data, description=form.description.data or "")
+            db.commit()
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_field_errors(form, exc.field_errors)
+        else:
+            flash(_("The organization's profile is saved.") if changed
+                  else _("Nothing changed."), "success")
+            return redirect(url_for("accounts.account"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/organization_edit.html", form=form,
+                           organization=organization), status

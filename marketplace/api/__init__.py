@@ -19,15 +19,15 @@ class DatamarketApi(Api):
 
 def init_api(app: Flask) -> DatamarketApi:
     from marketplace.api.csrf import blp as csrf_token
-    from marketplace.catalog.api import blp as products
     from marketplace.commerce.api import BLUEPRINTS as commerce
+    from marketplace.storefront.api import blp as products
 
     api = DatamarketApi(
         app,
         spec_kwargs={
             "info": {
                 "description": (
-                    "Browse the published data products of the Datamarket catalog, and buy "
+                    "Search the published data products of the Datamarket catalog, and buy "
                     "them: cart, orders, entitlements and receipts. Buying uses your signed-in "
                     "session (the cookie set by logging in); every POST or DELETE also sends "
                     "the X-CSRFToken header, read from /api/v1/csrf-token. Errors are "

@@ -24,7 +24,7 @@ from marketplace.catalog.models import Listing
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins.errors import OperationNotFound
-from marketplace.plugins.runtime import OperationInfo
+from marketplace.plugins.runtime import ModelInfo, OperationInfo
 
 #: Joins a plugin and an operation name in form values: neither name can contain it.
 REF_SEPARATOR = "."
@@ -378,18 +378,13 @@ class AttachedOperation:
 
 
 def attached_operations(listings: Iterable[Listing]) -> dict[int, AttachedOperation]:
-    """The attached operation of each listing that has one, by listing id; each distinct
-    operation is asked of the runtime once."""
+    """The attached operation of each listing that has one, by listing id, in one read of the
+    plugins' records however many listings there are."""
     listings = [listing for listing in listings if listing.plugin_name and listing.operation_name]
-    infos: dict[tuple[str, str], OperationInfo | None] = {}
-    runtime = get_runtime() if listings else None
-    for listing in listings:
-        key = (listing.plugin_name, listing.operation_name)
-        if key not in infos:
-            try:
-                infos[key] = runtime.operation(*key)
-            except OperationNotFound:
-                infos[key] = None
+    if not listings:
+        return {}
+    infos = get_runtime().operations_by_ref(
+        (listing.plugin_name, listing.operation_name) for listing in listings)
     return {listing.id: AttachedOperation(listing.plugin_name, listing.operation_name,
                                           infos[(listing.plugin_name, listing.operation_name)])
             for listing in listings}
@@ -398,6 +393,17 @@ def attached_operations(listings: Iterable[Listing]) -> dict[int, AttachedOperat
 def attached_operation(listing: Listing) -> AttachedOperation | None:
     """The operation ``listing`` sells, if it has one."""
     return attached_operations([listing]).get(listing.id)
+
+
+def model_cards(listing: Listing) -> list[ModelInfo]:
+    """The model cards of the models behind the operation ``listing`` sells: the models of its
+    plugin whose name begins the operation's (``credit_risk`` for ``credit_risk_score``), or
+    the plugin's only model."""
+    if not (listing.plugin_name and listing.operation_name):
+        return []
+    models = get_runtime().models(listing.plugin_name)
+    fitting = [model for model in models if listing.operation_name.startswith(model.name)]
+    return fitting or (models if len(models) == 1 else [])
 
 
 # ---------------------------------------------------------------------------- the try-it console

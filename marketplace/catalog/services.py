@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlmodel import Session, col, select
 
+from marketplace import changes
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
@@ -23,6 +24,7 @@ from marketplace.catalog.lifecycle import (
     EDITABLE_STATES,
     IN_PROGRESS_STATES,
     REASON_REQUIRED,
+    VISIBLE_TO_BUYERS,
     Transition,
     next_state,
 )
@@ -251,7 +253,9 @@ def _move(
     transition: Transition,
     reason: str = "",
 ) -> str:
-    """Apply one transition: validate it, change the state, and audit it. Returns the old state."""
+    """Apply one transition: validate it, change the state, and audit it. A step onto or off the
+    shelf announces the product as changed, in this transaction, so the search index's outbox
+    row commits with it. Returns the old state."""
     new_state = next_state(listing.state, transition)
     reason = (reason or "").strip()
     if transition in REASON_REQUIRED and not reason:
@@ -261,6 +265,8 @@ def _move(
     listing.updated_at = utcnow()
     session.add(listing)
     session.flush()
+    if VISIBLE_TO_BUYERS & {ListingState(old_state), new_state}:
+        changes.product_changed(session, listing.product_id, f"listing.{transition.value}")
     audit.record(
         session,
         actor_id=actor.id,

@@ -15,6 +15,7 @@ from datamarket_sdk import EntitlementEvent, OrderPaid, Scope
 from flask import current_app
 from sqlmodel import Session
 
+from marketplace import changes
 from marketplace.catalog.models import Listing
 from marketplace.commerce.models import Entitlement, Order, OrderLine
 from marketplace.db import after_commit
@@ -48,6 +49,7 @@ def order_paid(session: Session, order: Order, line: OrderLine, listing: Listing
                         product_id=line.product_id, plan=line.plan_name, amount=line.amount,
                         currency=order.currency)
     _later(session, "order_paid", payload, listing.plugin_name)
+    changes.product_changed(session, line.product_id, "order.paid")  # its sales count
 
 
 def entitlement_changed(session: Session, entitlement: Entitlement, *, granted: bool) -> None:

@@ -1,5 +1,5 @@
 """Read-only commerce queries: an order or a receipt by its number, a buyer's orders page by page,
-one item of a buyer's cart.
+one item of a buyer's cart, how often products sold.
 
 These functions find; the policy decides. Callers load a record here, answer 404 when it is
 missing, and then ask :func:`marketplace.policy.authorize` about it.
@@ -7,9 +7,11 @@ missing, and then ask :func:`marketplace.policy.authorize` about it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, func, select
 
-from marketplace.commerce.models import CartItem, Order, OrderState, Receipt
+from marketplace.commerce.models import CartItem, Order, OrderLine, OrderState, Receipt
 
 
 def order_by_number(session: Session, number: str) -> Order | None:
@@ -47,3 +49,18 @@ def cart_item(session: Session, buyer_id: int, item_id: int) -> CartItem | None:
     """One item of the buyer's cart; another buyer's item is not found."""
     item = session.get(CartItem, item_id)
     return item if item is not None and item.buyer_id == buyer_id else None
+
+
+def sales_by_product(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
+    """How many times each product was bought (order lines of paid orders), by product id;
+    products never bought are left out."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(OrderLine.product_id, func.count())
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .where(col(OrderLine.product_id).in_(ids), col(Order.paid_at).is_not(None))
+        .group_by(OrderLine.product_id)
+    ).all()
+    return {product_id: int(count) for product_id, count in rows}

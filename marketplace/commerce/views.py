@@ -59,7 +59,7 @@ from marketplace.commerce.payments import (
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
-from marketplace.storefront.views import render_product
+from marketplace.storefront.product_page import render_product
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
 log = logging.getLogger(__name__)

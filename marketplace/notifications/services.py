@@ -39,6 +39,8 @@ MESSAGES = {
     "organization.submitted": _l("%(name)s applied to become a verified merchant."),
     "organization.verified": _l("Your organization %(name)s is verified: you can now publish."),
     "organization.rejected": _l("Verification of %(name)s was refused: %(reason)s"),
+    "organization.renamed": _l("The verified organization %(old)s renamed itself %(name)s; "
+                               "check the new name against its credit code."),
     "role.changed": _l("Your role is now: %(role)s."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),

@@ -19,7 +19,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -87,6 +87,20 @@ class OperationInfo:
     example_input: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model a plugin registered, with its model card (plain values)."""
+
+    plugin: str
+    name: str
+    summary: str
+    training_data: str
+    metrics: dict[str, float]
+    version: str
+    intended_use: str
+    limitations: str
+
+
 def _describe(plugin: PluginDescription, operation: OperationSpec) -> OperationInfo:
     assert plugin.manifest is not None
     return OperationInfo(
@@ -152,6 +166,7 @@ class PluginRuntime:
         self._sync_lock = threading.Lock()
         self._synced = False
         self._health: dict[str, PluginHealth] = {}
+        self._descriptions: dict[tuple[str, str], OperationInfo] = {}
         # Workers die with the runtime (or at exit), never left behind.
         self._finalizer = weakref.finalize(self, _stop_workers, self._workers)
 
@@ -274,6 +289,50 @@ class PluginRuntime:
             if not plugin.failed and self._status(plugin, records)[0] == PluginState.ENABLED
             for _op, operation in sorted(plugin.operations.items())
         ]
+
+    def models(self, plugin_name: str) -> list[ModelInfo]:
+        """The models (with their cards) that a loaded plugin registered, as discovery found
+        them; no database is read."""
+        plugin = self.plugins.get(plugin_name)
+        if plugin is None or plugin.failed:
+            return []
+        found = []
+        for model in plugin.models:
+            card = model.get("card") or {}
+            found.append(ModelInfo(
+                plugin=plugin.name, name=str(model.get("name", "")),
+                summary=str(model.get("summary", "")),
+                training_data=str(card.get("training_data", "")),
+                metrics={str(k): float(v) for k, v in (card.get("metrics") or {}).items()},
+                version=str(card.get("version", "")),
+                intended_use=str(card.get("intended_use", "")),
+                limitations=str(card.get("limitations", ""))))
+        return found
+
+    def operations_by_ref(self, refs: Iterable[tuple[str, str]]
+                          ) -> dict[tuple[str, str], OperationInfo | None]:
+        """Each (plugin, operation) asked for, described, or None when no enabled plugin offers
+        it; the plugins' records are read once, however many are asked for."""
+        refs = list(dict.fromkeys(refs))
+        records = self.records() if refs else {}
+        found: dict[tuple[str, str], OperationInfo | None] = {}
+        for plugin_name, name in refs:
+            plugin = self.plugins.get(plugin_name)
+            operation = plugin.operations.get(name) if plugin is not None else None
+            enabled = (plugin is not None and not plugin.failed
+                       and self._status(plugin, records)[0] == PluginState.ENABLED)
+            found[(plugin_name, name)] = (self._described(plugin, operation)
+                                          if enabled and operation is not None else None)
+        return found
+
+    def _described(self, plugin: PluginDescription, operation: OperationSpec) -> OperationInfo:
+        """An operation's description, made once (for pages that only read it; the copies
+        :func:`_describe` makes of its schemas were most of a product list's time)."""
+        key = (plugin.name, operation.name)
+        info = self._descriptions.get(key)
+        if info is None:
+            info = self._descriptions[key] = _describe(plugin, operation)
+        return info
 
     def operation(self, plugin: str, name: str) -> OperationInfo:
         """One operation of an enabled plugin.

@@ -96,6 +96,13 @@ def installed(session: Session) -> list[InstalledPlugin]:
     return list(session.exec(select(InstalledPlugin).order_by(col(InstalledPlugin.name))))
 
 
+def states(session: Session) -> tuple[tuple[str, str], ...]:
+    """(name, state) of every installed plugin, by name, in plain SQL: pages whose content
+    depends on which plugins answer ask it on every request."""
+    return tuple(session.connection().exec_driver_sql(
+        "SELECT name, state FROM installed_plugin ORDER BY name").all())
+
+
 def find(session: Session, name: str) -> InstalledPlugin | None:
     return session.exec(select(InstalledPlugin).where(InstalledPlugin.name == name)).first()
 

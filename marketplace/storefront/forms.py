@@ -1,7 +1,8 @@
-"""The storefront's filter form: read from the query string, forgiving about what it finds there.
+"""The storefront's search form: read from the query string, forgiving about what it finds there.
 
-Links get shared, bookmarked and edited by hand, so a filter value the form does not know is
-dropped (and the page says so) instead of failing the request.
+Links get shared, bookmarked and edited by hand, so a value the form does not know is dropped
+(and the page says so) instead of failing the request. Every choice lives in the address, so a
+search can be shared and the back button walks through what the buyer tried.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from marketplace.catalog.labels import (
     PRODUCT_TYPE_LABELS,
     SCENARIO_LABELS,
 )
-from marketplace.catalog.queries import BrowseFilters
-
-MAX_QUERY_LENGTH = 200
+from marketplace.search.query import MAX_QUERY_LENGTH, SearchRequest
+from marketplace.search.services import MAX_PAGE
+from marketplace.storefront.facets import FACET_PARAMS, PRICE_RANGE_LABELS, SORT_LABELS
 
 
 def _choices(any_label, labels: dict) -> list[SelectChoice]:
@@ -31,7 +32,7 @@ def _choices(any_label, labels: dict) -> list[SelectChoice]:
 
 
 class BrowseForm(FlaskForm):
-    """Search and filters of the browse page; submitted with GET, so without a CSRF token."""
+    """Search, facets and sort of the browse page; submitted with GET, so without a CSRF token."""
 
     class Meta:
         csrf = False
@@ -54,19 +55,20 @@ class BrowseForm(FlaskForm):
     pricing_model = SelectField(
         _l("Pricing"), choices=_choices(_l("Any pricing"), PRICING_MODEL_LABELS), default=""
     )
+    price = SelectField(
+        _l("Price"), choices=_choices(_l("Any price"), PRICE_RANGE_LABELS), default=""
+    )
+    merchant = IntegerField(_l("Merchant"), validators=[Optional(), NumberRange(min=1,
+                                                                               max=2**31)])
     sort = SelectField(
         _l("Sort by"),
-        choices=[
-            SelectChoice("newest", _l("Newest first")),
-            SelectChoice("title", _l("Title, A to Z")),
-        ],
-        default="newest",
+        choices=[SelectChoice("", _l("Best match")),
+                 *(SelectChoice(key, text) for key, text in SORT_LABELS.items())],
+        default="",
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)], default=1)
 
-    FILTER_FIELDS = (
-        "q", "scenario", "product_type", "delivery_form", "classification_level", "pricing_model",
-    )
+    FILTER_FIELDS = ("q", *FACET_PARAMS)
 
     def read(self) -> list[str]:
         """Validate, then reset every field holding a value we do not know to its default.
@@ -82,29 +84,20 @@ class BrowseForm(FlaskForm):
                 field.raw_data = []
                 field.errors = []
         if self.q.data:
-            self.q.data = self.q.data.strip()
+            self.q.data = " ".join(self.q.data.split())
         return ignored
 
-    def filters(self, per_page: int) -> BrowseFilters:
-        """The filters for :func:`marketplace.catalog.services.browse`."""
-        return BrowseFilters(
-            q=self.q.data or "",
-            scenario=self.scenario.data or "",
-            product_type=self.product_type.data or "",
-            delivery_form=self.delivery_form.data or "",
-            classification_level=int(self.classification_level.data)
-            if self.classification_level.data
-            else None,
-            pricing_model=self.pricing_model.data or "",
-            sort=self.sort.data or "newest",
-            page=self.page.data or 1,
-            per_page=per_page,
-        )
+    def search_request(self, per_page: int) -> SearchRequest:
+        """The search the form describes."""
+        filters = {index_field: str(self[param].data)
+                   for param, index_field in FACET_PARAMS.items() if self[param].data}
+        return SearchRequest(q=self.q.data or "", filters=filters, sort=self.sort.data or "",
+                             page=self.page.data or 1, per_page=per_page)
 
     def query_args(self) -> dict[str, str]:
-        """The search and filters that are set, for links that must keep them (pagination)."""
+        """The search, filters and sort that are set, for links that must keep them."""
         args = {name: str(self[name].data) for name in self.FILTER_FIELDS if self[name].data}
-        if self.sort.data and self.sort.data != "newest":
+        if self.sort.data:
             args["sort"] = self.sort.data
         return args
 

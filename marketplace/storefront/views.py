@@ -1,31 +1,39 @@
-"""The buyer-facing storefront: home page, browsing, product pages and merchant pages.
+"""The buyer-facing storefront: home page, search results, product pages and merchant pages.
 
-Only published versions are ever shown here; merchants preview their drafts in the dashboard.
+Lists come from the search index and are checked against the database before they are shown
+(:mod:`marketplace.search.services`), so only products on sale ever appear; merchants preview
+their drafts in the dashboard. Every page asks the database a fixed number of questions however
+many products it lists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from math import ceil
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
-from marketplace.catalog import operations, queries
-from marketplace.catalog import services as catalog
-from marketplace.catalog.models import Listing, PricingModel, PricingPlan, Scenario
-from marketplace.catalog.queries import BrowseFilters
-from marketplace.commerce import cart, pricing
+from marketplace.catalog.models import Scenario
 from marketplace.db import get_session
 from marketplace.policy import authorize, public
+from marketplace.search import get_index
+from marketplace.search.documents import ProductFacts
+from marketplace.search.query import SearchRequest
+from marketplace.search.services import find, resolve, results_of
+from marketplace.storefront import facets
+from marketplace.storefront.cache import page_part, rendered
 from marketplace.storefront.forms import BrowseForm
+from marketplace.storefront.product_page import on_sale, render_product
 
 blp = Blueprint("storefront", __name__, template_folder="templates")
 
 PER_PAGE = 24
 HOME_CARDS_PER_SCENARIO = 4
+HOME_CARDS_PER_LIST = 8
 
 SCENARIO_BLURBS = {
     Scenario.FINANCE: _l(
@@ -50,106 +58,81 @@ SCENARIO_BLURBS = {
 class ScenarioSection:
     scenario: Scenario
     blurb: str
-    listings: list[Listing]
+    products: list[ProductFacts]
     total: int
 
 
-def _card_context(listings: list[Listing]) -> dict:
-    """Plans and merchants for a set of cards, in two queries however many cards there are."""
-    db = get_session()
-    return {
-        "plans": queries.plans_for_listings(db, [listing.id for listing in listings]),
-        "merchants": organizations_by_id(db, [listing.organization_id for listing in listings]),
-    }
-
-
-def _browse_page(filters: BrowseFilters) -> tuple[list[Listing], int, BrowseFilters]:
-    """One page of results; a page past the end shows the last page instead of nothing."""
-    db = get_session()
-    listings, total = queries.browse(db, filters)
-    last_page = max(1, ceil(total / filters.per_page))
-    if filters.page > last_page:
-        filters = replace(filters, page=last_page)
-        listings, total = queries.browse(db, filters)
-    return listings, total, filters
+def _on_sale(product_ids: list[int], facts: dict[int, ProductFacts]) -> list[ProductFacts]:
+    return [facts[pid] for pid in product_ids if pid in facts]
 
 
 @blp.route("/")
 @public
 def home():
-    db = get_session()
-    sections = []
-    for scenario in Scenario:
-        listings, total = queries.browse(
-            db, BrowseFilters(scenario=scenario.value, per_page=HOME_CARDS_PER_SCENARIO)
-        )
-        sections.append(ScenarioSection(scenario, str(SCENARIO_BLURBS[scenario]), listings, total))
-    shown = [listing for section in sections for listing in section.listings]
-    return render_template(
-        "storefront/home.html", sections=sections,
-        **_card_context(shown),
+    # Merchants see an invitation to list a product under an empty scenario.
+    is_merchant = bool(current_user.is_authenticated and current_user.is_merchant)
+    content = page_part(("home", is_merchant), _home_content)
+    return render_template("storefront/home.html", content=content)
+
+
+def _home_content() -> Markup:
+    index = get_index()
+    everything, _request = find(index, SearchRequest(sort="newest", per_page=HOME_CARDS_PER_LIST))
+    by_scenario = [find(index, SearchRequest(filters={"scenario": scenario.value},
+                                             sort="newest", per_page=HOME_CARDS_PER_SCENARIO,
+                                             count_facets=False))[0]
+                   for scenario in Scenario]
+    best_sellers, _request = find(index, SearchRequest(sort="sales", per_page=HOME_CARDS_PER_LIST,
+                                                       count_facets=False))
+    facts = resolve(get_session(), [everything, best_sellers, *by_scenario])
+    scenario_totals = everything.facets.get("scenario", {})
+    sections = [
+        ScenarioSection(scenario, str(SCENARIO_BLURBS[scenario]),
+                        _on_sale(hits.product_ids, facts), scenario_totals.get(scenario.value, 0))
+        for scenario, hits in zip(Scenario, by_scenario, strict=True)
+    ]
+    most_bought = [item for item in _on_sale(best_sellers.product_ids, facts) if item.sales]
+    return rendered(
+        "storefront/_home.html", sections=sections,
+        newest=_on_sale(everything.product_ids, facts), most_bought=most_bought,
+        total=everything.total,
     )
 
 
 @blp.route("/products")
 @public
 def browse():
+    content, q = page_part(("browse", request.query_string), _browse_content)
+    return render_template("storefront/browse.html", q=q, content=content)
+
+
+def _browse_content() -> tuple[Markup, str]:
+    """The results part of the page, and the words searched for (for the page's title)."""
     form = BrowseForm(formdata=request.args)
     ignored = form.read()
-    listings, total, filters = _browse_page(form.filters(PER_PAGE))
-    return render_template(
-        "storefront/browse.html",
+    hits, search_request = find(get_index(), form.search_request(PER_PAGE))
+    db = get_session()
+    results = results_of(hits, search_request, resolve(db, [hits]))
+    args = form.query_args()
+    names = {org.id: org.name for org in organizations_by_id(
+        db, facets.merchant_ids(hits.facets, args.get("merchant", ""))).values()}
+    return rendered(
+        "storefront/_browse.html",
         form=form,
         ignored=ignored,
-        listings=listings,
-        total=total,
-        page=filters.page,
-        pages=max(1, ceil(total / PER_PAGE)),
-        per_page=PER_PAGE,
-        query_args=form.query_args(),
-        **_card_context(listings),
-    )
+        results=results,
+        sidebar=facets.sidebar(hits.facets, args, names),
+        query_args=args,
+    ), form.q.data or ""
 
 
 @blp.route("/products/<int:product_id>")
 def product(product_id: int):
-    db = get_session()
-    listing = catalog.live_listing(db, product_id)
-    if listing is None:
+    facts = on_sale(product_id)
+    if facts is None:
         abort(404)
-    authorize("listing.view", listing)
-    return render_product(listing)
-
-
-def render_product(listing: Listing, *, status: int = 200,
-                   plan_errors: dict[int, list[str]] | None = None,
-                   quote_drafts: dict[int, str] | None = None):
-    """The product page of ``listing``, with its buy forms.
-
-    The commerce views render it again when a buy form fails: ``plan_errors`` are shown under
-    the plan they concern and ``quote_drafts`` keep what the buyer wrote in a quote request.
-    """
-    db = get_session()
-    plans: list[PricingPlan] = catalog.plans_for(db, listing.id)
-    merchant = db.get(MerchantOrganization, listing.organization_id)
-    columns = [field["name"] for field in listing.data_dictionary]
-    call_packs = {
-        plan.id: [(calls, pricing.price_line(plan, pack_calls=calls).amount)
-                  for calls in pricing.CALL_PACKS]
-        for plan in plans if plan.model == PricingModel.PER_CALL
-    }
-    return render_template(
-        "storefront/product.html",
-        listing=listing,
-        plans=plans,
-        merchant=merchant,
-        columns=columns,
-        needs_authorization=cart.needs_authorization(listing),
-        operation=operations.attached_operation(listing),
-        call_packs=call_packs,
-        plan_errors=plan_errors or {},
-        quote_drafts=quote_drafts or {},
-    ), status
+    authorize("listing.view", facts.listing)
+    return render_product(facts.listing, facts=facts)
 
 
 @blp.route("/merchants/<int:organization_id>")
@@ -160,15 +143,20 @@ def merchant_page(organization_id: int):
     if organization is None or not organization.is_verified:
         abort(404)
     page = request.args.get("page", 1, type=int) or 1
-    listings, total, filters = _browse_page(
-        BrowseFilters(organization_id=organization.id, page=max(page, 1), per_page=PER_PAGE)
-    )
-    return render_template(
-        "storefront/merchant.html",
+    content = page_part(("merchant", organization.id, page),
+                        lambda: _merchant_content(organization, page))
+    return render_template("storefront/merchant.html", organization=organization,
+                           content=content)
+
+
+def _merchant_content(organization: MerchantOrganization, page: int) -> Markup:
+    hits, search_request = find(get_index(), SearchRequest(
+        filters={"merchant_id": str(organization.id)}, sort="newest", page=max(page, 1),
+        per_page=PER_PAGE))
+    results = results_of(hits, search_request, resolve(get_session(), [hits]))
+    return rendered(
+        "storefront/_merchant.html",
         organization=organization,
-        listings=listings,
-        total=total,
-        page=filters.page,
-        pages=max(1, ceil(total / PER_PAGE)),
-        **_card_context(listings),
+        results=results,
+        scenario_counts=hits.facets.get("scenario", {}),
     )

@@ -7,6 +7,7 @@ every row of its table.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -15,6 +16,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -47,3 +49,21 @@ def test_governance_accuracy_benchmark_runs(capsys):
                 "### Evaluation set, identifiers:", "### Evaluation set, names:",
                 "### Evaluation set, free text:", "## The synthetic corpus"):
         assert row in table
+
+
+def test_search_benchmark_runs(capsys):
+    bench = _load("search")
+    assert bench.main(["--sizes", "300", "--queries", "5", "--seed", "3"]) == 0
+    table = capsys.readouterr().out
+    for engine in ("| whoosh ", "| fts5 "):
+        assert engine in table
+    assert "| 300 " in table and "filtered + faceted" in table
+
+
+def test_storefront_benchmark_runs(capsys):
+    bench = _load("storefront")
+    assert bench.main(["--seconds", "0.5", "--connections", "2", "--client", "python"]) == 0
+    table = capsys.readouterr().out
+    for row in ("bare JSON (reference)", "primary-key select (reference)", "home page",
+                "browse", "search + facet", "product page", "list API"):
+        assert f"| {row}" in table

@@ -10,7 +10,7 @@ from sqlmodel import select
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.demo.synthetic import unified_social_credit_code
 from marketplace.notifications.models import Notification
-from tests.factories import PASSWORD, forget, make_merchant, make_user
+from tests.factories import PASSWORD, forget, logged_in_client, make_merchant, make_user
 
 NEW_PASSWORD = "a longer new passphrase"
 
@@ -306,3 +306,35 @@ def test_empty_notifications_page(client, db):
     login(client, make_user(db).email)
     page = client.get("/notifications").get_data(as_text=True)
     assert "No notifications yet" in page
+
+
+def test_a_merchant_edits_its_organizations_profile_and_admins_hear_of_a_new_name(app, db):
+    merchant, org = make_merchant(db)
+    admin = make_user(db, Role.ADMIN)
+    client = logged_in_client(app, merchant)
+    page = client.get("/account/organization")
+    assert page.status_code == 200 and org.name in page.text and org.credit_code in page.text
+
+    refused = client.post("/account/organization", data={
+        "name": "  ", "contact_email": "data@example.com", "description": "Kept as typed"})
+    assert refused.status_code == 422
+    assert "Kept as typed" in refused.text and "This field is required." in refused.text
+    refused = client.post("/account/organization", data={
+        "name": "Renamed Data Co.", "contact_email": "not an address", "description": ""})
+    assert refused.status_code == 422
+    assert "Enter an e-mail address such as name@example.com." in refused.text
+
+    saved = client.post("/account/organization", data={
+        "name": "Renamed Data Co.", "contact_email": "data@renamed.example",
+        "description": "We sell harbour data."})
+    assert saved.status_code == 302
+    forget(db)
+    db.refresh(org)
+    assert (org.name, org.contact_email, org.description) == (
+        "Renamed Data Co.", "data@renamed.example", "We sell harbour data.")
+    assert org.is_verified
+    told = db.exec(select(Notification).where(Notification.user_id == admin.id,
+                                              Notification.kind == "organization.renamed")).one()
+    assert told.params["name"] == "Renamed Data Co."
+    public = app.test_client().get(f"/merchants/{org.id}").text
+    assert "Renamed Data Co." in public and "We sell harbour data." in public

@@ -65,3 +65,28 @@ def test_mail_flush_sends_the_outbox(app, db, tmp_path):
     assert result.exit_code == 0
     assert "1 e-mail(s) sent." in result.output
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_reindex_rebuilds_the_search_index_from_the_database(app, db):
+    import shutil
+
+    from marketplace.catalog.models import ListingState
+    from marketplace.search import get_index
+    from marketplace.search.query import SearchRequest
+    from marketplace.search.services import find
+    from tests.factories import make_listing, make_merchant
+
+    merchant, org = make_merchant(db)
+    admin = make_user(db, Role.ADMIN)
+    on_sale = make_listing(db, merchant, org, state=ListingState.PUBLISHED, admin=admin,
+                           title="Harbour crane telemetry")
+    make_listing(db, merchant, org, state=ListingState.SUSPENDED, admin=admin,
+                 title="Harbour crane archive")
+    # The index is lost (a disk replaced, a folder deleted by hand).
+    shutil.rmtree(get_index(app).root)
+    result = app.test_cli_runner().invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Search index rebuilt: 1 product(s) on sale" in result.output
+    fresh = type(get_index(app))(get_index(app).root)
+    hits, _request = find(fresh, SearchRequest(q="crane"))
+    assert hits.product_ids == [on_sale.product_id]

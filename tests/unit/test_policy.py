@@ -16,6 +16,8 @@ from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.access import OrderAccess
 from marketplace.commerce.models import Entitlement, Order, ServiceQuote, Subscription
 from marketplace.notifications.models import Notification
+from marketplace.reviews.models import ProductReview
+from marketplace.reviews.services import ReviewStanding
 
 ORG_A, ORG_B = 10, 20
 
@@ -69,6 +71,11 @@ RESOURCES = {
     "subscription": Subscription(id=3, order_line_id=1, buyer_id=1, provider_id="sub_1"),
     "quote": ServiceQuote(id=4, buyer_id=1, listing_id=100, plan_id=1, organization_id=ORG_A,
                           request="Score our suppliers."),
+    # where the buyer stands towards reviewing org A's product: holding an entitlement, or not
+    "standing": ReviewStanding(product_id=50, buyer_id=1, holds_entitlement=True, review=None),
+    "standing_without_entitlement": ReviewStanding(product_id=50, buyer_id=1,
+                                                   holds_entitlement=False, review=None),
+    "review": ProductReview(id=8, product_id=50, listing_id=100, buyer_id=1, rating=2),
 }
 
 Y, N = True, False
@@ -87,6 +94,8 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("notification.read", "notification"): (N, Y, N, N, N, N, N),
     ("organization.create", None):        (N, Y, Y, N, N, N, N),
     ("organization.view", "org"):         (N, N, N, Y, N, Y, N),
+    ("organization.edit", "org"):         (N, N, N, Y, N, N, N),
+    ("organization.edit", None):          (N, N, N, N, N, N, N),
     # merchants
     ("merchant.dashboard", None):   (N, N, N, Y, Y, N, N),
     ("listing.create", None):       (N, N, N, Y, Y, N, N),
@@ -160,6 +169,13 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("order.refund", "order"):            (N, N, N, Y, N, Y, N),
     ("order.refund", "mixed_order"):      (N, N, N, N, N, Y, N),
     ("quote.answer", "quote"):            (N, N, N, Y, N, N, N),
+    # reviews: the entitlement holder writes (the standing names the user it was made for);
+    # admins moderate
+    ("review.write", "standing"):         (N, Y, N, N, N, N, N),
+    ("review.write", "standing_without_entitlement"): (N, N, N, N, N, N, N),
+    ("review.write", None):               (N, N, N, N, N, N, N),
+    ("review.moderate", None):            (N, N, N, N, N, Y, N),
+    ("review.hide", "review"):            (N, N, N, N, N, Y, N),
     # platform admins: every order, commission rates, payouts
     ("order.list_all", None):             (N, N, N, N, N, Y, N),
     ("commission.manage", None):          (N, N, N, N, N, Y, N),
