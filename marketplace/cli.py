@@ -173,14 +173,15 @@ def payments_reconcile(days: int) -> None:
     from marketplace.commerce.reconcile import reconcile
 
     report = reconcile(get_session(), get_payments(), days=days)
-    click.echo(f"Checked {report.checked_intents} payment(s) and "
-               f"{report.checked_subscriptions} subscription(s).")
+    click.echo(f"Checked {report.checked_intents} payment(s), {report.checked_refunds} "
+               f"refund(s) and {report.checked_subscriptions} subscription(s).")
     for line in report.repairs:
         click.echo(f"repaired: {line}")
     for line in report.problems:
         click.echo(f"problem: {line}", err=True)
-    if not report.repairs:
-        click.echo("Nothing to repair: every paid order has its entitlements.")
+    if not report.repairs and not report.problems:
+        click.echo("Nothing to repair: the provider and our books agree, and every paid order "
+                   "has its entitlements.")
     if report.problems:
         raise SystemExit(1)
 

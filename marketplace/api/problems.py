@@ -29,6 +29,9 @@ class ProblemSchema(Schema):
                                                   "(json, query) and field name."})
     code = fields.String(metadata={"description": "For a refused payment: the provider's "
                                                   "code, e.g. card_declined."})
+    order_state = fields.String(metadata={
+        "description": "For a payment refused because the order is paid, closed or being "
+                       "paid by another request: the order's state now."})
 
 
 def domain_error_problem(error: DomainError, *, field_names: dict[str, str] | None = None):
@@ -46,4 +49,5 @@ def domain_error_problem(error: DomainError, *, field_names: dict[str, str] | No
                                     for name, messages in error.field_errors.items()}}
     if code := getattr(error, "code", None):
         extra["code"] = code
+    extra.update(getattr(error, "problem_extra", None) or {})
     return problem_response(error.status_code, str(error), **extra)

@@ -9,17 +9,19 @@ are committed together or not at all: a paid order never lacks its entitlement.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import Listing, PricingModel
-from marketplace.commerce import announce, entitlements, ledger, orders
+from marketplace.commerce import announce, attempts, entitlements, ledger, orders
 from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
+    AttemptState,
     EntitlementState,
     Order,
     OrderLine,
@@ -33,10 +35,28 @@ from marketplace.errors import ValidationFailed
 K = PaymentEventKind
 
 
+@dataclass(frozen=True)
+class BookedRefund:
+    """A refund in our books: ``booked`` of it, and the ``excess`` the provider returned beyond
+    what was left to refund (not booked; an admin is told)."""
+
+    booked: int
+    excess: int
+
+
 def lock(session: Session, order: Order) -> Order:
-    """Lock the order's row for the rest of the transaction (PostgreSQL; SQLite serializes
-    writers anyway), so two reports of the same payment are handled one after the other."""
-    session.exec(select(Order.id).where(Order.id == order.id).with_for_update()).first()
+    """Lock the order's row for the rest of the transaction, so that whoever reads the order's
+    payments and then acts on them does so alone.
+
+    PostgreSQL takes ``SELECT … FOR UPDATE``. SQLite has no row locks: a write to the row takes
+    the database's write lock at once (waiting for the busy timeout if another writer holds it)
+    and keeps it to the end of the transaction, the same guarantee. A plain read would not do:
+    two transactions could both read "no charge yet", and the second would then fail its write.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Order).where(Order.id == order.id).values(id=Order.id))
+    else:
+        session.exec(select(Order.id).where(Order.id == order.id).with_for_update()).first()
     session.refresh(order)
     return order
 
@@ -47,7 +67,7 @@ def _sum(session: Session, order_id: int, kind: PaymentEventKind) -> int:
 
 
 def paid_amount(session: Session, order_id: int) -> int:
-    """Everything received for the order."""
+    """Everything received for the order (a duplicate charge is not: it is returned)."""
     return _sum(session, order_id, K.CHARGE_SUCCEEDED)
 
 
@@ -76,23 +96,56 @@ def record_charge(session: Session, order: Order, *, amount: int, provider_ref: 
                   period_end: datetime | None = None, detail: str = "") -> bool:
     """Money was received for ``order``: mark it paid, fulfil it, split it, issue a receipt.
 
+    An order is paid once. A charge reported for an order that no longer awaits payment (a
+    double submission, a second hosted checkout, a charge made at the provider) is recorded as a
+    duplicate: not paid, not split, and :func:`payment_flow.settle_duplicates` refunds it.
+
     :param provider_ref: the PaymentIntent or Invoice id (the same payment reported again is
         a no-op).
     :param period_end: for a membership, the end of the paid period.
     :returns: False when this payment was already recorded.
     """
     lock(session, order)
+    if (attempt := attempts.for_provider_ref(session, provider_ref)) is not None \
+            and attempt.state == AttemptState.PENDING:
+        attempts.finish(session, attempt, AttemptState.SUCCEEDED)
+    if order.state not in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
+        if _record_event(session, order, K.DUPLICATE_CHARGE, amount, provider_ref,
+                         detail or f"order was {order.state}") is None:
+            return False
+        # For the caller to refund once committed (payment_flow.settle_duplicates).
+        session.info.setdefault("duplicate_charges", set()).add(order.id)
+        return True
     event = _record_event(session, order, K.CHARGE_SUCCEEDED, amount, provider_ref, detail)
     if event is None:
         return False
     lines = order_lines(session, order.id)
-    if order.state in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
-        orders.move(session, order, OrderState.PAID, amount=amount, ref=provider_ref)
-        fulfil(session, order, lines, period_end=period_end)
+    orders.move(session, order, OrderState.PAID, amount=amount, ref=provider_ref)
+    fulfil(session, order, lines, period_end=period_end)
     ledger.split_payment(session, order, lines, amount, provider_ref)
     if amount > 0:
         issue_receipt(session, order, event)
     return True
+
+
+def unrefunded_duplicates(session: Session, order_id: int | None = None) -> list[PaymentEvent]:
+    """Duplicate charges not yet refunded (all orders, or one)."""
+    refunded = select(PaymentEvent.detail).where(PaymentEvent.kind == K.DUPLICATE_REFUNDED)
+    query = select(PaymentEvent).where(PaymentEvent.kind == K.DUPLICATE_CHARGE,
+                                       col(PaymentEvent.provider_ref).not_in(refunded))
+    if order_id is not None:
+        query = query.where(PaymentEvent.order_id == order_id)
+    return list(session.exec(query.order_by(col(PaymentEvent.id))))
+
+
+def record_duplicate_refund(session: Session, order: Order, *, charge_ref: str, amount: int,
+                            provider_ref: str) -> bool:
+    """A duplicate charge was returned (``detail`` names the charge it returns).
+
+    :returns: False when this refund was already recorded.
+    """
+    return _record_event(session, order, K.DUPLICATE_REFUNDED, amount, provider_ref,
+                         charge_ref) is not None
 
 
 def fulfil(session: Session, order: Order, lines: list[OrderLine] | None = None, *,
@@ -150,6 +203,9 @@ def record_failure(session: Session, order: Order, *, provider_ref: str, reason:
         PaymentEvent.order_id == order.id, PaymentEvent.kind == K.CHARGE_FAILED)).one()
     _record_event(session, order, K.CHARGE_FAILED, 0, f"{provider_ref}:failed:{failures + 1}",
                   reason)
+    if (attempt := attempts.for_provider_ref(session, provider_ref)) is not None \
+            and attempt.state == AttemptState.PENDING:
+        attempts.finish(session, attempt, AttemptState.FAILED, reason=reason)
     if order.state == OrderState.PENDING_PAYMENT:
         orders.move(session, order, OrderState.FAILED, reason=reason)
 
@@ -162,7 +218,11 @@ def retry(session: Session, order: Order) -> None:
 
 
 def refundable(session: Session, order: Order) -> int:
-    """How much can still be refunded."""
+    """How much can still be asked back: paid, less refunded, less refunds still pending."""
+    return _unrefunded(session, order) - attempts.reserved_for_refunds(session, order.id)
+
+
+def _unrefunded(session: Session, order: Order) -> int:
     return paid_amount(session, order.id) - refunded_amount(session, order.id)
 
 
@@ -178,28 +238,46 @@ def check_refund(session: Session, order: Order, amount: int) -> None:
 
 
 def record_refund(session: Session, order: Order, *, amount: int, provider_ref: str,
-                  actor_id: int | None = None, reason: str = "") -> bool:
+                  actor_id: int | None = None, reason: str = "") -> BookedRefund | None:
     """Money was returned: reverse the ledger; a full refund revokes the entitlements at once.
 
-    :returns: False when this refund was already recorded.
+    Our books never return more than was paid: a provider refund beyond it is booked up to what
+    was left, and the excess is returned for the caller to flag.
+
+    :returns: what was booked, or None when this refund was already recorded or nothing was
+        left to refund.
     """
     lock(session, order)
-    amount = min(amount, refundable(session, order))
-    if amount <= 0:
-        return False
-    if _record_event(session, order, K.REFUND_SUCCEEDED, amount, provider_ref, reason) is None:
-        return False
+    left = _unrefunded(session, order)
+    booked = min(amount, left)
+    if booked <= 0:
+        return None
+    if _record_event(session, order, K.REFUND_SUCCEEDED, booked, provider_ref, reason) is None:
+        return None
     lines = order_lines(session, order.id)
-    ledger.reverse_refund(session, order, lines, amount, provider_ref)
-    full = refundable(session, order) == 0
+    ledger.reverse_refund(session, order, lines, booked, provider_ref)
+    full = booked == left
     orders.move(session, order, OrderState.REFUNDED if full else OrderState.PARTLY_REFUNDED,
-                actor_id=actor_id, reason=reason, amount=amount, ref=provider_ref)
+                actor_id=actor_id, reason=reason, amount=booked, ref=provider_ref)
     if full:
         for entitlement in entitlements.for_order(session, order.id):
             if entitlement.state in (EntitlementState.ACTIVE, EntitlementState.SUSPENDED):
                 entitlements.change_state(session, entitlement, EntitlementState.REVOKED,
                                           reason="order refunded", actor_id=actor_id)
-    return True
+    return BookedRefund(booked=booked, excess=amount - booked)
+
+
+def event_for(session: Session, provider_ref: str) -> PaymentEvent | None:
+    """The event that recorded provider object ``provider_ref``, if any."""
+    return session.exec(select(PaymentEvent).where(
+        PaymentEvent.provider_ref == provider_ref)).first()
+
+
+def duplicate_charge(session: Session, order_id: int, provider_ref: str) -> PaymentEvent | None:
+    """The duplicate charge ``provider_ref`` of the order, if it is one."""
+    return session.exec(select(PaymentEvent).where(
+        PaymentEvent.order_id == order_id, PaymentEvent.kind == K.DUPLICATE_CHARGE,
+        PaymentEvent.provider_ref == provider_ref)).first()
 
 
 def issue_receipt(session: Session, order: Order, event: PaymentEvent) -> Receipt:

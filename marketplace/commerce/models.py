@@ -42,6 +42,23 @@ class PaymentEventKind(StrEnum):
     REFUND_SUCCEEDED = "refund_succeeded"
     # A refund asked of the provider (amount not counted): one per refund form submission.
     REFUND_REQUESTED = "refund_requested"
+    # A second charge for an order that was already paid (a double submission, a second hosted
+    # checkout, a charge made at the provider): not counted as paid, refunded automatically.
+    DUPLICATE_CHARGE = "duplicate_charge"
+    # The automatic refund of a duplicate charge (the ledger never saw the charge).
+    DUPLICATE_REFUNDED = "duplicate_refunded"
+
+
+class AttemptKind(StrEnum):
+    CHARGE = "charge"
+    REFUND = "refund"  # asked by a merchant or an admin: reserves its amount
+    DUPLICATE = "duplicate"  # the automatic refund of a duplicate charge
+
+
+class AttemptState(StrEnum):
+    PENDING = "pending"  # claimed; the provider may be working on it
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class LedgerKind(StrEnum):
@@ -130,6 +147,31 @@ class PaymentEvent(SQLModel, table=True):
     provider_ref: str = Field(max_length=100, unique=True)
     detail: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaymentAttempt(SQLModel, table=True):
+    """One request to the payment provider about an order, claimed before the provider is called.
+
+    A charge attempt is claimed under the order's row lock while no other attempt is pending, so
+    an order is charged at most once whatever arrives; a refund attempt reserves its amount, so
+    two refunds at the same moment cannot together exceed what was paid. ``key`` is unique: a
+    refund form submitted twice, or a duplicate charge refunded by two processes, claims once.
+    """
+
+    __tablename__ = "payment_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="commerce_order.id", index=True)
+    kind: str = Field(max_length=10)
+    state: str = Field(default=AttemptState.PENDING, max_length=10, index=True)
+    amount: int = Field(default=0, ge=0)
+    key: str = Field(max_length=120, unique=True)
+    # The PaymentIntent, subscription or Refund id, once the provider has made it.
+    provider_ref: str | None = Field(default=None, max_length=100, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
 
 
 class Subscription(SQLModel, table=True):

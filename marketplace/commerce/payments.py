@@ -135,6 +135,11 @@ class StripePayments(RecurringBilling):
                 "email": email, "metadata": self._tagged({"user_id": user_id})})
         return created.id
 
+    def delete_customer(self, customer_id: str) -> None:
+        """Remove a customer we made and do not use (the loser of two simultaneous sign-ups)."""
+        with stripe_errors():
+            self.client.v1.customers.delete(customer_id)
+
     def test_payment_method(self, card: str) -> str:
         """A payment method for ``TEST_CARDS[card]``; refused unless in test mode."""
         if not self.test_mode:
@@ -227,9 +232,9 @@ class StripePayments(RecurringBilling):
             intent = self.client.v1.payment_intents.retrieve(intent_id)
         return PaymentIntentInfo.from_stripe(intent.to_dict())
 
-    def list_payment_intents(self, *, created_after: datetime,
-                             limit: int = 100) -> list[PaymentIntentInfo]:
-        """Our payment intents created at or after ``created_after`` (for reconciliation).
+    def list_payment_intents(self, *, created_after: datetime) -> list[PaymentIntentInfo]:
+        """Every one of our payment intents created at or after ``created_after``, page after
+        page (for reconciliation: a period may hold thousands).
 
         Real Stripe filters by date on its side; localstripe lists every intent (it refuses a
         ``created`` filter), so the date is also checked here.
@@ -244,8 +249,6 @@ class StripePayments(RecurringBilling):
                 data = intent.to_dict()
                 if data["created"] >= since and self.is_ours(data):
                     found.append(PaymentIntentInfo.from_stripe(data))
-                    if len(found) >= limit:
-                        break
         return found
 
     # -- refunds ---------------------------------------------------------------------------
@@ -276,6 +279,19 @@ class StripePayments(RecurringBilling):
                         "metadata": self._tagged(metadata)},
                 options=request_options(idempotency_key))
         return RefundInfo.from_stripe(refund.to_dict())
+
+    def list_refunds(self, *, created_after: datetime) -> list[RefundInfo]:
+        """Every refund made at or after ``created_after``, page after page, ours or not (a
+        refund made in the provider's dashboard carries no tag; the caller matches refunds to
+        its payments)."""
+        since = int(_aware(created_after).timestamp())
+        params: dict[str, Any] = {"limit": 100}
+        if not self.local:
+            params["created"] = {"gte": since}
+        with stripe_errors():
+            return [RefundInfo.from_stripe(data)
+                    for refund in self.client.v1.refunds.list(params=params).auto_paging_iter()
+                    if (data := refund.to_dict()).get("created", since) >= since]
 
     def retrieve_refund(self, refund_id: str) -> RefundInfo:
         with stripe_errors():

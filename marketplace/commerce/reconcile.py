@@ -1,8 +1,13 @@
 """``datamarket payments reconcile``: repair what a lost webhook or a crash left undone.
 
-It re-reads recent payment state from the provider and applies it through the same functions
-the webhook uses, then checks our own books both ways: no paid order without its entitlements,
-no entitlement without a payment.
+It reads everything the provider holds for the period, page after page (every payment intent
+and every refund), and compares it with our books per order, applying what is missing through
+the same functions the webhook uses: a charge we never recorded is recorded (or, for an order
+that was already paid, recorded as a duplicate and refunded); a refund we never recorded is
+booked, and flagged to the admins if nobody asked for it here. Claims left pending by a process
+that died are settled from what the provider says. Then it checks our own books both ways: no
+paid order without its entitlements, no entitlement without a payment. Every repair is keyed by
+the provider's ids, so a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -13,21 +18,25 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from marketplace.base import utcnow
-from marketplace.commerce import entitlements, fulfilment, webhooks
+from marketplace.commerce import attempts, entitlements, fulfilment, payment_flow, webhooks
 from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
+    AttemptKind,
+    AttemptState,
     Entitlement,
     EntitlementState,
     Order,
     OrderState,
+    PaymentAttempt,
     Subscription,
 )
-from marketplace.commerce.payments import PaymentError, PaymentGateway
+from marketplace.commerce.payments import PaymentError, PaymentGateway, PaymentIntentInfo
 
 
 @dataclass
 class ReconcileReport:
     checked_intents: int = 0
+    checked_refunds: int = 0
     checked_subscriptions: int = 0
     repairs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -42,34 +51,96 @@ def reconcile(session: Session, gateway: PaymentGateway, *, days: int = 7,
     now = now or utcnow()
     since = now - timedelta(days=days)
     report = ReconcileReport()
-    _intents(session, gateway, since, report)
+    intents = _intents(session, gateway, since, report)
+    _refunds(session, gateway, since, intents, report)
     _subscriptions(session, gateway, since, report)
+    _stale_claims(session, now, intents, report)
+    report.repairs.extend(payment_flow.settle_duplicates(session, gateway))
     _books(session, since, report)
     return report
 
 
 def _intents(session: Session, gateway: PaymentGateway, since: datetime,
-             report: ReconcileReport) -> None:
-    known = {o.payment_intent_id: o for o in session.exec(select(Order).where(
-        col(Order.payment_intent_id).is_not(None), Order.created_at >= since))}
+             report: ReconcileReport) -> dict[str, PaymentIntentInfo]:
+    """Record every succeeded payment of ours the books lack; returns the intents by id."""
     intents = {i.id: i for i in gateway.list_payment_intents(created_after=since)}
-    for intent_id in set(known) - set(intents):  # ours, but not listed by the provider
+    ours = set(session.exec(select(Order.payment_intent_id).where(
+        col(Order.payment_intent_id).is_not(None), Order.created_at >= since)))
+    ours |= {ref for ref in session.exec(select(PaymentAttempt.provider_ref).where(
+        col(PaymentAttempt.provider_ref).startswith("pi_"), PaymentAttempt.created_at >= since))}
+    for intent_id in ours - set(intents):  # ours, but not listed by the provider
         try:
             intents[intent_id] = gateway.retrieve_payment_intent(intent_id)
         except PaymentError as exc:
             report.problems.append(f"payment {intent_id}: {exc}")
     for intent in intents.values():
         report.checked_intents += 1
-        order = known.get(intent.id)
-        if order is None and intent.metadata.get("order_id"):
-            order = session.get(Order, int(intent.metadata["order_id"]))
+        order = _order_of(session, intent)
         if order is None or intent.status != "succeeded":
             continue
+        if payment_flow.membership_line(session, order) is not None \
+                and not intent.metadata.get("attempt_id"):
+            continue  # a membership is paid through its subscription's invoice
         if fulfilment.record_charge(session, order, amount=intent.amount_received,
                                     provider_ref=intent.id):
             session.commit()
-            report.repairs.append(f"order {order.number}: payment {intent.id} recorded, "
-                                  "order fulfilled")
+            duplicate = fulfilment.duplicate_charge(session, order.id, intent.id)
+            report.repairs.append(
+                f"order {order.number}: duplicate charge {intent.id} found" if duplicate else
+                f"order {order.number}: payment {intent.id} recorded, order fulfilled")
+    return intents
+
+
+def _order_of(session: Session, intent: PaymentIntentInfo) -> Order | None:
+    order = session.exec(select(Order).where(Order.payment_intent_id == intent.id)).first()
+    if order is None and (attempt := attempts.for_provider_ref(session, intent.id)):
+        order = session.get(Order, attempt.order_id)
+    if order is None and intent.metadata.get("order_id", "").isdigit():
+        order = session.get(Order, int(intent.metadata["order_id"]))
+    return order
+
+
+def _refunds(session: Session, gateway: PaymentGateway, since: datetime,
+             intents: dict[str, PaymentIntentInfo], report: ReconcileReport) -> None:
+    """Book every refund of our payments the books lack (ours after a crash, or the
+    provider's own, which are flagged)."""
+    for info in gateway.list_refunds(created_after=since):
+        if info.status not in ("succeeded", "pending") or info.payment_intent_id not in intents:
+            continue
+        report.checked_refunds += 1
+        if fulfilment.event_for(session, info.id) is not None:
+            continue
+        order = _order_of(session, intents[info.payment_intent_id])
+        if order is None:
+            continue
+        outcome = payment_flow.book_provider_refund(session, order, info)
+        session.commit()
+        if outcome is not None:
+            line = f"order {order.number}: refund {info.id} booked ({outcome.text})"
+            (report.problems if outcome.flagged else report.repairs).append(line)
+
+
+def _stale_claims(session: Session, now: datetime, intents: dict[str, PaymentIntentInfo],
+                  report: ReconcileReport) -> None:
+    """Claims a dead process left pending: what the provider did was applied above; what it
+    never did is released, so the order can be paid or refunded again."""
+    by_attempt = {i.metadata.get("attempt_id"): i for i in intents.values()}
+    for attempt in attempts.stale(session, now=now):
+        intent = intents.get(attempt.provider_ref or "") or by_attempt.get(str(attempt.id))
+        if attempt.kind == AttemptKind.CHARGE and intent is not None \
+                and intent.status == "succeeded":
+            continue  # recorded above; its claim was finished there
+        order = session.get(Order, attempt.order_id)
+        if attempt.kind == AttemptKind.CHARGE and order.state not in (
+                OrderState.PENDING_PAYMENT, OrderState.FAILED):
+            attempts.finish(session, attempt, AttemptState.SUCCEEDED, reason="order paid")
+            session.commit()
+            continue
+        attempts.finish(session, attempt, AttemptState.FAILED,
+                        reason="no answer from the payment provider; released by reconcile")
+        session.commit()
+        report.repairs.append(f"{attempt.kind} claim {attempt.key} released: the provider "
+                              "never completed it")
 
 
 def _subscriptions(session: Session, gateway: PaymentGateway, since: datetime,

@@ -15,6 +15,7 @@ from flask import (
 )
 
 from marketplace.commerce import (
+    payment_flow,
     webhooks,
 )
 from marketplace.commerce.payments import (
@@ -51,6 +52,14 @@ def webhook():
         log.exception("webhook event %s (%s) failed; the provider will retry it",
                       event.id, event.type)
         return problem_response(500, "The event could not be handled; send it again later.")
+    # A charge for an order that was already paid is returned now that it is recorded; if the
+    # provider cannot be reached, reconcile returns it later (the event itself is handled).
+    for order_id in sorted(db.info.pop("duplicate_charges", ())):
+        try:
+            payment_flow.settle_duplicates(db, gateway, order_id)
+        except Exception:
+            db.rollback()
+            log.exception("the duplicate charge of order %s could not be refunded yet", order_id)
     return jsonify(received=True, outcome=outcome)
 
 

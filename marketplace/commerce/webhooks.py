@@ -15,7 +15,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from marketplace.commerce import entitlements, fulfilment
+from marketplace.commerce import attempts, entitlements, fulfilment, payment_flow
 from marketplace.commerce.cart import new_order_number
 from marketplace.commerce.models import (
     EntitlementState,
@@ -27,7 +27,7 @@ from marketplace.commerce.models import (
     Subscription,
 )
 from marketplace.commerce.payment_flow import membership_line, sync_subscription
-from marketplace.commerce.payments import InvoiceInfo, PaymentGateway, WebhookEvent
+from marketplace.commerce.payments import InvoiceInfo, PaymentGateway, RefundInfo, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -202,16 +202,28 @@ def subscription_changed(session: Session, gateway: PaymentGateway, provider_id:
 
 
 def _refunds(session: Session, gateway: PaymentGateway, charge: dict) -> str:
-    """Refunds made outside the marketplace (the provider's dashboard) are recorded too."""
+    """Refunds of one of our payments, ours or made outside the marketplace (the provider's
+    dashboard): each is recorded once; one nobody asked for here is flagged to the admins."""
     intent = charge.get("payment_intent")
-    order = session.exec(select(Order).where(Order.payment_intent_id == intent)).first() \
-        if intent else None
+    order = _order_for_payment(session, intent) if intent else None
     if order is None:
         return "ignored: not ours"
     recorded = 0
     for refund in (charge.get("refunds") or {}).get("data") or []:
-        if refund.get("status") in ("succeeded", None) and fulfilment.record_refund(
-                session, order, amount=refund["amount"], provider_ref=refund["id"],
-                reason="refunded at the payment provider"):
+        if refund.get("status") not in ("succeeded", None):
+            continue
+        info = RefundInfo.from_stripe({"payment_intent": intent, **refund})
+        if payment_flow.book_provider_refund(session, order, info) is not None:
             recorded += 1
     return f"{recorded} refund(s) recorded"
+
+
+def _order_for_payment(session: Session, intent_id: str) -> Order | None:
+    """The order a payment intent paid (or paid twice), by what we recorded of it."""
+    event = fulfilment.event_for(session, intent_id)
+    if event is not None:
+        return session.get(Order, event.order_id)
+    attempt = attempts.for_provider_ref(session, intent_id)
+    if attempt is not None:
+        return session.get(Order, attempt.order_id)
+    return session.exec(select(Order).where(Order.payment_intent_id == intent_id)).first()

@@ -42,6 +42,9 @@ MESSAGES = {
     "organization.renamed": _l("The verified organization %(old)s renamed itself %(name)s; "
                                "check the new name against its credit code."),
     "role.changed": _l("Your role is now: %(role)s."),
+    "payment.duplicate_refunded": _l("Order %(number)s was charged twice (%(amount)s); the "
+                                     "second charge was refunded to your card."),
+    "payment.flagged": _l("Order %(number)s needs a look: %(problem)s"),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
 }

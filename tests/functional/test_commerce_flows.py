@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
 from marketplace.commerce import billing, entitlements, fulfilment, ledger, payment_flow, quotes
+from marketplace.commerce.attempts import OrderBusy
 from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
     EntitlementState,
@@ -30,7 +31,7 @@ from marketplace.commerce.models import (
     UsageBill,
 )
 from marketplace.commerce.payments import PaymentError
-from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.errors import Conflict, ValidationFailed
 from tests.commerce_factories import (
     buy,
     count,
@@ -109,9 +110,10 @@ def test_one_time_data_package_is_charged_once_and_granted(db, shop, payments, l
     assert (commission.kind, commission.account, commission.amount, commission.rate_bp) == (
         LedgerKind.COMMISSION, "platform", 9_90, RATE_BP)
     assert ledger.balance(db, shop.org.id) == 89_10
-    # Paying again is refused: the order is no longer awaiting payment.
-    with pytest.raises(InvalidTransition, match="not awaiting payment"):
+    # Paying again is refused with the order's state: it is no longer awaiting payment.
+    with pytest.raises(OrderBusy, match="not awaiting payment") as refused:
         pay(db, payments, shop.buyer, order)
+    assert refused.value.order_state == OrderState.FULFILLED
 
 
 def test_one_time_call_pack_grants_its_calls_as_quota(db, shop, payments, localstripe):

@@ -166,7 +166,6 @@ def test_listing_payment_intents_returns_only_ours_since_a_date(payments, custom
     assert {i.id for i in listed} == {i.id for i in mine}
     assert theirs.id not in {i.id for i in listed}
     assert {i.status for i in listed} == {"succeeded"}
-    assert len(payments.list_payment_intents(created_after=since, limit=1)) == 1
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert payments.list_payment_intents(created_after=later) == []
 
