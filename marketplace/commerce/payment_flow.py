@@ -120,7 +120,11 @@ def pay_with_test_card(session: Session, gateway: PaymentGateway, buyer: User, o
         session.commit()
         return order
     fulfilment.lock(session, order)
-    attempt = attempts.claim_charge(session, order)
+    try:
+        attempt = attempts.claim_charge(session, order)
+    except attempts.OrderBusy:
+        session.rollback()  # let the lock go at once: the other request needs it to finish
+        raise
     fulfilment.retry(session, order)
     session.commit()
     try:

@@ -135,6 +135,7 @@ def _stale_claims(session: Session, now: datetime, intents: dict[str, PaymentInt
                 OrderState.PENDING_PAYMENT, OrderState.FAILED):
             attempts.finish(session, attempt, AttemptState.SUCCEEDED, reason="order paid")
             session.commit()
+            report.repairs.append(f"charge claim {attempt.key} closed: the order was paid")
             continue
         attempts.finish(session, attempt, AttemptState.FAILED,
                         reason="no answer from the payment provider; released by reconcile")

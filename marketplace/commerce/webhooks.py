@@ -56,9 +56,12 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: WebhookEvent) ->
             if membership_line(session, order) is not None:
                 return "ignored: paid through its subscription's invoice"
             received = obj.get("amount_received") or obj["amount"]
-            new = fulfilment.record_charge(session, order, amount=received,
-                                           provider_ref=obj["id"])
-            return "paid" if new else "already paid"
+            if not fulfilment.record_charge(session, order, amount=received,
+                                            provider_ref=obj["id"]):
+                return "already paid"
+            if fulfilment.duplicate_charge(session, order.id, obj["id"]) is not None:
+                return "duplicate charge: refunded"  # by the view, once this is committed
+            return "paid"
         case "payment_intent.payment_failed":
             order = _order_for_intent(session, gateway, obj)
             if order is None:
