@@ -81,6 +81,13 @@ def _intents(session: Session, gateway: PaymentGateway, since: datetime,
         if payment_flow.membership_line(session, order) is not None \
                 and not intent.metadata.get("attempt_id"):
             continue  # a membership is paid through its subscription's invoice
+        recorded = fulfilment.event_for(session, intent.id)
+        if recorded is not None:
+            if recorded.amount != intent.amount_received:
+                report.problems.append(
+                    f"order {order.number}: payment {intent.id} received "
+                    f"{intent.amount_received} at the provider, {recorded.amount} in our books")
+            continue
         if fulfilment.record_charge(session, order, amount=intent.amount_received,
                                     provider_ref=intent.id):
             session.commit()

@@ -47,6 +47,8 @@ PAYMENT_EVENT_LABELS = {
     PaymentEventKind.CHARGE_FAILED: _l("Payment failed"),
     PaymentEventKind.REFUND_SUCCEEDED: _l("Refund paid"),
     PaymentEventKind.REFUND_REQUESTED: _l("Refund requested"),
+    PaymentEventKind.DUPLICATE_CHARGE: _l("Duplicate charge (returned, not counted as paid)"),
+    PaymentEventKind.DUPLICATE_REFUNDED: _l("Duplicate charge refunded"),
 }
 
 QUOTE_STATE_LABELS = {
