@@ -2,7 +2,7 @@
 a merchant for a quote on a service fee, and accepting or withdrawing it.
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
-:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+:mod:`~marketplace.commerce.payments.flow` call the provider and commit themselves.
 """
 
 from __future__ import annotations
@@ -23,12 +23,6 @@ from sqlmodel import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing, PricingPlan
-from marketplace.commerce import (
-    cart,
-    entitlements,
-    payment_flow,
-    quotes,
-)
 from marketplace.commerce.buyer_forms import (
     QuoteRequestForm,
 )
@@ -37,11 +31,14 @@ from marketplace.commerce.models import (
     ServiceQuote,
     Subscription,
 )
+from marketplace.commerce.orders import cart, quotes
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import (
     get_payments,
 )
 from marketplace.commerce.views import actor, plan_from, product_again
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize
 

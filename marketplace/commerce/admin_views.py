@@ -15,9 +15,8 @@ from sqlmodel import Session
 from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.admin.services import organizations_by_id, users_by_id
-from marketplace.commerce import entitlements, fulfilment, ledger, orders, reports
-from marketplace.commerce.access import order_access
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger, orders
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
     CommissionForm,
     ConfirmForm,
@@ -31,7 +30,11 @@ from marketplace.commerce.merchant_admin_forms import (
 )
 from marketplace.commerce.merchant_views import commerce_labels, order_or_404, submit_refund
 from marketplace.commerce.models import Order
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.orders.cart import order_lines
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
 

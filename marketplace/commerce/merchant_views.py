@@ -30,9 +30,8 @@ from marketplace.admin.services import users_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.formats import fen_to_yuan
 from marketplace.catalog.models import Listing, PricingPlan
-from marketplace.commerce import fulfilment, ledger, orders, queries, quotes, reports
-from marketplace.commerce.access import order_access
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger, orders
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
     AMOUNT_HINT,
     ConfirmForm,
@@ -45,8 +44,11 @@ from marketplace.commerce.merchant_admin_forms import (
     shift_month,
 )
 from marketplace.commerce.models import Order, QuoteState, ServiceQuote
-from marketplace.commerce.payment_flow import refund
+from marketplace.commerce.orders import fulfilment, queries, quotes
+from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.payments import get_payments
+from marketplace.commerce.payments.flow import refund
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor

@@ -3,7 +3,7 @@
 :mod:`~marketplace.commerce.webhook_view`).
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
-:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+:mod:`~marketplace.commerce.payments.flow` call the provider and commit themselves.
 """
 
 from __future__ import annotations
@@ -28,34 +28,30 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
-from marketplace.commerce import (
-    cart,
-    entitlements,
-    fulfilment,
-    orders,
-    payment_flow,
-    queries,
-    reports,
-)
-from marketplace.commerce.access import OrderAccess, order_access
+from marketplace.commerce import orders
 from marketplace.commerce.buyer_forms import (
     AddToCartForm,
     CheckoutForm,
     ConfirmForm,
     TestPaymentForm,
 )
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.models import (
     Order,
     OrderState,
     PaymentEvent,
     PaymentEventKind,
 )
+from marketplace.commerce.orders import cart, fulfilment, queries
+from marketplace.commerce.orders.access import OrderAccess, order_access
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
     get_payments,
 )
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
 from marketplace.storefront.product_page import render_product

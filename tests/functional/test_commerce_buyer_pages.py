@@ -14,10 +14,8 @@ from sqlmodel import select
 from marketplace.catalog.labels import money
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
-from marketplace.commerce import entitlements, quotes
 from marketplace.commerce.models import (
     CartItem,
-    EntitlementState,
     Order,
     OrderState,
     PaymentEvent,
@@ -27,8 +25,11 @@ from marketplace.commerce.models import (
     ServiceQuote,
     Subscription,
 )
+from marketplace.commerce.orders import quotes
 from marketplace.commerce.payments import StripePayments
 from marketplace.db import get_engine
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from tests.commerce_factories import (
     count,
     make_plan,

@@ -7,10 +7,9 @@ Stripe, the adapter makes up for it and says so where it does (docs/decisions.md
 adapter over Stripe and localstripe"). No ``stripe.StripeError`` escapes: callers get a
 :class:`PaymentError` whose message a buyer can act on.
 
-Plans, subscriptions and invoices are in :mod:`~marketplace.commerce.stripe_billing`, the
-translation of Stripe's errors in :mod:`~marketplace.commerce.stripe_errors`, and the contract
-(Protocol, results, errors, test cards) in :mod:`~marketplace.commerce.payment_types`; import
-them all from here.
+Plans, subscriptions and invoices are in :mod:`.stripe_billing`, the translation of Stripe's
+errors in :mod:`.stripe_errors`, and the contract (Protocol, results, errors, test cards) in
+:mod:`.types`; import them all from :mod:`marketplace.commerce.payments`.
 
 Every object we create carries ``metadata[INSTANCE_TAG_KEY] = STRIPE_INSTANCE_TAG``;
 :meth:`StripePayments.is_ours` checks it so that webhook events about anything else are ignored.
@@ -29,7 +28,13 @@ import stripe
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
-from marketplace.commerce.payment_types import (  # noqa: F401  (re-exported)
+from marketplace.commerce.payments.stripe_billing import (
+    RecurringBilling,
+    StripeAccount,
+    default_card_of,
+)
+from marketplace.commerce.payments.stripe_errors import request_options, stripe_errors
+from marketplace.commerce.payments.types import (  # noqa: F401  (re-exported)
     INSTANCE_TAG_KEY,
     TEST_CARDS,
     HostedCheckout,
@@ -46,8 +51,6 @@ from marketplace.commerce.payment_types import (  # noqa: F401  (re-exported)
     decline_message,
     object_id,
 )
-from marketplace.commerce.stripe_billing import RecurringBilling, StripeAccount, default_card_of
-from marketplace.commerce.stripe_errors import request_options, stripe_errors
 
 __all__ = [
     "INSTANCE_TAG_KEY", "TEST_CARDS", "HostedCheckout", "InvoiceInfo", "InvoiceLine",

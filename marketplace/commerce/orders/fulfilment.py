@@ -18,11 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import Listing, PricingModel
-from marketplace.commerce import announce, attempts, entitlements, ledger, orders
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger, orders
 from marketplace.commerce.models import (
     AttemptState,
-    EntitlementState,
     Order,
     OrderLine,
     OrderState,
@@ -30,6 +28,11 @@ from marketplace.commerce.models import (
     PaymentEventKind,
     Receipt,
 )
+from marketplace.commerce.orders import announce
+from marketplace.commerce.orders.cart import order_lines
+from marketplace.commerce.payments import attempts
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from marketplace.errors import ValidationFailed
 
 K = PaymentEventKind

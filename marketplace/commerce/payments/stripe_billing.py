@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.commerce.payment_types import (
+from marketplace.commerce.payments.stripe_errors import request_options, stripe_errors
+from marketplace.commerce.payments.types import (
     INSTANCE_TAG_KEY,
     InvoiceInfo,
     PaymentError,
@@ -24,7 +25,6 @@ from marketplace.commerce.payment_types import (
     decline_message,
     object_id,
 )
-from marketplace.commerce.stripe_errors import request_options, stripe_errors
 
 
 class StripeAccount:

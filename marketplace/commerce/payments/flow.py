@@ -23,8 +23,6 @@ from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import alerts, attempts, fulfilment
-from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
     AttemptKind,
     AttemptState,
@@ -37,7 +35,9 @@ from marketplace.commerce.models import (
     PaymentEventKind,
     Subscription,
 )
-from marketplace.commerce.payments import PaymentError, PaymentGateway, RefundInfo
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.cart import order_lines
+from marketplace.commerce.payments import PaymentError, PaymentGateway, RefundInfo, alerts, attempts
 from marketplace.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
