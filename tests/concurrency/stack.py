@@ -524,7 +524,7 @@ def audit_orders(market: Marketplace, numbers: Iterable[str] | None = None,
     return audits
 
 
-def settled_audits(market: Marketplace, numbers: list[str], *,
+def settled_audits(market: Marketplace, numbers: list[str] | None, *,
                    wait: float = 15.0) -> dict[str, OrderAudit]:
     """The audits once webhooks in flight have landed: re-read while some order shows a
     problem, for up to ``wait`` seconds (localstripe sends each event about a second after
