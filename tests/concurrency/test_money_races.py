@@ -86,11 +86,15 @@ def judge_pay_pair(number: str, replies: list[Reply | Exception]) -> list[str]:
     return problems
 
 
+ORDER_STATES = (*PAID_STATES, "pending_payment", "failed", "cancelled")
+
+
 def _mentions_state(document: Any) -> bool:
-    """Whether a problem document carries an order state (at any depth)."""
+    """Whether a problem document carries the order's state (``order_state``, or ``state``
+    of a nested order)."""
     if isinstance(document, dict):
-        return document.get("state") in (*PAID_STATES, "pending_payment") or any(
-            _mentions_state(value) for value in document.values())
+        return any(document.get(key) in ORDER_STATES for key in ("order_state", "state")) \
+            or any(_mentions_state(value) for value in document.values())
     if isinstance(document, list):
         return any(_mentions_state(value) for value in document)
     return False
