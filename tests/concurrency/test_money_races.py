@@ -78,7 +78,8 @@ def judge_pay_pair(number: str, replies: list[Reply | Exception]) -> list[str]:
         problems.append(f"{number}: neither payment answered the fulfilled order: "
                         f"{[(r.status, r.text[:120]) for r in replies]}")
     for reply in replies:
-        if reply in paid or reply.status in (402,) or reply.status >= 500:
+        if any(reply is answer for answer in paid) or reply.status == 402 \
+                or reply.status >= 500:
             continue
         if reply.status == 409 and _mentions_state(reply.json):
             continue
@@ -101,7 +102,7 @@ def _mentions_state(document: Any) -> bool:
 
 
 def _report(market: Marketplace, problems: list[str]) -> str:
-    text = "\n".join(problems[:40])
+    text = f"{len(problems)} problems:\n" + "\n".join(problems[:40])
     if any("server error" in p for p in problems):
         text += "\n--- gunicorn's log ---\n" + market.server_errors()[-4000:]
     return text
