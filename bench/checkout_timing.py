@@ -2,15 +2,17 @@
 ``bench/checkout_load.py`` (``gunicorn --config bench/checkout_timing.py``).
 
 In every worker, after the app is loaded, it wraps the app and counts, per request: time in
-the payment provider's client (every call of the Stripe adapter), waiting for the audit
-chain's head row (the statements that lock it), locking an order's row (``SELECT ... FOR
-UPDATE`` of ``commerce_order``), other SQL statements, and commits. One JSON line per request
-goes to ``$CHECKOUT_TIMING_DIR/<pid>.jsonl``. Nothing of the marketplace's code changes.
+the payment provider's client (every method of the Stripe adapter that calls it), waiting for
+the audit chain's head row (the statements that lock it), locking an order's row (``SELECT
+... FOR UPDATE`` of ``commerce_order``), other SQL statements, and commits. One JSON line per
+request goes to ``$CHECKOUT_TIMING_DIR/<pid>.jsonl``. Nothing of the marketplace's code
+changes.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import threading
@@ -55,11 +57,12 @@ def _instrument() -> None:
 
     from marketplace.commerce.payments import StripePayments
 
-    for name in ("ensure_customer", "test_payment_method", "save_default_card",
-                 "create_payment_intent", "confirm_payment_intent", "retrieve_payment_intent",
-                 "refund", "retrieve_refund", "retrieve_invoice"):
-        if hasattr(StripePayments, name):
-            setattr(StripePayments, name, _timed("provider", getattr(StripePayments, name)))
+    # Every public method of the adapter talks to the provider, but for the two that check a
+    # webhook's signature and metadata locally (properties are not functions).
+    local = {"construct_event", "is_ours"}
+    for name, member in list(vars(StripePayments).items()):
+        if not name.startswith("_") and name not in local and inspect.isfunction(member):
+            setattr(StripePayments, name, _timed("provider", member))
     psycopg.Connection.commit = _timed("commit", psycopg.Connection.commit)
 
     @event.listens_for(Engine, "before_cursor_execute")
