@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from datamarket_sdk import Finding
 
+from marketplace.plugins.descriptions import PluginDescription
 from marketplace.plugins.execution import PluginImportFailed
 from marketplace.plugins.incidents import FAULTS
-from marketplace.plugins.manager import EVENT_HOOKS, PluginDescription
+from marketplace.plugins.manager import EVENT_HOOKS
 from marketplace.plugins.models import IncidentKind
 from marketplace.plugins.worker import WorkerBusy, WorkerCrashed, WorkerTimeout, run_event
 

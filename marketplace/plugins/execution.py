@@ -21,13 +21,8 @@ from datamarket_sdk import Context, Operation
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from marketplace.plugins.manager import (
-    LoadedPlugin,
-    OperationSpec,
-    PluginDescription,
-    build_manager,
-    load_plugin,
-)
+from marketplace.plugins.descriptions import OperationSpec, PluginDescription
+from marketplace.plugins.manager import LoadedPlugin, build_manager, load_plugin
 from marketplace.plugins.records import ResolvedOperation
 from marketplace.plugins.worker import (
     WorkerBusy,

@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.plugins.manager import OperationSpec, PluginDescription
+from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 
 
 @dataclass(frozen=True)

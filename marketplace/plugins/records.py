@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from marketplace.db import get_engine, new_session
 from marketplace.plugins import services
+from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 from marketplace.plugins.errors import OperationNotFound
-from marketplace.plugins.manager import OperationSpec, PluginDescription
 from marketplace.plugins.models import InstalledPlugin, PluginHealth, PluginState
 from marketplace.plugins.signals import LoadFailed, announce, load_failed
 

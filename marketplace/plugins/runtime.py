@@ -29,15 +29,12 @@ from flask import Flask
 
 from marketplace.plugins.breaker import BreakerBoard, BreakerState
 from marketplace.plugins.describe import DESCRIBE_TIMEOUT, describe_candidates
+from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 from marketplace.plugins.errors import OperationPaused
 from marketplace.plugins.execution import Execution
 from marketplace.plugins.incidents import Incidents
 from marketplace.plugins.info import ModelInfo, OperationInfo, describe_operation, models_of
-from marketplace.plugins.manager import (
-    OperationSpec,
-    PluginDescription,
-    fingerprinted_candidates,
-)
+from marketplace.plugins.manager import fingerprinted_candidates
 from marketplace.plugins.models import InstalledPlugin
 from marketplace.plugins.records import InstalledPlugins, Snapshot
 
