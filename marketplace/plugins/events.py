@@ -63,7 +63,7 @@ def dispatch(runtime: PluginRuntime, event: str, payload: Any, *,
             continue
         if not snapshot.enabled(plugin):
             continue
-        if snapshot.status(plugin)[1]:  # trusted
+        if snapshot.trusted(plugin):
             answer = _in_thread(runtime, plugin, event, wire, timeout)
         else:
             answer = _in_worker(runtime, plugin, event, wire, timeout)

@@ -60,6 +60,10 @@ class Snapshot:
     def enabled(self, plugin: PluginDescription) -> bool:
         return not plugin.failed and self.status(plugin)[0] == PluginState.ENABLED
 
+    def trusted(self, plugin: PluginDescription) -> bool:
+        """Whether the plugin runs inside the platform (else in its limited worker)."""
+        return self.status(plugin)[1]
+
     def resolve(self, plugin_name: str, operation_name: str) -> ResolvedOperation:
         """The operation, if an enabled plugin offers it.
 
@@ -69,7 +73,7 @@ class Snapshot:
         operation = plugin.operations.get(operation_name) if plugin is not None else None
         if plugin is None or operation is None or not self.enabled(plugin):
             raise OperationNotFound(plugin_name, operation_name)
-        return ResolvedOperation(plugin, operation, self.status(plugin)[1])
+        return ResolvedOperation(plugin, operation, self.trusted(plugin))
 
 
 class InstalledPlugins:
