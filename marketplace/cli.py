@@ -258,9 +258,10 @@ def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
 @click.option("--skip-tests", is_flag=True, help="Do not run the plugin's own tests.")
 def plugin_check(path: Path, skip_tests: bool) -> None:
     """Check the plugin distribution at PATH: manifest, hooks, schemas, then its tests."""
+    from marketplace.accounts.services import validate_credit_code
     from marketplace.plugins.check import check_plugin
 
-    report = check_plugin(path, run_tests=not skip_tests)
+    report = check_plugin(path, validate_merchant=validate_credit_code, run_tests=not skip_tests)
     for finding in report.findings:
         click.echo(str(finding))
     if report.ok:

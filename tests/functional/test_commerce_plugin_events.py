@@ -25,7 +25,8 @@ def app_config(app_config):
 @pytest.fixture
 def received(app, db):
     get_runtime(app).sync()
-    loaded = get_runtime(app)._import_trusted(get_runtime(app).plugins["order_listener"])
+    runtime = get_runtime(app)
+    loaded = runtime.execution.import_trusted(runtime.plugins["order_listener"])
     events = loaded.plugin.RECEIVED
     events.clear()
     return events
