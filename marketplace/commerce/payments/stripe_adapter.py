@@ -33,6 +33,7 @@ from marketplace.commerce.payments.stripe_billing import (
     StripeAccount,
     default_card_of,
 )
+from marketplace.commerce.payments.stripe_checkout import create_session
 from marketplace.commerce.payments.stripe_errors import request_options, stripe_errors
 from marketplace.commerce.payments.types import (  # noqa: F401  (re-exported)
     INSTANCE_TAG_KEY,
@@ -374,36 +375,13 @@ class StripePayments:
                                customer_id: str | None, plan_id: str | None = None,
                                description: str, metadata: dict[str, Any], success_url: str,
                                cancel_url: str) -> HostedCheckout:
-        """A Stripe Checkout page for a one-time payment of ``amount`` or a ``plan_id``.
-
-        Our metadata goes on the session and on the payment intent or subscription it makes,
-        so fulfilment goes through the same payment_intent / invoice webhooks as card payments
-        taken by our own form.
-        """
+        """A Stripe Checkout page (:func:`.stripe_checkout.create_session`); real Stripe only."""
         if not self.supports_hosted_checkout:
             raise PaymentError(_l("Hosted checkout is not available with the local payment "
                                   "service."), "unsupported")
-        tagged = self.account.tagged(metadata)
-        params: dict[str, Any] = {"mode": mode, "success_url": success_url,
-                                  "cancel_url": cancel_url, "metadata": tagged}
-        if customer_id:
-            params["customer"] = customer_id
-        if mode == "payment":
-            if not amount or amount <= 0:
-                raise ValueError("a one-time checkout needs a positive amount")
-            params["line_items"] = [{"quantity": 1, "price_data": {
-                "currency": currency.lower(), "unit_amount": amount,
-                "product_data": {"name": description}}}]
-            params["payment_intent_data"] = {"metadata": tagged, "description": description}
-        else:
-            if not plan_id:
-                raise ValueError("a subscription checkout needs a plan_id")
-            # Stripe accepts a legacy plan's id wherever it takes a price.
-            params["line_items"] = [{"price": plan_id, "quantity": 1}]
-            params["subscription_data"] = {"metadata": tagged, "description": description}
-        with stripe_errors():
-            session = self.client.v1.checkout.sessions.create(params=params)
-        return HostedCheckout(id=session.id, url=session.url)
+        return create_session(self.account, mode=mode, amount=amount, currency=currency,
+                              customer_id=customer_id, plan_id=plan_id, description=description,
+                              metadata=metadata, success_url=success_url, cancel_url=cancel_url)
 
 
 def _aware(moment: datetime) -> datetime:
