@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     from marketplace import db, i18n, plugins, policy, search, web
+    from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.commerce import payments
