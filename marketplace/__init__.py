@@ -36,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    from marketplace import settings
+
+    settings.init_app(app)
 
     from marketplace import db, i18n, plugins, policy, search, web
     from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules

@@ -18,6 +18,7 @@ from marketplace.catalog.labels import label, money, plan_details, plan_headline
 from marketplace.db import get_engine, get_session
 from marketplace.notifications.services import deliver_outbox, unread_count
 from marketplace.plugins.errors import InvocationError
+from marketplace.settings import settings
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -138,7 +139,7 @@ def _deliver_mail(response):
         # A session of its own, so that delivery can never commit the request's unfinished work.
         try:
             with Session(get_engine()) as mail_session:
-                deliver_outbox(mail_session, current_app.config)
+                deliver_outbox(mail_session, settings().mail)
         except Exception:  # mail must never break the page that caused it
             log.exception("e-mail delivery failed; the outbox keeps the messages")
     return response

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -30,6 +29,7 @@ from marketplace.commerce.models import (
     Payout,
 )
 from marketplace.errors import ValidationFailed
+from marketplace.settings import settings
 
 MERCHANT = "merchant"
 PLATFORM = "platform"
@@ -39,7 +39,7 @@ def default_rate(session: Session) -> int:
     """The platform's commission in basis points (set by an admin, else the setting)."""
     row = session.exec(select(CommissionRate).where(
         col(CommissionRate.organization_id).is_(None))).first()
-    return row.rate_bp if row else int(current_app.config["COMMERCE_COMMISSION_BP"])
+    return row.rate_bp if row else settings().commission_bp
 
 
 def rate_for(session: Session, organization_id: int) -> int:
