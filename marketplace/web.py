@@ -14,8 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace import policy
 from marketplace.catalog.content import render_markdown
-from marketplace.catalog.labels import label, money, plan_details, plan_headline
+from marketplace.catalog.labels import label, plan_details, plan_headline
 from marketplace.db import get_engine, get_session
+from marketplace.money import format_money
 from marketplace.notifications.services import deliver_outbox, unread_count
 from marketplace.plugins.errors import InvocationError
 from marketplace.settings import settings
@@ -154,6 +155,6 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.after_request(_deliver_mail)
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals.update(label=label, plan_headline=plan_headline,
                                  plan_details=plan_details)

@@ -29,9 +29,12 @@ from marketplace.commerce.models import (
     Payout,
 )
 from marketplace.errors import ValidationFailed
+from marketplace.money import plain_amount
 from marketplace.settings import settings
 
 MERCHANT = "merchant"
+#: Balances and payouts are kept in the platform's currency (a Payout's default).
+PAYOUT_CURRENCY = "CNY"
 PLATFORM = "platform"
 
 
@@ -164,7 +167,7 @@ def record_payout(session: Session, admin: User, organization: MerchantOrganizat
         errors["amount"] = [str(_l("A payout is a positive amount."))]
     elif amount > owed:
         errors["amount"] = [str(_l("The merchant's balance is only %(amount)s.",
-                                   amount=f"{owed / 100:.2f}"))]
+                                   amount=plain_amount(owed, PAYOUT_CURRENCY)))]
     if not reference.strip():
         errors["reference"] = [str(_l("Give the bank transfer's reference."))]
     if errors:
@@ -251,7 +254,7 @@ def statement_csv(lines: Iterable[StatementLine]) -> str:
         entry = line.entry
         writer.writerow([_cell(entry.created_at.strftime("%Y-%m-%d %H:%M")), _cell(entry.kind),
                          _cell(line.order_number), _cell(line.title),
-                         f"{entry.amount / 100:.2f}", _cell(entry.currency),
+                         plain_amount(entry.amount, entry.currency), _cell(entry.currency),
                          "" if entry.rate_bp is None else f"{entry.rate_bp / 100:.2f}%",
-                         f"{line.running_balance / 100:.2f}"])
+                         plain_amount(line.running_balance, entry.currency)])
     return out.getvalue()

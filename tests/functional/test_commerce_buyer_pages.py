@@ -10,7 +10,6 @@ import re
 import pytest
 from sqlmodel import select
 
-from marketplace.catalog.labels import money
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
 from marketplace.commerce import entitlements, quotes
@@ -27,6 +26,7 @@ from marketplace.commerce.models import (
     Subscription,
 )
 from marketplace.commerce.payments import StripePayments
+from marketplace.money import format_money as money
 from tests.commerce_factories import (
     count,
     make_plan,
