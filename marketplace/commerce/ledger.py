@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from datamarket_sdk.csv_cells import safe_cell
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -224,25 +225,6 @@ def commission_for(session: Session, organization_id: int) -> int:
         LedgerEntry.account == PLATFORM)).one())
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet programs run a cell that starts like a formula: neutralise it.
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def statement_csv(lines: Iterable[StatementLine]) -> str:
     """The statement as CSV (UTF-8 with BOM for spreadsheet programs), formulas neutralised."""
     out = io.StringIO()
@@ -252,9 +234,9 @@ def statement_csv(lines: Iterable[StatementLine]) -> str:
                      "balance"])
     for line in lines:
         entry = line.entry
-        writer.writerow([_cell(entry.created_at.strftime("%Y-%m-%d %H:%M")), _cell(entry.kind),
-                         _cell(line.order_number), _cell(line.title),
-                         plain_amount(entry.amount, entry.currency), _cell(entry.currency),
-                         "" if entry.rate_bp is None else f"{entry.rate_bp / 100:.2f}%",
-                         plain_amount(line.running_balance, entry.currency)])
+        rate = None if entry.rate_bp is None else f"{entry.rate_bp / 100:.2f}%"
+        writer.writerow([safe_cell(cell) for cell in (
+            entry.created_at.strftime("%Y-%m-%d %H:%M"), entry.kind, line.order_number,
+            line.title, plain_amount(entry.amount, entry.currency), entry.currency, rate,
+            plain_amount(line.running_balance, entry.currency))])
     return out.getvalue()
