@@ -1,8 +1,9 @@
 """Datamarket: a marketplace for authorized public data products.
 
-:func:`create_app` builds the Flask app in a fixed order: settings, database, search, translations,
-sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the plugins,
-the JSON API, and error pages.
+:func:`create_app` builds the Flask app in a fixed order: settings (and the typed
+:class:`~marketplace.settings.Settings` services read), the domains' authorization rules
+(:mod:`marketplace.rules`), database, search, translations, sign-in, CSRF, the authorization guard,
+the payments adapter, the HTML blueprints, the plugins, the JSON API, and error pages.
 """
 
 from __future__ import annotations
