@@ -14,12 +14,20 @@ modules that :func:`marketplace.create_app` imports.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Actor(Protocol):
+    """What the policy itself needs of a user (the accounts domain's ``User`` is one); the
+    rules ask the rest."""
+
+    is_active: bool
+
 
 #: ``rule(actor, resource) -> bool``; ``actor`` is the signed-in user, or ``None`` when anonymous.
 Rule = Callable[[Any, Any], bool]
@@ -48,7 +56,7 @@ def register(action: str, decide: Rule) -> Rule:
     :raises DuplicateRule: another rule already decides ``action``.
     """
     known = RULES.get(action)
-    if known is not None and _name(known) != _name(decide):
+    if known is not None and not _same_rule(known, decide):
         raise DuplicateRule(
             f"the action {action!r} is already decided by {_name(known)}; "
             f"{_name(decide)} cannot decide it too.")
@@ -69,6 +77,11 @@ def rule(*actions: str) -> Callable[[Rule], Rule]:
     return decorate
 
 
+def _same_rule(known: Rule, new: Rule) -> bool:
+    """The same function, or the same named function of a module imported again."""
+    return known is new or ("<lambda>" not in _name(new) and _name(known) == _name(new))
+
+
 def _name(function: Rule) -> str:
     return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', function)}"
 
@@ -87,7 +100,7 @@ def rule_for(action: str) -> Rule:
             "marketplace/rules.py)") from None
 
 
-def can(actor: Any, action: str, resource: Any = None) -> bool:
+def can(actor: Actor | None, action: str, resource: Any = None) -> bool:
     """Whether ``actor`` (``None`` when anonymous) may perform ``action`` on ``resource``.
 
     A deactivated user may do nothing, whatever the rule says.

@@ -106,3 +106,9 @@ def test_rule_needs_an_action():
 def test_existing_action_cannot_be_taken_over(registry):
     with pytest.raises(policy.DuplicateRule):
         policy.register("listing.edit", lambda actor, resource: True)
+
+
+def test_two_lambdas_of_one_module_are_different_rules(registry):
+    policy.register("test.lambda", lambda actor, resource: True)
+    with pytest.raises(policy.DuplicateRule):
+        policy.register("test.lambda", lambda actor, resource: False)
