@@ -1,8 +1,10 @@
 """Datamarket: a marketplace for authorized public data products.
 
-:func:`create_app` builds the Flask app in a fixed order: settings, database, search, translations,
-sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the listeners
-of the plugin runtime's signals, the plugins, the JSON API, and error pages.
+:func:`create_app` builds the Flask app in a fixed order: settings (and the typed
+:class:`~marketplace.settings.Settings` services read), the domains' authorization rules
+(:mod:`marketplace.rules`), database, search, translations, sign-in, CSRF, the authorization guard,
+the payments adapter, the HTML blueprints, the listeners of the plugin runtime's signals, the
+plugins, the JSON API, and error pages.
 """
 
 from __future__ import annotations
@@ -36,8 +38,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_settings(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    from marketplace import settings
+
+    settings.init_app(app)
 
     from marketplace import db, i18n, plugins, policy, search, web
+    from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.commerce import payments

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
 from marketplace.search.commands import reindex
+from marketplace.settings import settings
 
 
 def _create_app():
@@ -94,7 +95,7 @@ def seed_demo() -> None:
     if created:
         # The review decisions of the demo queued notifications; send them now, not on a
         # stranger's next request.
-        deliver_outbox(session, current_app.config, limit=10_000)
+        deliver_outbox(session, settings().mail, limit=10_000)
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
@@ -131,7 +132,7 @@ def mail_flush() -> None:
     """Send every committed e-mail still in the outbox."""
     from marketplace.notifications.services import deliver_outbox
 
-    sent = deliver_outbox(get_session(), current_app.config, limit=10_000)
+    sent = deliver_outbox(get_session(), settings().mail, limit=10_000)
     click.echo(f"{sent} e-mail(s) sent.")
 
 

@@ -14,10 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace import policy
 from marketplace.catalog.content import render_markdown
-from marketplace.catalog.labels import label, money, plan_details, plan_headline
+from marketplace.catalog.labels import label, plan_details, plan_headline
 from marketplace.db import get_engine, get_session
+from marketplace.money import format_money
 from marketplace.notifications.services import deliver_outbox, unread_count
 from marketplace.plugins.errors import InvocationError
+from marketplace.settings import settings
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -138,7 +140,7 @@ def _deliver_mail(response):
         # A session of its own, so that delivery can never commit the request's unfinished work.
         try:
             with Session(get_engine()) as mail_session:
-                deliver_outbox(mail_session, current_app.config)
+                deliver_outbox(mail_session, settings().mail)
         except Exception:  # mail must never break the page that caused it
             log.exception("e-mail delivery failed; the outbox keeps the messages")
     return response
@@ -153,6 +155,6 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.after_request(_deliver_mail)
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals.update(label=label, plan_headline=plan_headline,
                                  plan_details=plan_details)

@@ -1,4 +1,5 @@
-"""What merchants type in the listing editor, and back: yuan to fen, tier lines, sample CSV.
+"""What merchants type in the listing editor, and back: tier lines and sample CSV (prices go
+through :mod:`marketplace.money`).
 
 Pure conversions, used by the editor's form fields to read input and to prefill the form.
 """
@@ -8,49 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-# Amounts are stored as integers in fen; this keeps them inside a 32-bit database integer.
-MAX_FEN = 999_999_999
+from marketplace.money import amount_input, parse_amount
+
 MAX_COUNT = 2_000_000_000
 
-_YUAN_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
 _COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)$")
-
-
-def yuan_to_fen(text: str | None) -> int | None:
-    """A price typed in yuan (``"0.05"``, ``"999"``, ``"¥1,200.50"``) as integer fen, exactly.
-
-    :returns: ``None`` for an empty input.
-    :raises ValueError: with a sentence that tells the merchant how to write the price.
-    """
-    raw = (text or "").strip().lstrip("¥￥").strip()
-    if not raw:
-        return None
-    if raw.startswith("-"):
-        raise ValueError(str(_l("A price cannot be negative.")))
-    match = _YUAN_RE.match(raw)
-    if match is None:
-        raise ValueError(str(_l("Write the price in yuan as a number, such as 0.05 or 999.")))
-    if match.group(1) and len(match.group(1)) > 2:
-        raise ValueError(str(_l(
-            "A price has at most two decimals (yuan and fen), such as 0.05; this one has %(n)d.",
-            n=len(match.group(1)))))
-    fen = int(Decimal(raw.replace(",", "")) * 100)
-    if fen > MAX_FEN:
-        raise ValueError(str(_l("Keep the price at or below 9,999,999.99 yuan.")))
-    return fen
-
-
-def fen_to_yuan(fen: int | None) -> str:
-    """Integer fen written back as yuan: ``5`` -> ``"0.05"``, ``99900`` -> ``"999"``."""
-    if fen is None:
-        return ""
-    yuan, cents = divmod(int(fen), 100)
-    return str(yuan) if cents == 0 else f"{yuan}.{cents:02d}"
 
 
 def parse_tiers(text: str | None) -> list[dict[str, int | None]]:
@@ -72,7 +39,7 @@ def parse_tiers(text: str | None) -> list[dict[str, int | None]]:
                 "per call in yuan, such as “10000 0.05”; write * instead of a number for the "
                 "last tier.", n=number)))
         try:
-            price = yuan_to_fen(parts[1])
+            price = parse_amount(parts[1])
         except ValueError as exc:
             raise ValueError(str(_l("Line %(n)d: %(problem)s", n=number, problem=exc))) from None
         up_to = None if parts[0] in {"*", "∞"} else int(parts[0].replace(",", ""))
@@ -84,7 +51,7 @@ def tiers_to_text(tiers: list[dict[str, Any]]) -> str:
     """Tiers written back one per line, as :func:`parse_tiers` reads them."""
     return "\n".join(
         f"{'*' if tier.get('up_to') is None else tier['up_to']} "
-        f"{fen_to_yuan(tier.get('unit_price'))}"
+        f"{amount_input(tier.get('unit_price'))}"
         for tier in tiers
     )
 

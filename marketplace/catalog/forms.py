@@ -31,12 +31,10 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from marketplace.catalog.content import FIELD_TYPES, MAX_FIELDS
 from marketplace.catalog.formats import (
     MAX_COUNT,
-    fen_to_yuan,
     parse_sample_csv,
     parse_tiers,
     sample_to_csv,
     tiers_to_text,
-    yuan_to_fen,
 )
 from marketplace.catalog.labels import (
     DELIVERY_FORM_LABELS,
@@ -49,6 +47,7 @@ from marketplace.catalog.labels import (
 )
 from marketplace.catalog.models import Listing, Sensitivity
 from marketplace.catalog.operations import operation_ref
+from marketplace.money import amount_input, parse_amount
 from marketplace.plugins.runtime import OperationInfo
 
 MAX_PLAN_FORMS = 4
@@ -69,11 +68,12 @@ FIELD_TYPE_LABELS = {
 
 
 class YuanAmount:
-    """The field holds a price in yuan that :func:`yuan_to_fen` can read (or nothing)."""
+    """The field holds a price in yuan that :func:`marketplace.money.parse_amount` can read (or
+    nothing)."""
 
     def __call__(self, _form: Form, field: StringField) -> None:
         try:
-            yuan_to_fen(field.data)
+            parse_amount(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -164,12 +164,12 @@ class PlanForm(Form):
         return {
             "name": (self.name.data or "").strip(),
             "model": self.model.data,
-            "price": yuan_to_fen(self.price.data),
+            "price": parse_amount(self.price.data),
             "billing_period": self.billing_period.data or None,
             "free_allowance": self.free_allowance.data,
             "tiers": parse_tiers(self.tiers.data),
             "included_calls": self.included_calls.data,
-            "overage_unit_price": yuan_to_fen(self.overage_price.data),
+            "overage_unit_price": parse_amount(self.overage_price.data),
             "description": (self.description.data or "").strip(),
         }
 
@@ -288,12 +288,12 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str
         "operation": attached_ref(listing),
         "pricing_plans": [
             {"name": p["name"], "model": p["model"],
-             "price": fen_to_yuan(p["price"]) if p.get("price") else "",
+             "price": amount_input(p["price"]) if p.get("price") else "",
              "billing_period": p.get("billing_period") or "",
              "free_allowance": p.get("free_allowance") or None,
              "tiers": tiers_to_text(p.get("tiers") or []),
              "included_calls": p.get("included_calls"),
-             "overage_price": fen_to_yuan(p.get("overage_unit_price")),
+             "overage_price": amount_input(p.get("overage_unit_price")),
              "description": p.get("description", "")}
             for p in plans
         ] or [{}],

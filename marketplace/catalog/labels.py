@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.lifecycle import STATE_LABELS
@@ -16,6 +16,7 @@ from marketplace.catalog.models import (
     Scenario,
     Sensitivity,
 )
+from marketplace.money import format_money
 
 PRODUCT_TYPE_LABELS = {
     ProductType.RAW_DATASET: _l("Raw dataset"),
@@ -90,13 +91,6 @@ def label(kind: str, value: Any) -> str:
     return str(value)
 
 
-def money(amount: int | None, currency: str = "CNY") -> str:
-    """An amount in the smallest unit (fen for CNY) as the reader's locale writes it."""
-    if amount is None:
-        return ""
-    return format_currency(amount / 100, currency)
-
-
 def plan_headline(plan: Any) -> str:
     """The one-line price of a plan, as shown on cards and above the fold."""
     get = plan.get if isinstance(plan, dict) else lambda k: getattr(plan, k)
@@ -105,14 +99,15 @@ def plan_headline(plan: Any) -> str:
         case PricingModel.FREE:
             return str(_l("Free"))
         case PricingModel.ONE_TIME:
-            return money(get("price"), currency)
+            return format_money(get("price"), currency)
         case PricingModel.PER_CALL:
             lowest = min((t["unit_price"] for t in get("tiers")), default=0)
-            return str(_l("from %(price)s per call", price=money(lowest, currency)))
+            return str(_l("from %(price)s per call", price=format_money(lowest, currency)))
         case PricingModel.MEMBERSHIP:
-            return f"{money(get('price'), currency)} {label('period', get('billing_period'))}"
+            period = label("period", get("billing_period"))
+            return f"{format_money(get('price'), currency)} {period}"
         case PricingModel.SERVICE_FEE:
-            return str(_l("quoted, from %(price)s", price=money(get("price"), currency)))
+            return str(_l("quoted, from %(price)s", price=format_money(get("price"), currency)))
     return ""
 
 
@@ -135,7 +130,7 @@ def plan_details(plan: Any) -> list[str]:
                                     n=format_decimal(get("free_allowance")))))
             lower = 0
             for tier in get("tiers"):
-                price = money(tier["unit_price"], currency)
+                price = format_money(tier["unit_price"], currency)
                 if tier["up_to"] is None:
                     lines.append(str(_l("Beyond %(n)s billable calls: %(price)s per call.",
                                         n=format_decimal(lower), price=price)))
@@ -150,7 +145,7 @@ def plan_details(plan: Any) -> list[str]:
                                 n=format_decimal(get("included_calls") or 0))))
             if get("overage_unit_price") is not None:
                 lines.append(str(_l("Further calls: %(price)s each.",
-                                    price=money(get("overage_unit_price"), currency))))
+                                    price=format_money(get("overage_unit_price"), currency))))
             else:
                 lines.append(str(_l("Calls stop when the included quota is used up.")))
         case PricingModel.SERVICE_FEE:

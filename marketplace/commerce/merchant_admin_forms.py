@@ -19,17 +19,18 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from marketplace.catalog.formats import fen_to_yuan, yuan_to_fen
+from marketplace.money import amount_input, parse_amount
 
 AMOUNT_HINT = _l("In yuan, with at most two decimals, such as 1,234.50.")
 
 
 class YuanAmount:
-    """The field holds an amount in yuan that :func:`yuan_to_fen` reads exactly."""
+    """The field holds an amount in yuan that :func:`marketplace.money.parse_amount` reads
+    exactly."""
 
     def __call__(self, _form: FlaskForm, field: StringField) -> None:
         try:
-            fen = yuan_to_fen(field.data)
+            fen = parse_amount(field.data)
         except ValueError:
             fen = -1
         if fen is None:
@@ -42,7 +43,7 @@ class YuanAmount:
 
 def amount_in_fen(field: StringField) -> int:
     """A validated yuan field's value in fen."""
-    return yuan_to_fen(field.data) or 0
+    return parse_amount(field.data) or 0
 
 
 def new_request_key() -> str:
@@ -60,7 +61,7 @@ class RefundForm(FlaskForm):
     @classmethod
     def for_order(cls, refundable: int) -> RefundForm:
         """A fresh form offering to refund everything still refundable."""
-        form = cls(formdata=None, amount=fen_to_yuan(refundable))
+        form = cls(formdata=None, amount=amount_input(refundable))
         form.request_key.data = new_request_key()
         return form
 

@@ -28,7 +28,6 @@ from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.admin.services import users_by_id
 from marketplace.base import utcnow
-from marketplace.catalog.formats import fen_to_yuan
 from marketplace.catalog.models import Listing, PricingPlan
 from marketplace.commerce import ledger, orders
 from marketplace.commerce.ledger import reports
@@ -51,6 +50,7 @@ from marketplace.commerce.payments import get_payments
 from marketplace.commerce.payments.flow import refund
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, ValidationFailed
+from marketplace.money import amount_input
 from marketplace.policy import authorize, check, current_actor
 
 blp = Blueprint("commerce_merchant", __name__, template_folder="templates",
@@ -184,7 +184,7 @@ def _quote_or_404(db: Session, quote_id: int) -> ServiceQuote:
 def _answer_form(quote: ServiceQuote, plan: PricingPlan | None) -> QuoteAnswerForm:
     amount = quote.amount if quote.amount is not None else (plan.price if plan else None)
     return QuoteAnswerForm(formdata=None, prefix=f"quote-{quote.id}",
-                           amount=fen_to_yuan(amount), note=quote.merchant_note)
+                           amount=amount_input(amount), note=quote.merchant_note)
 
 
 def _render_quotes(failed: ServiceQuote | None = None, failed_form: QuoteAnswerForm | None = None):

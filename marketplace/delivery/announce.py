@@ -11,18 +11,18 @@ import hashlib
 import hmac
 
 from datamarket_sdk import EntitlementEvent, Scope
-from flask import current_app
 from sqlmodel import Session
 
 from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
 from marketplace.delivery.models import Entitlement
 from marketplace.plugins import events, get_runtime
+from marketplace.settings import settings
 
 
 def buyer_pseudonym(buyer_id: int, organization_id: int) -> str:
     """The buyer as one merchant's plugins see them: an HMAC of both ids under the app key."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = settings().secret_key.encode()
     digest = hmac.new(key, f"buyer:{buyer_id}:org:{organization_id}".encode(), hashlib.sha256)
     return f"b_{digest.hexdigest()[:24]}"
 
@@ -30,12 +30,11 @@ def buyer_pseudonym(buyer_id: int, organization_id: int) -> str:
 def later(session: Session, event: str, payload, plugin: str | None) -> None:
     """Dispatch ``event`` to the plugins once the session's transaction commits (only to
     ``plugin``, the product's own, beside the platform's plugins; never on rollback)."""
-    app = current_app._get_current_object()
+    runtime = get_runtime()
 
     def announce() -> None:
-        with app.app_context():
-            events.dispatch(get_runtime(app), event, payload,
-                            only={plugin} if plugin else set())
+        with runtime.app.app_context():
+            events.dispatch(runtime, event, payload, only={plugin} if plugin else set())
 
     after_commit(session, announce)
 

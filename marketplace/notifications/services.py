@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 from marketplace.accounts.models import User
 from marketplace.base import utcnow
 from marketplace.notifications.models import Notification, OutboundEmail
+from marketplace.settings import MailSettings
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,15 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
     return len(rows)
 
 
-def deliver_outbox(session: Session, config: dict[str, Any], limit: int = 100) -> int:
-    """Send committed, unsent e-mails; returns how many were sent. Failures stay for a retry."""
+def deliver_outbox(session: Session, mail_settings: MailSettings | Mapping[str, Any],
+                   limit: int = 100) -> int:
+    """Send committed, unsent e-mails; returns how many were sent. Failures stay for a retry.
+
+    :param mail_settings: where mail goes (the app's ``settings().mail``); a Flask-style
+        configuration mapping is read into :class:`MailSettings` first.
+    """
+    if not isinstance(mail_settings, MailSettings):
+        mail_settings = MailSettings.from_config(mail_settings)
     pending = session.exec(
         select(OutboundEmail)
         .where(col(OutboundEmail.sent_at).is_(None), OutboundEmail.attempts < 5)
@@ -119,17 +127,17 @@ def deliver_outbox(session: Session, config: dict[str, Any], limit: int = 100) -
     sent = 0
     for mail in pending:
         message = EmailMessage()
-        message["From"] = config["MAIL_FROM"]
+        message["From"] = mail_settings.sender
         message["To"] = mail.to_address
         message["Subject"] = mail.subject
         message["Message-ID"] = make_msgid(domain="datamarket.localhost")
         message.set_content(mail.body)
         mail.attempts += 1
         try:
-            if config.get("SMTP_HOST"):
-                _send_smtp(message, config)
+            if mail_settings.smtp_host:
+                _send_smtp(message, mail_settings)
             else:
-                _write_to_folder(message, Path(config["MAIL_FOLDER"]), mail.id)
+                _write_to_folder(message, mail_settings.folder, mail.id)
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("could not send e-mail %s: %s", mail.id, exc)
             mail.last_error = str(exc)[:1000]
@@ -141,12 +149,12 @@ def deliver_outbox(session: Session, config: dict[str, Any], limit: int = 100) -
     return sent
 
 
-def _send_smtp(message: EmailMessage, config: dict[str, Any]) -> None:
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
-        if config.get("SMTP_STARTTLS"):
+def _send_smtp(message: EmailMessage, mail_settings: MailSettings) -> None:
+    with smtplib.SMTP(mail_settings.smtp_host, mail_settings.smtp_port, timeout=10) as smtp:
+        if mail_settings.smtp_starttls:
             smtp.starttls()
-        if config.get("SMTP_USERNAME"):
-            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        if mail_settings.smtp_username:
+            smtp.login(mail_settings.smtp_username, mail_settings.smtp_password)
         smtp.send_message(message)
 
 

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from marketplace.catalog.labels import money
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.models import (
@@ -30,6 +29,7 @@ from marketplace.commerce.payments import StripePayments
 from marketplace.db import get_engine
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import EntitlementState
+from marketplace.money import format_money as money
 from tests.commerce_factories import (
     count,
     make_plan,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace import policy
+from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner

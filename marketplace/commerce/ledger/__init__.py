@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from datamarket_sdk.csv_cells import safe_cell
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -30,8 +30,12 @@ from marketplace.commerce.models import (
     Payout,
 )
 from marketplace.errors import ValidationFailed
+from marketplace.money import plain_amount
+from marketplace.settings import settings
 
 MERCHANT = "merchant"
+#: Balances and payouts are kept in the platform's currency (a Payout's default).
+PAYOUT_CURRENCY = "CNY"
 PLATFORM = "platform"
 
 
@@ -39,7 +43,7 @@ def default_rate(session: Session) -> int:
     """The platform's commission in basis points (set by an admin, else the setting)."""
     row = session.exec(select(CommissionRate).where(
         col(CommissionRate.organization_id).is_(None))).first()
-    return row.rate_bp if row else int(current_app.config["COMMERCE_COMMISSION_BP"])
+    return row.rate_bp if row else settings().commission_bp
 
 
 def rate_for(session: Session, organization_id: int) -> int:
@@ -164,7 +168,7 @@ def record_payout(session: Session, admin: User, organization: MerchantOrganizat
         errors["amount"] = [str(_l("A payout is a positive amount."))]
     elif amount > owed:
         errors["amount"] = [str(_l("The merchant's balance is only %(amount)s.",
-                                   amount=f"{owed / 100:.2f}"))]
+                                   amount=plain_amount(owed, PAYOUT_CURRENCY)))]
     if not reference.strip():
         errors["reference"] = [str(_l("Give the bank transfer's reference."))]
     if errors:
@@ -221,25 +225,6 @@ def commission_for(session: Session, organization_id: int) -> int:
         LedgerEntry.account == PLATFORM)).one())
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet programs run a cell that starts like a formula: neutralise it.
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def statement_csv(lines: Iterable[StatementLine]) -> str:
     """The statement as CSV (UTF-8 with BOM for spreadsheet programs), formulas neutralised."""
     out = io.StringIO()
@@ -249,9 +234,9 @@ def statement_csv(lines: Iterable[StatementLine]) -> str:
                      "balance"])
     for line in lines:
         entry = line.entry
-        writer.writerow([_cell(entry.created_at.strftime("%Y-%m-%d %H:%M")), _cell(entry.kind),
-                         _cell(line.order_number), _cell(line.title),
-                         f"{entry.amount / 100:.2f}", _cell(entry.currency),
-                         "" if entry.rate_bp is None else f"{entry.rate_bp / 100:.2f}%",
-                         f"{line.running_balance / 100:.2f}"])
+        rate = None if entry.rate_bp is None else f"{entry.rate_bp / 100:.2f}%"
+        writer.writerow([safe_cell(cell) for cell in (
+            entry.created_at.strftime("%Y-%m-%d %H:%M"), entry.kind, line.order_number,
+            line.title, plain_amount(entry.amount, entry.currency), entry.currency, rate,
+            plain_amount(line.running_balance, entry.currency))])
     return out.getvalue()

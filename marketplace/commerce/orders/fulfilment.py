@@ -34,6 +34,7 @@ from marketplace.commerce.payments import attempts
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import EntitlementState
 from marketplace.errors import ValidationFailed
+from marketplace.money import plain_amount
 
 K = PaymentEventKind
 
@@ -239,7 +240,7 @@ def check_refund(session: Session, order: Order, amount: int) -> None:
     if amount > left:
         raise ValidationFailed({"amount": [str(_l(
             "At most %(amount)s can still be refunded on this order.",
-            amount=f"{left / 100:.2f} {order.currency}"))]})
+            amount=plain_amount(left, order.currency, code=True)))]})
 
 
 def record_refund(session: Session, order: Order, *, amount: int, provider_ref: str,

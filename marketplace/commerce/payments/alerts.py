@@ -10,17 +10,14 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import admins
 from marketplace.audit import services as audit
 from marketplace.commerce.models import Order
+from marketplace.money import plain_amount
 from marketplace.notifications.services import notify
-
-
-def _amount(order: Order, amount: int) -> str:
-    return f"{amount / 100:.2f} {order.currency}"
 
 
 def duplicate_refunded(session: Session, order: Order, *, amount: int, charge_ref: str,
                        refund_ref: str) -> None:
     """A second charge of ``order`` was refunded automatically: the buyer and the admins hear."""
-    params = {"number": order.number, "amount": _amount(order, amount)}
+    params = {"number": order.number, "amount": plain_amount(amount, order.currency, code=True)}
     buyer = session.get(User, order.buyer_id)
     notify(session, [buyer] if buyer else [], "payment.duplicate_refunded", params,
            link=f"/orders/{order.number}")

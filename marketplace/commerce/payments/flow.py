@@ -39,6 +39,7 @@ from marketplace.commerce.orders import fulfilment
 from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.payments import PaymentError, PaymentGateway, RefundInfo, alerts, attempts
 from marketplace.errors import ValidationFailed
+from marketplace.money import plain_amount
 
 log = logging.getLogger(__name__)
 
@@ -397,12 +398,12 @@ def book_provider_refund(session: Session, order: Order,
     if attempt is None:
         alerts.flag(session, order, str(_l(
             "the payment provider refunded %(amount)s that nobody asked for on this marketplace",
-            amount=f"{info.amount / 100:.2f} {order.currency}")), refund=info.id)
+            amount=plain_amount(info.amount, order.currency, code=True))), refund=info.id)
     excess = info.amount if booked is None else booked.excess
     if excess > 0:
         alerts.flag(session, order, str(_l(
             "the payment provider refunded %(amount)s more than was left to refund",
-            amount=f"{excess / 100:.2f} {order.currency}")), refund=info.id)
+            amount=plain_amount(excess, order.currency, code=True))), refund=info.id)
     if booked is None:
         return RefundOutcome("refund beyond what was paid; admins told", flagged=True)
     if attempt is None or excess > 0:
@@ -454,7 +455,7 @@ def settle_duplicates(session: Session, gateway: PaymentGateway,
             attempts.finish(session, attempt, AttemptState.FAILED, reason=str(exc))
             alerts.flag(session, order, str(_l(
                 "a duplicate charge of %(amount)s could not be refunded: %(error)s",
-                amount=f"{event.amount / 100:.2f} {order.currency}", error=str(exc))),
+                amount=plain_amount(event.amount, order.currency, code=True), error=str(exc))),
                 charge=event.provider_ref)
             session.commit()
             done.append(f"order {order.number}: duplicate charge {event.provider_ref} could "

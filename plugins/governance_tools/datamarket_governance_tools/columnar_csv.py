@@ -19,6 +19,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from datamarket_sdk.csv_cells import FORMULA_START, FORMULA_START_PATTERN, PLAIN_NUMBER_PATTERN
 
 from datamarket_governance_tools.columnar import bytes_and_starts, is_text, mask_batches
 from datamarket_governance_tools.masking import FieldPolicy, MaskingError
@@ -26,14 +27,13 @@ from datamarket_governance_tools.masking import FieldPolicy, MaskingError
 #: Bytes of CSV read per record batch.
 CSV_BLOCK_SIZE = 4 << 20
 
-_FORMULA_START = "^[=+@\t\r-]"
-_FORMULA_BYTES = pa.array([ord(character) for character in "=+@\t\r-"], pa.uint8())
-_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_FORMULA_BYTES = pa.array([ord(character) for character in FORMULA_START], pa.uint8())
 
 
 def neutralise_formulas(array: pa.Array) -> pa.Array:
     """Text cells that a spreadsheet would run as a formula, with a leading ``'``; plain
-    numbers such as ``-12.5`` are left alone (the rule of :func:`.tabular.write_csv`)."""
+    numbers such as ``-12.5`` are left alone (the SDK's rule, :mod:`datamarket_sdk.csv_cells`,
+    applied to a whole column at once)."""
     if not is_text(array):
         return array
     data, starts = bytes_and_starts(array)
@@ -41,8 +41,8 @@ def neutralise_formulas(array: pa.Array) -> pa.Array:
     if not len(data) or not pc.any(pc.is_in(data.take(pc.filter(starts, present)),
                                             value_set=_FORMULA_BYTES)).as_py():
         return array
-    risky = pc.match_substring_regex(array, _FORMULA_START)
-    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(array, _PLAIN_NUMBER)))
+    risky = pc.match_substring_regex(array, FORMULA_START_PATTERN)
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(array, PLAIN_NUMBER_PATTERN)))
     return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
 
 

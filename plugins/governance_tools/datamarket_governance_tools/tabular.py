@@ -19,7 +19,6 @@ import codecs
 import csv
 import datetime as dt
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import PurePath
 from typing import Any, Literal, TextIO
 
 import openpyxl
+from datamarket_sdk.csv_cells import safe_text
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
@@ -37,8 +37,6 @@ MAX_COLUMNS = 200
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 DELIMITERS = (",", ";", "\t")
 
-_FORMULA_START = frozenset("=+-@\t\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the legacy .xls container
 
 Cell = str | int | float | bool | None
@@ -227,9 +225,7 @@ def read_table(content: bytes, filename: str) -> Table:
 
 def _csv_cell(value: Any) -> Any:
     if type(value) is str:
-        if value and value[0] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
-            return "'" + value
-        return value
+        return safe_text(value)
     if value is None:
         return ""
     if isinstance(value, dt.date):

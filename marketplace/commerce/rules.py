@@ -1,0 +1,82 @@
+"""Who may do what with carts, orders, receipts, subscriptions, quotes and the books.
+
+An order is judged through its :class:`OrderAccess` (the order with the organizations whose
+products it bought); buyers act on their own orders, merchants see the orders of their products
+and refund those that bought only theirs, admins see and refund everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.accounts.models import User
+from marketplace.accounts.rules import (
+    is_admin,
+    is_merchant,
+    member_of,
+    organization_member_or_admin,
+    signed_in,
+)
+from marketplace.commerce.models import ServiceQuote, Subscription
+from marketplace.commerce.orders.access import OrderAccess
+from marketplace.policy import register, rule
+
+
+@rule("order.pay", "order.cancel")
+def order_buyer(actor: User | None, access: OrderAccess) -> bool:
+    """The buyer who placed the order."""
+    return actor is not None and isinstance(access, OrderAccess) and access.buyer_id == actor.id
+
+
+@rule("order.view", "receipt.view")
+def _order_party(actor: User | None, access: OrderAccess) -> bool:
+    """The buyer, a merchant whose product the order bought, or an admin."""
+    return is_admin(actor) or order_buyer(actor, access) or (
+        isinstance(access, OrderAccess) and actor is not None
+        and any(member_of(actor, org) for org in access.organization_ids))
+
+
+@rule("order.refund")
+def _refund_order(actor: User | None, access: OrderAccess) -> bool:
+    """Admins, and a merchant for orders of its own products only."""
+    return is_admin(actor) or (
+        isinstance(access, OrderAccess) and len(access.organization_ids) == 1
+        and member_of(actor, next(iter(access.organization_ids))))
+
+
+@rule("subscription.cancel")
+def _own_subscription(actor: User | None, subscription: Subscription) -> bool:
+    return is_admin(actor) or (actor is not None and isinstance(subscription, Subscription)
+                               and subscription.buyer_id == actor.id)
+
+
+@rule("quote.accept", "quote.withdraw")
+def quote_buyer(actor: User | None, quote: ServiceQuote) -> bool:
+    """The buyer who asked for the quote."""
+    return actor is not None and isinstance(quote, ServiceQuote) and quote.buyer_id == actor.id
+
+
+@rule("quote.answer")
+def quote_merchant(actor: User | None, quote: ServiceQuote) -> bool:
+    """A merchant of the organization the quote was asked of."""
+    return isinstance(quote, ServiceQuote) and member_of(actor, quote.organization_id)
+
+
+@rule("quote.view")
+def _quote_party(actor: User | None, quote: ServiceQuote) -> bool:
+    return is_admin(actor) or quote_buyer(actor, quote) or quote_merchant(actor, quote)
+
+
+@rule("ledger.view")
+def _merchant_books(actor: User | None, organization: Any = None) -> bool:
+    """A merchant's own statement (no resource: its own organization); admins see any."""
+    if organization is None:
+        return is_merchant(actor) and actor.organization_id is not None
+    return organization_member_or_admin(actor, organization)
+
+
+# One's own cart, orders and quotes (as a buyer): anyone signed in.
+for _action in ("cart.use", "order.list", "quote.request", "quote.list"):
+    register(_action, signed_in)
+for _action in ("order.list_all", "commission.manage", "payout.manage"):
+    register(_action, is_admin)

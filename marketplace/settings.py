@@ -1,0 +1,66 @@
+"""The settings that services read, typed and built once by :func:`marketplace.create_app`.
+
+``app.config`` stays Flask's (extensions read it); services take a :class:`Settings` (or the
+part they need, such as :class:`MailSettings`) instead of reaching into ``current_app.config``.
+Views and the app's own wiring fetch it with :func:`settings` and pass it down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+EXTENSION_KEY = "datamarket.settings"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where outbound mail goes: SMTP when ``smtp_host`` is set, else files in ``folder``."""
+
+    sender: str
+    folder: Path
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        return cls(sender=config["MAIL_FROM"], folder=Path(config["MAIL_FOLDER"]),
+                   smtp_host=config.get("SMTP_HOST") or "",
+                   smtp_port=int(config.get("SMTP_PORT") or 587),
+                   smtp_username=config.get("SMTP_USERNAME") or "",
+                   smtp_password=config.get("SMTP_PASSWORD") or "",
+                   smtp_starttls=bool(config.get("SMTP_STARTTLS", True)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the marketplace's services need to know about this deployment."""
+
+    #: The app's secret; buyer pseudonyms for plugins are keyed with it.
+    secret_key: str
+    #: The platform's commission in basis points when no admin has set one.
+    commission_bp: int
+    mail: MailSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(secret_key=str(config["SECRET_KEY"]),
+                   commission_bp=int(config["COMMERCE_COMMISSION_BP"]),
+                   mail=MailSettings.from_config(config))
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's settings from its configuration, once, after the configuration is final."""
+    app.extensions[EXTENSION_KEY] = Settings.from_config(app.config)
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The settings of ``app`` (the current app when not given)."""
+    return (app or current_app).extensions[EXTENSION_KEY]
