@@ -56,7 +56,8 @@ def code_copy(tmp_path_factory) -> Path:
      "Catalog never reaches into commerce"),
     ("marketplace/plugins/_wrong.py", "from marketplace.notifications import services\n",
      "The plugin runtime announces; it never imports accounts or notifications"),
-    ("datamarket_sdk/_wrong.py", "import flask\n", "The SDK stands alone: no marketplace, no Flask"),
+    ("datamarket_sdk/_wrong.py", "import flask\n",
+     "The SDK stands alone: no marketplace, no Flask"),
     ("marketplace/delivery/_wrong.py", "from marketplace.commerce.orders import cart\n",
      "Delivery is granted by commerce and never imports it"),
 ])

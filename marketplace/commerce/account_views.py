@@ -32,9 +32,9 @@ from marketplace.commerce.models import (
     Subscription,
 )
 from marketplace.commerce.orders import cart, quotes
-from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import (
     get_payments,
+    subscriptions,
 )
 from marketplace.commerce.views import actor, plan_from, product_again
 from marketplace.db import get_session
@@ -65,7 +65,7 @@ def cancel_subscription(subscription_id: int):
         abort(404)
     authorize("subscription.cancel", subscription)
     try:
-        payment_flow.cancel_at_period_end(db, get_payments(), actor(), subscription)
+        subscriptions.cancel_at_period_end(db, get_payments(), actor(), subscription)
     except DomainError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -81,7 +81,7 @@ def cancel_subscription(subscription_id: int):
 def purchases(db: Session, user: User) -> dict[str, Any]:
     """What the account page shows of a user's purchases: entitlements and memberships."""
     granted = entitlements.for_buyer(db, user.id)
-    memberships = payment_flow.subscriptions_for_buyer(db, user.id)
+    memberships = subscriptions.subscriptions_for_buyer(db, user.id)
     lines = cart.lines_by_id(db, [e.order_line_id for e in granted]
                                + [s.order_line_id for s in memberships])
     return {

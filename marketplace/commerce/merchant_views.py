@@ -47,7 +47,7 @@ from marketplace.commerce.orders import fulfilment, queries, quotes
 from marketplace.commerce.orders.access import order_access
 from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.payments import get_payments
-from marketplace.commerce.payments.flow import refund
+from marketplace.commerce.payments.refunds import refund
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.money import amount_input

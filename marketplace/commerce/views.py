@@ -48,6 +48,7 @@ from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
     get_payments,
+    subscriptions,
 )
 from marketplace.commerce.payments import flow as payment_flow
 from marketplace.db import get_session
@@ -274,7 +275,7 @@ def order_detail(order_number: str):
         receipts=fulfilment.receipts_for(db, order.id),
         paid=fulfilment.paid_amount(db, order.id),
         refunded=fulfilment.refunded_amount(db, order.id),
-        subscriptions={line.id: payment_flow.subscription_for_line(db, line.id)
+        subscriptions={line.id: subscriptions.subscription_for_line(db, line.id)
                        for line in lines if line.pricing_model == PricingModel.MEMBERSHIP},
         can_pay=orders.can_move(order, OrderState.PAID) and check("order.pay", access),
         can_cancel=orders.can_move(order, OrderState.CANCELLED)

@@ -17,9 +17,9 @@ from flask import (
 from marketplace.commerce.payments import (
     WebhookSignatureError,
     get_payments,
+    refunds,
     webhooks,
 )
-from marketplace.commerce.payments import flow as payment_flow
 from marketplace.db import get_session
 from marketplace.policy import public
 from marketplace.web import csrf, problem_response
@@ -54,7 +54,7 @@ def webhook():
     # provider cannot be reached, reconcile returns it later (the event itself is handled).
     for order_id in sorted(db.info.pop("duplicate_charges", ())):
         try:
-            payment_flow.settle_duplicates(db, gateway, order_id)
+            refunds.settle_duplicates(db, gateway, order_id)
         except Exception:
             db.rollback()
             log.exception("the duplicate charge of order %s could not be refunded yet", order_id)

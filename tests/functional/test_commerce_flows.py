@@ -30,8 +30,7 @@ from marketplace.commerce.models import (
 )
 from marketplace.commerce.orders import fulfilment, quotes
 from marketplace.commerce.orders.cart import order_lines
-from marketplace.commerce.payments import PaymentError
-from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.payments import PaymentError, refunds, subscriptions
 from marketplace.commerce.payments.attempts import OrderBusy
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import EntitlementState
@@ -364,7 +363,7 @@ def test_cancellation_keeps_the_membership_until_the_period_ends_then_it_expires
     order, subscription, entitlement = member
     period_end = entitlement.valid_to
 
-    payment_flow.cancel_at_period_end(db, payments, shop.buyer, subscription)
+    subscriptions.cancel_at_period_end(db, payments, shop.buyer, subscription)
 
     assert subscription.cancel_at_period_end
     assert payments.retrieve_subscription(subscription.provider_id).cancel_at_period_end
@@ -472,7 +471,7 @@ def paid_order(db, shop, payments, localstripe):
 
 
 def refund(db, payments, actor, order, amount, key="refund-1"):
-    payment_flow.refund(db, payments, actor, order, amount=amount, reason="Wrong product.",
+    refunds.refund(db, payments, actor, order, amount=amount, reason="Wrong product.",
                         request_key=key)
 
 

@@ -26,7 +26,7 @@ from marketplace.commerce.models import (
     PaymentEventKind,
 )
 from marketplace.commerce.orders import fulfilment
-from marketplace.commerce.payments import WebhookEvent, attempts, webhooks
+from marketplace.commerce.payments import WebhookEvent, attempts, refunds, webhooks
 from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments.attempts import OrderBusy
 from marketplace.commerce.payments.reconcile import reconcile
@@ -121,7 +121,7 @@ def provider_refunded(localstripe, intent_id: str) -> int:
 
 
 def refund_as(session: Session, payments, actor, order_id: int, amount: int, key: str) -> None:
-    payment_flow.refund(session, payments, actor, session.get(Order, order_id), amount=amount,
+    refunds.refund(session, payments, actor, session.get(Order, order_id), amount=amount,
                         reason="buyer asked", request_key=key)
 
 

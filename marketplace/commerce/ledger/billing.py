@@ -25,7 +25,7 @@ from marketplace.commerce.models import BuyerAccount, Order, OrderLine, UsageBil
 from marketplace.commerce.orders import fulfilment, pricing
 from marketplace.commerce.orders.cart import new_order_number
 from marketplace.commerce.payments import PaymentError, PaymentGateway
-from marketplace.commerce.payments.flow import order_metadata
+from marketplace.commerce.payments.needs import order_metadata
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement, EntitlementState, UsageRecord
 

@@ -103,7 +103,7 @@ def record_charge(session: Session, order: Order, *, amount: int, provider_ref: 
 
     An order is paid once. A charge reported for an order that no longer awaits payment (a
     double submission, a second hosted checkout, a charge made at the provider) is recorded as a
-    duplicate: not paid, not split, and :func:`payment_flow.settle_duplicates` refunds it.
+    duplicate: not paid, not split, and :func:`payments.refunds.settle_duplicates` refunds it.
 
     :param provider_ref: the PaymentIntent or Invoice id (the same payment reported again is
         a no-op).
@@ -119,7 +119,7 @@ def record_charge(session: Session, order: Order, *, amount: int, provider_ref: 
         if _record_event(session, order, K.DUPLICATE_CHARGE, amount, provider_ref,
                          detail or f"order was {order.state}") is None:
             return False
-        # For the caller to refund once committed (payment_flow.settle_duplicates).
+        # For the caller to refund once committed (payments.refunds.settle_duplicates).
         session.info.setdefault("duplicate_charges", set()).add(order.id)
         return True
     event = _record_event(session, order, K.CHARGE_SUCCEEDED, amount, provider_ref, detail)

@@ -33,9 +33,10 @@ from marketplace.commerce.payments import (
     PaymentGateway,
     PaymentIntentInfo,
     attempts,
+    needs,
+    refunds,
     webhooks,
 )
-from marketplace.commerce.payments import flow as payment_flow
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement, EntitlementState
 
@@ -62,7 +63,7 @@ def reconcile(session: Session, gateway: PaymentGateway, *, days: int = 7,
     _refunds(session, gateway, since, intents, report)
     _subscriptions(session, gateway, since, report)
     _stale_claims(session, now, intents, report)
-    report.repairs.extend(payment_flow.settle_duplicates(session, gateway))
+    report.repairs.extend(refunds.settle_duplicates(session, gateway))
     _books(session, since, report)
     return report
 
@@ -85,7 +86,7 @@ def _intents(session: Session, gateway: PaymentGateway, since: datetime,
         order = _order_of(session, intent)
         if order is None or intent.status != "succeeded":
             continue
-        if payment_flow.membership_line(session, order) is not None \
+        if needs.membership_line(session, order) is not None \
                 and not intent.metadata.get("attempt_id"):
             continue  # a membership is paid through its subscription's invoice
         recorded = fulfilment.event_for(session, intent.id)
@@ -127,7 +128,7 @@ def _refunds(session: Session, gateway: PaymentGateway, since: datetime,
         order = _order_of(session, intents[info.payment_intent_id])
         if order is None:
             continue
-        outcome = payment_flow.book_provider_refund(session, order, info)
+        outcome = refunds.book_provider_refund(session, order, info)
         session.commit()
         if outcome is not None:
             line = f"order {order.number}: refund {info.id} booked ({outcome.text})"

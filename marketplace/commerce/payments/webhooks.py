@@ -31,9 +31,10 @@ from marketplace.commerce.payments import (
     RefundInfo,
     WebhookEvent,
     attempts,
+    refunds,
 )
-from marketplace.commerce.payments import flow as payment_flow
-from marketplace.commerce.payments.flow import membership_line, sync_subscription
+from marketplace.commerce.payments.needs import membership_line
+from marketplace.commerce.payments.subscriptions import sync_subscription
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import EntitlementState
 
@@ -224,7 +225,7 @@ def _refunds(session: Session, gateway: PaymentGateway, charge: dict) -> str:
         if refund.get("status") not in ("succeeded", None):
             continue
         info = RefundInfo.from_stripe({"payment_intent": intent, **refund})
-        if payment_flow.book_provider_refund(session, order, info) is not None:
+        if refunds.book_provider_refund(session, order, info) is not None:
             recorded += 1
     return f"{recorded} refund(s) recorded"
 
