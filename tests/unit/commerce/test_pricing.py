@@ -118,7 +118,7 @@ def test_a_service_fee_needs_a_quote(app):
 
 
 def test_plan_terms_keep_the_plan_as_sold():
-    sold = plan("per_call", free_allowance=100, tiers=TIERS, currency="CNY")
+    sold = plan("per_call", free_allowance=100, tiers=[dict(t) for t in TIERS], currency="CNY")
     terms = plan_terms(sold)
     sold.tiers[0]["unit_price"] = 99  # a later edit of the plan
     assert terms["tiers"][0]["unit_price"] == 10
