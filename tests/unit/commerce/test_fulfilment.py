@@ -342,6 +342,17 @@ def test_failures_are_each_recorded_and_the_order_waits_for_another_attempt(db):
     assert (entry.actor_id, entry.details["reason"]) == (order.buyer_id, "payment retried")
 
 
+def test_failures_are_counted_per_order(db):
+    first, _ = quick_order(db, quick_line("one_time", 10_00))
+    second, _ = quick_order(db, quick_line("one_time", 10_00))
+    fulfilment.record_failure(db, first, provider_ref="pi_a", reason="declined")
+    fulfilment.record_failure(db, second, provider_ref="pi_b", reason="r" * 600)
+
+    (event,) = fulfilment.events_for(db, second.id)
+    assert (event.provider_ref, event.detail) == ("pi_b:failed:1", "r" * 500)
+    assert second.failure_reason == "r" * 500
+
+
 def test_a_failure_reported_for_a_paid_order_leaves_it_paid(db):
     order, _ = paid(db, quick_line("one_time", 10_00))
     fulfilment.record_failure(db, order, provider_ref="pi_old", reason="late decline")
@@ -368,6 +379,12 @@ def test_what_is_refundable_leaves_out_refunds_and_pending_claims(db):
         with pytest.raises(ValidationFailed) as caught:
             fulfilment.check_refund(db, order, amount)
         assert caught.value.field_errors == {"amount": [message]}
+    larger, _ = quick_order(db, quick_line("one_time", 1_234_56))
+    fulfilment.record_charge(db, larger, amount=1_234_56, provider_ref="pi_larger")
+    with pytest.raises(ValidationFailed) as caught:
+        fulfilment.check_refund(db, larger, 1_234_57)
+    assert caught.value.field_errors == {"amount": [
+        "At most 1234.56 CNY can still be refunded on this order."]}
 
 
 @pytest.mark.parametrize("amount", [0, -1])

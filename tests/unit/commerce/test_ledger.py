@@ -453,6 +453,10 @@ def test_payouts_of_one_fen_and_of_the_whole_balance_are_recorded_and_audited(db
         (admin.id, "organization", str(org.id), {"amount": 1, "reference": "BANK-1"}),
         (admin.id, "organization", str(org.id), {"amount": 89_99, "reference": "R" * 100})]
     assert payout_errors(db, org, 1) == {"amount": ["The merchant's balance is only 0.00."]}
+    put(db, org, 12_34)
+    assert payout_errors(db, org, 12_35) == {
+        "amount": ["The merchant's balance is only 12.34."]}
+    assert ledger.record_payout(db, admin, org, amount=5_00, reference="BANK-3").note == ""
 
 
 def test_a_statement_shows_one_merchants_period_with_its_opening_balance(db):
