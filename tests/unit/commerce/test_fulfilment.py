@@ -99,6 +99,19 @@ def test_a_charge_pays_fulfils_splits_and_receipts_the_order_once(db):
     assert ledger_sums(db, order.id) == {"merchant": 360_00, "platform": 40_00}
 
 
+def test_a_charge_or_a_free_order_uses_the_lines_the_caller_read(db):
+    order, (first, _) = quick_order(db, quick_line("one_time", 10_00),
+                                    quick_line("one_time", 10_00))
+    free, (only, _) = quick_order(db, quick_line("free"), quick_line("free"))
+
+    fulfilment.record_charge(db, order, amount=20_00, provider_ref="pi_1", lines=[first])
+    fulfilment.record_free(db, free, [only])
+
+    assert [g.order_line_id for g in grants(db, order)] == [first.id]
+    assert {e.order_line_id for e in db.exec(select(LedgerEntry))} == {first.id}
+    assert [g.order_line_id for g in grants(db, free)] == [only.id]
+
+
 def test_a_failed_order_paid_later_is_fulfilled(db):
     order, _ = quick_order(db, quick_line("one_time", 10_00), state=S.FAILED)
     assert fulfilment.record_charge(db, order, amount=10_00, provider_ref="pi_late")
