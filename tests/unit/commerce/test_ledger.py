@@ -481,6 +481,10 @@ def test_a_statement_shows_one_merchants_period_with_its_opening_balance(db):
     assert [s.running_balance for s in everything] == [40_00, 130_00, 80_00, 81_00]
     assert [s.running_balance for s in ledger.statement(db, org.id, start=end)] == [81_00]
     assert [s.running_balance for s in ledger.statement(db, org.id, end=start)] == [40_00]
+    # A first period opens at zero.
+    newcomer = make_organization(db)
+    put(db, newcomer, 3_00, when=at(2026, 5, 9))
+    assert [s.running_balance for s in ledger.statement(db, newcomer.id, start=start)] == [3_00]
 
 
 def test_the_statement_csv_writes_every_column(db):
