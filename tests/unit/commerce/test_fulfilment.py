@@ -323,6 +323,9 @@ def test_a_free_order_is_paid_and_fulfilled_without_payment(db):
 
     assert order.state == S.FULFILLED and len(grants(db, order)) == 1
     assert order_audit(db, order) == ["order.paid", "order.fulfilled"]
+    (paid_entry,) = db.exec(select(AuditEntry).where(AuditEntry.action == "order.paid"))
+    assert paid_entry.details == {"from": "pending_payment", "to": "paid", "reason": "",
+                                  "amount": 0, "ref": "free"}
     assert fulfilment.events_for(db, order.id) == []
 
 
