@@ -261,12 +261,12 @@ def test_setting_rates_updates_one_row_each_and_is_audited(app, db):
     rows = db.exec(select(CommissionRate).order_by(col(CommissionRate.id))).all()
     assert [(r.organization_id, r.rate_bp, r.updated_by) for r in rows] == [
         (None, 700, admin.id), (org.id, 200, admin.id)]
-    assert [(e.actor_id, e.subject_type, e.subject_id, e.details)
+    assert [(e.action, e.actor_id, e.subject_type, e.subject_id, e.details)
             for e in commission_audit(db)] == [
-        (admin.id, "platform", "default", {"from": None, "to": 800}),
-        (admin.id, "platform", "default", {"from": 800, "to": 700}),
-        (admin.id, "organization", str(org.id), {"from": None, "to": 300}),
-        (admin.id, "organization", str(org.id), {"from": 300, "to": 200}),
+        ("commission.set", admin.id, "platform", "default", {"from": None, "to": 800}),
+        ("commission.set", admin.id, "platform", "default", {"from": 800, "to": 700}),
+        ("commission.set", admin.id, "organization", str(org.id), {"from": None, "to": 300}),
+        ("commission.set", admin.id, "organization", str(org.id), {"from": 300, "to": 200}),
     ]
 
     ledger.clear_override(db, admin, org)
