@@ -517,3 +517,15 @@ def test_the_statement_csv_neutralises_each_formula_start(title, cell):
     text = ledger.statement_csv([ledger.StatementLine(entry, "DM-1", title, 1)])
     _, row = csv.reader(io.StringIO(text, newline=""))
     assert row[3] == cell
+
+
+def test_a_free_line_before_a_paid_one_is_skipped_not_the_end_of_the_split(db):
+    order, (free, priced) = quick_order(db, quick_line("free", 0), quick_line("one_time", 100))
+
+    ledger.split_payment(db, order, [free, priced], 100, "pi_mixed")
+    ledger.reverse_refund(db, order, [free, priced], 1, "re_mixed")
+
+    assert entry_rows(db, order) == [(priced.id, "merchant", "sale", 90, 1_000),
+                                     (priced.id, "platform", "commission", 10, 1_000),
+                                     (priced.id, "merchant", "refund", -1, 1_000),
+                                     (priced.id, "platform", "commission_reversal", 0, 1_000)]
