@@ -529,3 +529,20 @@ def test_a_free_line_before_a_paid_one_is_skipped_not_the_end_of_the_split(db):
                                      (priced.id, "platform", "commission", 10, 1_000),
                                      (priced.id, "merchant", "refund", -1, 1_000),
                                      (priced.id, "platform", "commission_reversal", 0, 1_000)]
+
+
+def test_a_refund_takes_the_rate_of_its_own_lines_sale_not_of_another(db):
+    admin = quick_user(db)
+    dear, cheap = make_organization(db), make_organization(db)
+    ledger.set_rate(db, admin, 5_000, dear)
+    first, first_lines = quick_order(db, quick_line("one_time", 100, organization=dear))
+    ledger.split_payment(db, first, first_lines, 100, "pi_dear")
+    order, lines = quick_order(db, quick_line("one_time", 100, organization=cheap))
+    ledger.split_payment(db, order, lines, 100, "pi_cheap")  # at the default 10 %
+    ledger.set_rate(db, admin, 3_000, cheap)
+
+    ledger.reverse_refund(db, order, lines, 100, "re_cheap")
+
+    assert entry_rows(db, order)[2:] == [(lines[0].id, "merchant", "refund", -90, 1_000),
+                                         (lines[0].id, "platform", "commission_reversal", -10,
+                                          1_000)]
