@@ -11,12 +11,9 @@ import pytest
 from sqlmodel import col, select
 
 from marketplace.audit.models import AuditEntry
-from marketplace.commerce import entitlements, fulfilment
 from marketplace.commerce.models import (
     AttemptKind,
     AttemptState,
-    Entitlement,
-    EntitlementState,
     LedgerEntry,
     Order,
     OrderState,
@@ -24,7 +21,10 @@ from marketplace.commerce.models import (
     PaymentEvent,
     PaymentEventKind,
 )
+from marketplace.commerce.orders import fulfilment
 from marketplace.db import get_engine, new_session
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState
 from marketplace.errors import ValidationFailed
 from tests.commerce_factories import ledger_sums, quick_line, quick_order, receipts
 
