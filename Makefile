@@ -15,11 +15,13 @@ PO_FILES := $(wildcard marketplace/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-postgres test-concurrency setup translations extract-messages lint clean help
+.PHONY: run test test-postgres test-concurrency setup translations extract-messages lint clean help \
+	mutate
 
 help:
 	@echo "make run    set up and start the marketplace with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make mutate mutation-test the money core against its unit tests and print the score"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Datamarket needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -77,8 +79,26 @@ extract-messages: setup
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l --project Datamarket --version 0.1 -o marketplace/translations/messages.pot marketplace
 	$(BIN)/pybabel update --no-fuzzy-matching -i marketplace/translations/messages.pot -d marketplace/translations
 
+# Mutation testing of the money core (commerce pricing, ledger, orders, entitlements, fulfilment)
+# against their fast unit tests only; [tool.mutmut] in pyproject.toml says which. Too slow for
+# `make test`. Each run starts afresh in mutants/ (git-ignored), lists the survivors, and prints
+# the score.
+MUTATE_STAMP := $(VENV)/.mutate-installed
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,local,mutate]'
+	@touch $@
+
+mutate: setup $(MUTATE_STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/mutmut export-cicd-stats
+	@echo "Survivors (mutmut show NAME prints one):"
+	@$(BIN)/mutmut results
+	@$(BIN)/python scripts/mutation_score.py
+
 lint: setup
 	$(BIN)/ruff check marketplace sdk plugins tests scripts
 
 clean:
-	rm -rf $(VENV) $(MO_FILES)
+	rm -rf $(VENV) $(MO_FILES) mutants

@@ -3,6 +3,7 @@ through the real cart, checkout and payment services."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -11,14 +12,28 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import MerchantOrganization, Role, User
-from marketplace.catalog.models import Listing, ListingState, PricingPlan
+from marketplace.catalog.models import Listing, ListingState, PricingPlan, Product
 from marketplace.catalog.services import plans_for
-from marketplace.commerce.models import LedgerEntry, Order, PaymentEvent, Receipt, ServiceQuote
+from marketplace.commerce.models import (
+    LedgerEntry,
+    Order,
+    OrderLine,
+    PaymentEvent,
+    Receipt,
+    ServiceQuote,
+)
 from marketplace.commerce.orders import cart
 from marketplace.commerce.payments import PaymentGateway
 from marketplace.commerce.payments import flow as payment_flow
 from marketplace.delivery.models import Entitlement
-from tests.factories import forget, make_listing, make_merchant, make_user, plans
+from tests.factories import (
+    forget,
+    make_listing,
+    make_merchant,
+    make_organization,
+    make_user,
+    plans,
+)
 
 
 @dataclass
@@ -149,3 +164,74 @@ def pay_at_provider(session: Session, gateway: PaymentGateway, buyer: User, orde
     return gateway.create_subscription(
         customer_id=customer, plan_id=plan_id, payment_method=method,
         metadata=payment_flow.order_metadata(order, order_line_id=line.id)).id
+
+
+# -- rows made directly, for fast unit tests of the money core --------------------------------
+# The services above go through sign-up (password hashing), the listing lifecycle and the cart;
+# the unit tests of pricing, ledger, orders, entitlements and fulfilment need only the rows, and
+# they run once per mutant in `make mutate`, so they build them here in a few inserts.
+
+_quick = itertools.count(1)
+
+
+def quick_user(session: Session, organization: MerchantOrganization | None = None) -> User:
+    """A buyer (or, with ``organization``, a merchant) row; it cannot sign in."""
+    n = next(_quick)
+    user = User(email=f"quick{n}@example.com", display_name=f"Quick {n}", password_hash="-",
+                role=Role.MERCHANT if organization else Role.BUYER,
+                organization_id=organization.id if organization else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def quick_line(model: str = "one_time", amount: int = 0, *,
+               organization: MerchantOrganization | None = None, **terms: Any) -> dict[str, Any]:
+    """What one line of :func:`quick_order` is: plan model, amount, seller and plan terms."""
+    return {"model": model, "amount": amount, "organization": organization, "terms": terms}
+
+
+def quick_order(session: Session, *lines: dict[str, Any], buyer: User | None = None,
+                state: str = "pending_payment", operation_name: str | None = None,
+                ) -> tuple[Order, list[OrderLine]]:
+    """An order of ``lines`` (from :func:`quick_line`, default: one free one-time line) with a
+    published listing and plan per line; flushed, not committed. A line without organization
+    is sold by one merchant made for the order."""
+    lines = lines or (quick_line(),)
+    buyer = buyer or quick_user(session)
+    default_org = None
+    order = Order(number=f"DM-Q-{next(_quick)}", buyer_id=buyer.id, state=state,
+                  total=sum(spec["amount"] for spec in lines),
+                  checkout_key=f"quick-{secrets.token_hex(8)}")
+    session.add(order)
+    session.flush()
+    made = []
+    for spec in lines:
+        org = spec["organization"]
+        if org is None:
+            default_org = default_org or make_organization(session)
+            org = default_org
+        seller = quick_user(session, org)
+        product = Product(organization_id=org.id, created_by_id=seller.id)
+        session.add(product)
+        session.flush()
+        listing = Listing(product_id=product.id, organization_id=org.id, title="Quick product",
+                          product_type="raw_dataset", delivery_form="query_api",
+                          scenario="finance", state=ListingState.PUBLISHED,
+                          operation_name=operation_name)
+        session.add(listing)
+        session.flush()
+        plan = PricingPlan(listing_id=listing.id, name=spec["model"], model=spec["model"],
+                           price=spec["amount"])
+        session.add(plan)
+        session.flush()
+        line = OrderLine(order_id=order.id, listing_id=listing.id, product_id=product.id,
+                         plan_id=plan.id, organization_id=org.id, title=listing.title,
+                         plan_name=plan.name, pricing_model=spec["model"],
+                         plan_terms={"model": spec["model"], "currency": "CNY",
+                                     "price": spec["amount"], **spec["terms"]},
+                         amount=spec["amount"])
+        session.add(line)
+        session.flush()
+        made.append(line)
+    return order, made

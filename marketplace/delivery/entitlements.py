@@ -8,6 +8,7 @@ order is paid; this package never imports commerce (its types only, for the read
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +56,16 @@ def scope_for(listing: Listing) -> dict[str, Any]:
 
 
 def period_end(start: datetime, billing_period: str | None) -> datetime:
-    """The end of a membership period that starts at ``start`` (when the provider gives none)."""
-    days = 365 if billing_period == BillingPeriod.YEAR else 30
-    return start + timedelta(days=days)
+    """The end of a membership period that starts at ``start`` (when the provider gives none).
+
+    A calendar month or year later, as the provider's own periods are: the same day and time,
+    or the last day of a shorter month (Jan 31 -> Feb 28 or 29; Feb 29 -> Feb 28 a year on).
+    """
+    months = 12 if billing_period == BillingPeriod.YEAR else 1
+    year, month0 = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month0 + 1
+    return start.replace(year=year, month=month,
+                         day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,

@@ -118,9 +118,73 @@ def test_a_service_fee_needs_a_quote(app):
 
 
 def test_plan_terms_keep_the_plan_as_sold():
-    sold = plan("per_call", free_allowance=100, tiers=TIERS, currency="CNY")
+    sold = plan("per_call", free_allowance=100, tiers=[dict(t) for t in TIERS], currency="CNY")
     terms = plan_terms(sold)
     sold.tiers[0]["unit_price"] = 99  # a later edit of the plan
     assert terms["tiers"][0]["unit_price"] == 10
     assert (terms["model"], terms["free_allowance"], terms["currency"]) == (
         "per_call", 100, "CNY")
+
+
+@pytest.mark.parametrize(("tiers", "calls", "amount"), [
+    (TIERS, -1, 0),  # never a negative price
+    ([{"up_to": 1, "unit_price": 3}, {"up_to": None, "unit_price": 2}], 1, 3),
+    ([{"up_to": 1, "unit_price": 3}, {"up_to": None, "unit_price": 2}], 2, 5),
+    ([{"up_to": 2, "unit_price": 3}, {"up_to": 4, "unit_price": 2}], 9, 10),  # capped tiers
+    ([], 10, 0),
+])
+def test_graduated_tiers_at_their_smallest(tiers, calls, amount):
+    assert graduated_amount(tiers, calls) == amount
+
+
+@pytest.mark.parametrize(("terms", "calls", "billed"), [
+    (per_call_terms(free_allowance=0), 1, (1, 10)),
+    (per_call_terms(free_allowance=1), 1, (0, 0)),
+    (per_call_terms(free_allowance=1), 2, (1, 10)),
+    (membership_terms(included_calls=None), 3, (3, 60)),  # no quota: every call is overage
+    (membership_terms(included_calls=0), 1, (1, 20)),
+    (membership_terms(overage_unit_price=0), 50_010, (10, 0)),  # counted, priced at nothing
+    (membership_terms(included_calls=5, overage_unit_price=1), 4, (0, 0)),
+])
+def test_usage_at_the_edges_of_allowances_and_quotas(terms, calls, billed):
+    assert usage_amount(terms, calls) == billed
+
+
+def test_a_line_price_is_prepaid_unless_said_otherwise():
+    assert LinePrice(5, None).postpaid is False
+
+
+def test_the_error_messages_name_what_to_do(app):
+    with app.test_request_context():
+        with pytest.raises(ValidationFailed) as pack:
+            price_line(plan("per_call", tiers=TIERS), pack_calls=1)
+        with pytest.raises(ValidationFailed) as quote:
+            price_line(plan("service_fee", price=1))
+        with pytest.raises(ValidationFailed) as unknown:
+            price_line(plan("barter"))
+    assert pack.value.field_errors == {"pack_calls": [
+        "Choose one of these call packs: 1,000 / 10,000 / 100,000 / 1,000,000 calls."]}
+    assert quote.value.field_errors == {"plan": [
+        "A service fee is bought through a quote: request one from the product page, then "
+        "accept the merchant's quote."]}
+    assert unknown.value.field_errors == {"plan": ["This plan cannot be bought."]}
+
+
+def test_a_prepaid_pack_of_every_size_costs_its_calls_through_the_tiers(app):
+    per_call = plan("per_call", free_allowance=100, tiers=TIERS)
+    with app.test_request_context():
+        prices = [price_line(per_call, pack_calls=size) for size in CALL_PACKS]
+    assert prices == [LinePrice(10_000, 1_000), LinePrice(42_000 + 5 * 5_000, 10_000),
+                      LinePrice(42_000 + 5 * 95_000, 100_000),
+                      LinePrice(42_000 + 5 * 995_000, 1_000_000)]
+    assert CALL_PACKS == (1_000, 10_000, 100_000, 1_000_000)
+
+
+def test_plan_terms_keep_every_field_of_the_plan():
+    sold = plan("membership", currency="CNY", price=999_00, billing_period="month",
+                free_allowance=0, tiers=[], included_calls=50_000, overage_unit_price=20,
+                description="Monthly access")
+    assert plan_terms(sold) == {
+        "name": "membership", "model": "membership", "currency": "CNY", "price": 999_00,
+        "billing_period": "month", "free_allowance": 0, "tiers": [], "included_calls": 50_000,
+        "overage_unit_price": 20, "description": "Monthly access"}
