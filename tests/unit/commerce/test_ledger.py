@@ -7,11 +7,13 @@ import csv
 import io
 import random
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import col, select
 
+from marketplace import settings as settings_module
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.audit.models import AuditEntry
 from marketplace.commerce import ledger
@@ -247,7 +249,9 @@ def commission_audit(db) -> list[AuditEntry]:
 def test_setting_rates_updates_one_row_each_and_is_audited(app, db):
     admin = quick_user(db)
     org, other = make_organization(db), make_organization(db)
-    app.config["COMMERCE_COMMISSION_BP"] = 1_234
+    # The platform's setting when no admin has set a rate (read once, at app creation).
+    app.extensions[settings_module.EXTENSION_KEY] = replace(settings_module.settings(app),
+                                                            commission_bp=1_234)
     assert ledger.default_rate(db) == 1_234 and ledger.rate_for(db, org.id) == 1_234
 
     ledger.set_rate(db, admin, 800)
