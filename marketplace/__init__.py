@@ -40,7 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace import db, i18n, plugins, policy, search, web
     from marketplace.accounts import auth
     from marketplace.api import init_api
+    from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
+    from marketplace.notifications import request_hooks as notification_hooks
+    from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
@@ -49,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    # Domains add their own parts to every page; the web package knows none of them.
+    catalog_templating.init_app(app)
+    notification_hooks.init_app(app)
+    web.errors.register_status_error(app, InvocationError)
     policy.init_app(app)
     payments.init_app(app)
     _register_blueprints(app)

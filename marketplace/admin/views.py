@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.admin import services
 from marketplace.admin.forms import (
@@ -33,6 +32,7 @@ from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services
 from marketplace.plugins.models import InstalledPlugin, PluginState
 from marketplace.policy import authorize, current_actor
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 

@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.admin.services import organizations_by_id, users_by_id
 from marketplace.commerce import entitlements, fulfilment, ledger, orders, reports
@@ -34,6 +33,7 @@ from marketplace.commerce.models import Order
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce_admin", __name__, template_folder="templates", url_prefix="/admin")
 blp.context_processor(commerce_labels)

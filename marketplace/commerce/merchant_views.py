@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.admin.services import users_by_id
 from marketplace.base import utcnow
@@ -50,6 +49,7 @@ from marketplace.commerce.payments import get_payments
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce_merchant", __name__, template_folder="templates",
                 url_prefix="/merchant")

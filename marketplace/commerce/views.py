@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
@@ -60,6 +59,7 @@ from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
 from marketplace.storefront.product_page import render_product
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
