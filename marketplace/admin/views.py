@@ -74,7 +74,7 @@ def dashboard():
         "admin/dashboard.html",
         counts=services.dashboard_counts(db),
         oldest=oldest,
-        organizations=services.organizations_by_id(db, (item.organization_id for item in oldest)),
+        organizations=accounts.organizations_by_id(db, (item.organization_id for item in oldest)),
         waiting_time=services.waiting_time,
     )
 
@@ -90,7 +90,7 @@ def review_queue():
     return render_template(
         "admin/review_queue.html",
         queue=queue,
-        organizations=services.organizations_by_id(db, (item.organization_id for item in queue)),
+        organizations=accounts.organizations_by_id(db, (item.organization_id for item in queue)),
         waiting_time=services.waiting_time,
     )
 
@@ -121,7 +121,7 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
             previous=previous,
             changes=changes,
             decisions=decisions,
-            reviewers=services.users_by_id(db, (d.reviewer_id for d in decisions)),
+            reviewers=accounts.users_by_id(db, (d.reviewer_id for d in decisions)),
             form=form,
             can_decide=listing.state == ListingState.SUBMITTED,
             waiting_time=services.waiting_time,
@@ -189,7 +189,7 @@ def _render_listings(failed: dict[str, Any] | None = None):
         render_template(
             "admin/listings.html",
             listings=rows,
-            organizations=services.organizations_by_id(db, (item.organization_id for item in rows)),
+            organizations=accounts.organizations_by_id(db, (item.organization_id for item in rows)),
             failed=failed,
         ),
         422 if failed else 200,
@@ -328,7 +328,7 @@ def users():
         total=total,
         page=max(page, 1),
         pages=max((total + USERS_PER_PAGE - 1) // USERS_PER_PAGE, 1),
-        organizations=services.organizations_by_id(db, (u.organization_id for u in rows)),
+        organizations=accounts.organizations_by_id(db, (u.organization_id for u in rows)),
         roles=ROLE_CHOICES,
     )
 
@@ -373,7 +373,7 @@ def _render_audit(report: audit.ChainReport | None = None):
     return render_template(
         "admin/audit.html",
         entries=entries,
-        actors=services.users_by_id(db, (e.actor_id for e in entries)),
+        actors=accounts.users_by_id(db, (e.actor_id for e in entries)),
         report=report,
         compact_json=compact_json,
         page_size=AUDIT_PAGE_SIZE,

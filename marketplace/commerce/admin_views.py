@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.admin.services import organizations_by_id, users_by_id
+from marketplace.accounts.services import organizations_by_id, users_by_id
 from marketplace.commerce import entitlements, fulfilment, ledger, orders, reports
 from marketplace.commerce.access import order_access
 from marketplace.commerce.cart import order_lines

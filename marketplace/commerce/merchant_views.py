@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.admin.services import users_by_id
+from marketplace.accounts.services import users_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.formats import fen_to_yuan
 from marketplace.catalog.models import Listing, PricingPlan
