@@ -26,7 +26,7 @@ from marketplace.accounts.forms import (
     SignUpForm,
 )
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.commerce.account_views import purchases
+from marketplace.commerce.pages import purchases
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor, public

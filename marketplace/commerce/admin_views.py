@@ -28,8 +28,8 @@ from marketplace.commerce.merchant_admin_forms import (
     percent_to_bp,
     rate_label,
 )
-from marketplace.commerce.merchant_views import commerce_labels, order_or_404, submit_refund
 from marketplace.commerce.models import Order
+from marketplace.commerce.pages import commerce_labels, order_or_404, submit_refund
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
