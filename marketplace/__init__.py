@@ -73,10 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
-    from marketplace.admin.views import blp as admin
+    from marketplace.admin.views import BLUEPRINTS as admin_blueprints
     from marketplace.catalog.views import blp as merchant
     from marketplace.commerce.account_views import blp as commerce_account
-    from marketplace.commerce.admin_views import blp as commerce_admin
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
@@ -84,7 +83,6 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
-    for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
-                      commerce_account, commerce_merchant, commerce_admin, payments_webhook,
-                      reviews):
+    for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
+                      commerce_account, commerce_merchant, payments_webhook, reviews):
         app.register_blueprint(blueprint)
