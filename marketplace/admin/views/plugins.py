@@ -5,10 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from marketplace.admin.forms import (
-    PluginStateForm,
-    PluginTrustForm,
-)
+from marketplace.admin.forms import PluginStateForm, PluginTrustForm
 from marketplace.admin.views import blp
 from marketplace.db import get_session
 from marketplace.errors import DomainError
