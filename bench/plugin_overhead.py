@@ -15,6 +15,11 @@ call, the same work done four ways:
 
 It prints the median and 95th percentile in microseconds per call and the ratio of each median to
 the direct call's. Figures in ``docs/performance.md`` come from this script.
+
+It then runs the same operation through the try-it console as an admin would (``POST
+/merchant/operations``, answered as JSON) and counts, with an SQLAlchemy ``before_cursor_execute``
+listener, the SQL statements that touch ``installed_plugin`` per console call: how often one call
+reads the plugin's record.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import json
 import logging
 import os
 import platform
@@ -34,11 +40,13 @@ from pathlib import Path
 
 from datamarket_sdk import Context, Scope
 from datamarket_sdk.testing import load_plugin
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlmodel import Session, select
 
 import marketplace.models  # noqa: F401  (every table on the metadata)
 from marketplace import create_app
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role
 from marketplace.db import get_engine
 from marketplace.models import metadata
 from marketplace.plugins import get_runtime
@@ -46,6 +54,7 @@ from marketplace.plugins.models import InstalledPlugin
 
 PLUGIN, OPERATION = "governance_tools", "pii_scan"
 WARM_UP = 20
+ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-password-1234"
 
 
 def measure(call: Callable[[], object], calls: int) -> list[float]:
@@ -86,7 +95,56 @@ def build_app(folder: Path):
         "SMTP_HOST": "",
         "DATAMARKET_PLUGINS_DIR": "",
         "DATAMARKET_DISABLE_PLUGIN_AUTOLOAD": False,
+        "WTF_CSRF_ENABLED": False,  # the console is posted by a test client
     })
+
+
+def signed_in_admin(app):
+    """A test client signed in as an admin, who may run every operation in the console."""
+    with app.app_context(), Session(get_engine(app)) as session:
+        admin = accounts.sign_up(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD,
+                                 display_name="Bench admin")
+        accounts.set_role(session, None, admin, Role.ADMIN)
+        session.commit()
+    client = app.test_client()
+    response = client.post("/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"the bench admin could not sign in ({response.status_code})")
+    return client
+
+
+def console_record_statements(app, payload: dict, calls: int) -> tuple[float, list[str]]:
+    """Statements touching ``installed_plugin`` per console call (mean over ``calls`` calls,
+    after warming up), and the statements of the last call."""
+    client = signed_in_admin(app)
+    body = {"operation": f"{PLUGIN}.{OPERATION}", "payload": json.dumps(payload)}
+
+    def console_call() -> None:
+        response = client.post("/merchant/operations", data=body,
+                               headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise SystemExit(f"the console call failed: {response.status_code} "
+                             f"{response.get_data(as_text=True)[:300]}")
+
+    for _ in range(min(WARM_UP, calls)):
+        console_call()
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        if "installed_plugin" in statement:
+            seen.append(" ".join(statement.split()))
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        last: list[str] = []
+        for _ in range(calls):
+            before = len(seen)
+            console_call()
+            last = seen[before:]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen) / calls, last
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="calls for the direct and in-process paths (default 2000)")
     parser.add_argument("--process-calls", type=int, default=300,
                         help="calls for the worker-process path (default 300)")
+    parser.add_argument("--console-calls", type=int, default=50,
+                        help="try-it console calls whose record reads are counted (default 50)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -128,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                      measure(lambda: operation.run(context, payload), args.calls)))
         set_trusted(app, True)
         rows.append(("runtime, trusted (thread)", args.calls, measure(invoke, args.calls)))
+        per_console_call, console_statements = console_record_statements(
+            app, payload, args.console_calls)
         set_trusted(app, False)
         invoke()  # starts the worker process; start-up is not a per-call cost
         rows.append(("runtime, untrusted (process)", args.process_calls,
@@ -147,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(timings)
         print(f"| {label:<30} | {calls:>6} | {median:>10.1f} | "
               f"{percentile(timings, 0.95):>10.1f} | {median / direct:>9.1f} |")
+    print()
+    print(f"Statements touching installed_plugin per try-it console call (trusted, "
+          f"{args.console_calls} calls): {per_console_call:g}")
+    for statement in console_statements:
+        print(f"  {statement[:150]}")
     return 0
 
 

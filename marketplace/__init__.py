@@ -1,8 +1,8 @@
 """Datamarket: a marketplace for authorized public data products.
 
 :func:`create_app` builds the Flask app in a fixed order: settings, database, search, translations,
-sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the plugins,
-the JSON API, and error pages.
+sign-in, CSRF, the authorization guard, the payments adapter, the HTML blueprints, the listeners
+of the plugin runtime's signals, the plugins, the JSON API, and error pages.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.api import init_api
     from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
+    from marketplace.notifications import plugin_notices
     from marketplace.notifications import request_hooks as notification_hooks
     from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
@@ -60,7 +61,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     payments.init_app(app)
     _register_blueprints(app)
     # Plugins after the core blueprints and before the API, as indico does: a plugin that
-    # fails to load is recorded as failed and the platform keeps starting.
+    # fails to load is recorded as failed and the platform keeps starting. The runtime only
+    # announces what happens to plugins; the listeners that tell people are wired here.
+    plugin_notices.init_app(app)
     plugins.init_app(app)
     init_api(app)
     policy.declare_public_endpoint(app, "static")

@@ -148,7 +148,7 @@ def payments_group() -> None:
 @with_appcontext
 def payments_dev_setup(webhook_url: str, wait: float) -> None:
     """Register the app's webhook endpoint with localstripe, signed with STRIPE_WEBHOOK_SECRET."""
-    from marketplace.commerce.localstripe_server import register_webhook
+    from marketplace.commerce.payments.localstripe_server import register_webhook
 
     api_base = current_app.config["STRIPE_API_BASE"]
     if not api_base:
@@ -170,7 +170,7 @@ def payments_dev_setup(webhook_url: str, wait: float) -> None:
 def payments_reconcile(days: int) -> None:
     """Re-read recent payments from Stripe and repair orders whose webhook never arrived."""
     from marketplace.commerce.payments import get_payments
-    from marketplace.commerce.reconcile import reconcile
+    from marketplace.commerce.payments.reconcile import reconcile
 
     report = reconcile(get_session(), get_payments(), days=days)
     click.echo(f"Checked {report.checked_intents} payment(s), {report.checked_refunds} "
@@ -191,7 +191,7 @@ def payments_reconcile(days: int) -> None:
 @with_appcontext
 def payments_bill_usage(month: str | None) -> None:
     """Bill last month's metered calls (pay-as-you-go and membership overage); safe to rerun."""
-    from marketplace.commerce.billing import bill_period, month_bounds
+    from marketplace.commerce.ledger.billing import bill_period, month_bounds
     from marketplace.commerce.payments import get_payments
 
     try:
@@ -207,7 +207,7 @@ def payments_bill_usage(month: str | None) -> None:
 @with_appcontext
 def payments_expire() -> None:
     """Expire entitlements whose validity has ended."""
-    from marketplace.commerce.entitlements import expire_due
+    from marketplace.delivery.entitlements import expire_due
 
     session = get_session()
     count = expire_due(session)
@@ -258,9 +258,10 @@ def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
 @click.option("--skip-tests", is_flag=True, help="Do not run the plugin's own tests.")
 def plugin_check(path: Path, skip_tests: bool) -> None:
     """Check the plugin distribution at PATH: manifest, hooks, schemas, then its tests."""
+    from marketplace.accounts.services import validate_credit_code
     from marketplace.plugins.check import check_plugin
 
-    report = check_plugin(path, run_tests=not skip_tests)
+    report = check_plugin(path, validate_merchant=validate_credit_code, run_tests=not skip_tests)
     for finding in report.findings:
         click.echo(str(finding))
     if report.ok:

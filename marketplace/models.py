@@ -19,7 +19,6 @@ from marketplace.commerce.models import (
     BuyerAccount,
     CartItem,
     CommissionRate,
-    Entitlement,
     LedgerEntry,
     Order,
     OrderLine,
@@ -31,8 +30,8 @@ from marketplace.commerce.models import (
     ServiceQuote,
     Subscription,
     UsageBill,
-    UsageRecord,
 )
+from marketplace.delivery.models import Entitlement, UsageRecord
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
 from marketplace.reviews.models import ProductReview

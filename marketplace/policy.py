@@ -18,8 +18,9 @@ from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.lifecycle import EDITABLE_STATES
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
-from marketplace.commerce.access import OrderAccess
-from marketplace.commerce.models import Entitlement, ServiceQuote, Subscription
+from marketplace.commerce.models import ServiceQuote, Subscription
+from marketplace.commerce.orders.access import OrderAccess
+from marketplace.delivery.models import Entitlement
 from marketplace.notifications.models import Notification
 from marketplace.reviews.services import ReviewStanding
 

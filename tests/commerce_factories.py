@@ -13,16 +13,11 @@ from sqlmodel import Session, col, select
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.models import Listing, ListingState, PricingPlan
 from marketplace.catalog.services import plans_for
-from marketplace.commerce import cart, payment_flow
-from marketplace.commerce.models import (
-    Entitlement,
-    LedgerEntry,
-    Order,
-    PaymentEvent,
-    Receipt,
-    ServiceQuote,
-)
+from marketplace.commerce.models import LedgerEntry, Order, PaymentEvent, Receipt, ServiceQuote
+from marketplace.commerce.orders import cart
 from marketplace.commerce.payments import PaymentGateway
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.delivery.models import Entitlement
 from tests.factories import forget, make_listing, make_merchant, make_user, plans
 
 

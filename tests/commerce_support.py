@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LAUNCHER = "marketplace.commerce.localstripe_server"
+LAUNCHER = "marketplace.commerce.payments.localstripe_server"
 SECRET_KEY = "sk_test_localstripe"
 # A card that needs 3-D Secure and is then declined: how a renewal is made to fail.
 RENEWAL_DECLINING_CARD = "4000008260003178"

@@ -30,16 +30,11 @@ from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
-from marketplace.commerce import cart, entitlements, fulfilment
-from marketplace.commerce.models import (
-    CartItem,
-    Entitlement,
-    Order,
-    Receipt,
-    ServiceQuote,
-    Subscription,
-)
+from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
+from marketplace.commerce.orders import cart, fulfilment
 from marketplace.db import get_engine, new_session
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement
 from marketplace.models import metadata
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import notify

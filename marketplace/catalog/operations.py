@@ -24,7 +24,7 @@ from marketplace.catalog.models import Listing
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins.errors import OperationNotFound
-from marketplace.plugins.runtime import ModelInfo, OperationInfo
+from marketplace.plugins.runtime import ModelInfo, OperationInfo, Snapshot
 
 #: Joins a plugin and an operation name in form values: neither name can contain it.
 REF_SEPARATOR = "."
@@ -409,13 +409,17 @@ def model_cards(listing: Listing) -> list[ModelInfo]:
 # ---------------------------------------------------------------------------- the try-it console
 
 
-def console_operations(session: Session, actor: User) -> list[tuple[OperationInfo, OperationOwner]]:
+def console_operations(session: Session, actor: User, snapshot: Snapshot | None = None
+                       ) -> list[tuple[OperationInfo, OperationOwner]]:
     """The operations ``actor`` may run in the try-it console, with their owners: a merchant's
-    own organization's first, then the platform's; admins see every enabled operation."""
+    own organization's first, then the platform's; admins see every enabled operation.
+
+    :param snapshot: the plugins' records as read once for this request (read now if not given).
+    """
     organization = session.get(MerchantOrganization, actor.organization_id) \
         if actor.organization_id else None
     found = []
-    for info in get_runtime().operations():
+    for info in get_runtime().operations(snapshot):
         if actor.is_admin or (organization is not None and _belongs_to(info, organization)):
             found.append((info, owner_of(session, info)))
     return sorted(found, key=lambda pair: (pair[0].merchant == "", pair[0].plugin, pair[0].name))
@@ -429,14 +433,17 @@ def console_buyer(actor: User) -> str:
     return f"merchant-console:admin-{actor.id}"
 
 
-def try_operation(actor: User, info: OperationInfo, payload: dict[str, Any]) -> dict[str, Any]:
+def try_operation(actor: User, info: OperationInfo, payload: dict[str, Any],
+                  snapshot: Snapshot | None = None) -> dict[str, Any]:
     """Run ``info`` once for the try-it console, with a scope covering only that operation.
 
     The caller has asked the policy (``operation.try``). Nothing is billed or metered.
+    ``snapshot``: the plugins' records as read once for this request (read now if not given).
 
     :raises marketplace.plugins.errors.InvocationError: as
         :meth:`~marketplace.plugins.runtime.PluginRuntime.invoke` does (bad input, not found,
         fault or timeout with an incident id, paused with a retry-after).
     """
     return get_runtime().invoke(info.plugin, info.name, payload, buyer=console_buyer(actor),
-                                scope=Scope(operations=frozenset({info.name})))
+                                scope=Scope(operations=frozenset({info.name})),
+                                snapshot=snapshot)

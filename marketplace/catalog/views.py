@@ -51,7 +51,7 @@ from marketplace.plugins.errors import (
     PluginNotFoundError,
     PluginTimeout,
 )
-from marketplace.plugins.runtime import OperationInfo
+from marketplace.plugins.runtime import OperationInfo, Snapshot
 from marketplace.policy import authorize, check, current_actor
 from marketplace.web.errors import problem_response, wants_problem_json
 from marketplace.web.forms import apply_field_errors
@@ -343,7 +343,8 @@ def _console_groups(available: list[tuple[OperationInfo, OperationOwner]],
     return [(title, infos) for title, infos in groups if infos]
 
 
-def _console_operation(ref: str | None) -> tuple[OperationInfo, OperationOwner]:
+def _console_operation(ref: str | None,
+                       snapshot: Snapshot) -> tuple[OperationInfo, OperationOwner]:
     """The operation ``ref`` names, authorized for the current user (404, then 403)."""
     try:
         parsed = operations.parse_operation_ref(ref)
@@ -351,7 +352,8 @@ def _console_operation(ref: str | None) -> tuple[OperationInfo, OperationOwner]:
         parsed = None
     if parsed is None:
         abort(404)
-    info = get_runtime().operation(*parsed)  # OperationNotFound: a 404 for the caller
+    # OperationNotFound: a 404 for the caller
+    info = get_runtime().operation(*parsed, snapshot=snapshot)
     owner = operations.owner_of(get_session(), info)
     authorize("operation.try", owner)
     return info, owner
@@ -381,13 +383,15 @@ def try_operation():
     json_wanted = wants_problem_json()
     form = OperationConsoleForm()
     ref = form.operation.data if request.method == "POST" else request.args.get("operation")
-    available = operations.console_operations(db, actor)
+    # The plugins' records, read once for the whole call and passed down.
+    snapshot = get_runtime().snapshot()
+    available = operations.console_operations(db, actor, snapshot)
     if not ref and available and request.method == "GET":
         ref = operations.operation_ref(available[0][0].plugin, available[0][0].name)
     selected, unavailable = None, None
     if ref:
         try:
-            selected, _owner = _console_operation(ref)
+            selected, _owner = _console_operation(ref, snapshot)
         except OperationNotFound as exc:
             if json_wanted or request.method == "GET":
                 raise
@@ -414,7 +418,8 @@ def try_operation():
         return render_template("merchant/operations.html", **page), unavailable.status_code
     started = time.perf_counter()
     try:
-        output = operations.try_operation(actor, selected, form.payload_object)
+        output = operations.try_operation(actor, selected, form.payload_object,
+                                          snapshot)
     except InvocationError as exc:
         if json_wanted:
             raise  # the app's handler answers problem+json with the incident id

@@ -2,7 +2,7 @@
 a merchant for a quote on a service fee, and accepting or withdrawing it.
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
-:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+:mod:`~marketplace.commerce.payments.flow` call the provider and commit themselves.
 """
 
 from __future__ import annotations
@@ -19,11 +19,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import Listing, PricingPlan
-from marketplace.commerce import (
-    cart,
-    payment_flow,
-    quotes,
-)
 from marketplace.commerce.buyer_forms import (
     QuoteRequestForm,
 )
@@ -32,7 +27,9 @@ from marketplace.commerce.models import (
     ServiceQuote,
     Subscription,
 )
+from marketplace.commerce.orders import cart, quotes
 from marketplace.commerce.pages import actor, plan_from, product_again
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import (
     get_payments,
 )

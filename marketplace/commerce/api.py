@@ -23,8 +23,6 @@ from flask_smorest import Blueprint, abort
 from sqlmodel import Session
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema, domain_error_problem
-from marketplace.commerce import cart, entitlements, payment_flow, queries
-from marketplace.commerce.access import order_access
 from marketplace.commerce.api_documents import (
     cart_document,
     cart_line_document,
@@ -33,7 +31,10 @@ from marketplace.commerce.api_documents import (
     order_summary,
     receipt_document,
 )
-from marketplace.commerce.models import Entitlement, Order, Receipt, ServiceQuote
+from marketplace.commerce.models import Order, Receipt, ServiceQuote
+from marketplace.commerce.orders import cart, queries
+from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import get_payments
 from marketplace.commerce.schemas import (
     CartItemArgsSchema,
@@ -49,6 +50,8 @@ from marketplace.commerce.schemas import (
     ReceiptSchema,
 )
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement
 from marketplace.errors import DomainError
 from marketplace.policy import authorize, current_actor
 

@@ -10,16 +10,11 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import cart, entitlements, fulfilment, orders, queries
-from marketplace.commerce.models import (
-    Entitlement,
-    EntitlementState,
-    Order,
-    OrderLine,
-    OrderState,
-    PaymentEvent,
-    Receipt,
-)
+from marketplace.commerce import orders
+from marketplace.commerce.models import Order, OrderLine, OrderState, PaymentEvent, Receipt
+from marketplace.commerce.orders import cart, fulfilment, queries
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState
 
 
 def _option(model: str, pack_calls: int | None, quote_id: int | None, postpaid: bool) -> str:

@@ -28,9 +28,8 @@ from marketplace.accounts.services import users_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.formats import fen_to_yuan
 from marketplace.catalog.models import Listing, PricingPlan
-from marketplace.commerce import fulfilment, ledger, orders, quotes, reports
-from marketplace.commerce.access import order_access
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger, orders
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
     ConfirmForm,
     QuoteAnswerForm,
@@ -41,6 +40,9 @@ from marketplace.commerce.merchant_admin_forms import (
     shift_month,
 )
 from marketplace.commerce.models import Order, QuoteState, ServiceQuote
+from marketplace.commerce.orders import fulfilment, quotes
+from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.pages import commerce_labels, order_or_404, submit_refund
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed

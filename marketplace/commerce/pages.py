@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing, ListingState, PricingPlan
-from marketplace.commerce import cart, entitlements, orders, payment_flow, queries, reports
+from marketplace.commerce import orders
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
     AMOUNT_HINT,
     RefundForm,
@@ -23,9 +24,12 @@ from marketplace.commerce.merchant_admin_forms import (
     rate_label,
 )
 from marketplace.commerce.models import Order
-from marketplace.commerce.payment_flow import refund
+from marketplace.commerce.orders import cart, queries
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import get_payments
+from marketplace.commerce.payments.flow import refund
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.policy import check, current_actor
 from marketplace.storefront.product_page import render_product

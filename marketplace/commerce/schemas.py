@@ -10,9 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.catalog.models import PricingModel
 from marketplace.catalog.schemas import PricingPlanSchema
-from marketplace.commerce.models import EntitlementState, OrderState
+from marketplace.commerce.models import OrderState
+from marketplace.commerce.orders.pricing import CALL_PACKS
 from marketplace.commerce.payments import TEST_CARDS
-from marketplace.commerce.pricing import CALL_PACKS
+from marketplace.delivery.models import EntitlementState
 
 #: How a cart or order line is bought under its plan.
 LINE_OPTIONS = ("standard", "pay_as_you_go", "call_pack", "quote")

@@ -3,7 +3,7 @@
 :mod:`~marketplace.commerce.webhook_view`).
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
-:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+:mod:`~marketplace.commerce.payments.flow` call the provider and commit themselves.
 """
 
 from __future__ import annotations
@@ -22,41 +22,36 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlmodel import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import (
-    cart,
-    entitlements,
-    fulfilment,
-    orders,
-    payment_flow,
-    queries,
-    reports,
-)
-from marketplace.commerce.access import OrderAccess, order_access
+from marketplace.commerce import orders
 from marketplace.commerce.buyer_forms import (
     AddToCartForm,
     CheckoutForm,
     ConfirmForm,
     TestPaymentForm,
 )
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.models import (
     Order,
     OrderState,
     PaymentEvent,
     PaymentEventKind,
 )
+from marketplace.commerce.orders import cart, fulfilment, queries
+from marketplace.commerce.orders.access import OrderAccess, order_access
 from marketplace.commerce.pages import actor, plan_from, product_again
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
     get_payments,
 )
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
 from marketplace.web.forms import apply_field_errors
@@ -276,27 +271,26 @@ def cancel_order(order_number: str):
 # ---------------------------------------------------------------------------- paying
 
 
-def _render_pay(order: Order, form, *, status: int = 200, error: str = ""):
-    db = get_session()
+def _render_pay(order: Order, needs: payment_flow.PaymentNeeds, form, *, status: int = 200,
+                error: str = ""):
     gateway = get_payments()
-    membership = payment_flow.membership_line(db, order)
-    needs_payment = payment_flow.needs_payment(db, order)
+    membership = needs.membership
     next_renewal = None
     if membership is not None:
         next_renewal = entitlements.period_end(utcnow(),
                                                membership.plan_terms.get("billing_period"))
     return render_template(
         "commerce/pay.html", order=order, form=form, error=error,
-        lines=cart.order_lines(db, order.id), membership=membership,
-        next_renewal=next_renewal, needs_payment=needs_payment,
-        hosted=needs_payment and gateway.supports_hosted_checkout,
+        lines=needs.lines, membership=membership,
+        next_renewal=next_renewal, needs_payment=needs.provider,
+        hosted=needs.provider and gateway.supports_hosted_checkout,
         test_cards=TEST_CARDS,
     ), status
 
 
-def _pay_form(db: Session, order: Order):
+def _pay_form(needs: payment_flow.PaymentNeeds):
     gateway = get_payments()
-    if payment_flow.needs_payment(db, order) and not gateway.supports_hosted_checkout:
+    if needs.provider and not gateway.supports_hosted_checkout:
         return TestPaymentForm()
     return ConfirmForm()
 
@@ -309,34 +303,35 @@ def pay(order_number: str):
         flash(_("Order %(number)s is not awaiting payment.", number=order.number), "info")
         return redirect(url_for("commerce.order_detail", order_number=order.number))
     db = get_session()
-    form = _pay_form(db, order)
+    needs = payment_flow.payment_needs(db, order)  # read once for the whole request
+    form = _pay_form(needs)
     if request.method == "GET":
         if isinstance(form, TestPaymentForm) and not form.card.data:
             form.card.data = "visa_ok"
-        return _render_pay(order, form)
+        return _render_pay(order, needs, form)
     if not form.validate_on_submit():
-        return _render_pay(order, form, status=422)
+        return _render_pay(order, needs, form, status=422)
     gateway = get_payments()
-    needs_payment = payment_flow.needs_payment(db, order)
     try:
-        if needs_payment and gateway.supports_hosted_checkout:
+        if needs.provider and gateway.supports_hosted_checkout:
             back = url_for("commerce.order_detail", order_number=order.number, _external=True)
             address = payment_flow.start_hosted_checkout(
                 db, gateway, actor(), order, success_url=back,
-                cancel_url=url_for("commerce.pay", order_number=order.number, _external=True))
+                cancel_url=url_for("commerce.pay", order_number=order.number, _external=True),
+                needs=needs)
             return redirect(address, 303)
         card = form.card.data if isinstance(form, TestPaymentForm) else ""
-        payment_flow.pay_with_test_card(db, gateway, actor(), order, card)
+        payment_flow.pay_with_test_card(db, gateway, actor(), order, card, needs)
     except PaymentError as exc:
         db.rollback()
-        return _render_pay(order, form, status=422, error=str(exc))
+        return _render_pay(order, needs, form, status=422, error=str(exc))
     except DomainError as exc:
         db.rollback()
         flash(str(exc), "error")
         return redirect(url_for("commerce.order_detail", order_number=order.number))
     db.refresh(order)
     if order.state in orders.PAID_STATES:
-        flash(_("Payment received; your entitlement is active.") if needs_payment
+        flash(_("Payment received; your entitlement is active.") if needs.provider
               else _("Your order is complete; your entitlement is active."), "success")
     else:
         flash(_("Your payment is being processed; this order updates as soon as the bank "

@@ -1,7 +1,7 @@
 """The payment provider's webhook: signature first, then each event handled once.
 
 Views parse the form, ask the policy, call the commerce services and commit; the services in
-:mod:`~marketplace.commerce.payment_flow` call the provider and commit themselves.
+:mod:`~marketplace.commerce.payments.flow` call the provider and commit themselves.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from flask import (
     request,
 )
 
-from marketplace.commerce import (
-    payment_flow,
-    webhooks,
-)
 from marketplace.commerce.payments import (
     WebhookSignatureError,
     get_payments,
+    webhooks,
 )
+from marketplace.commerce.payments import flow as payment_flow
 from marketplace.db import get_session
 from marketplace.policy import public
 from marketplace.web import csrf

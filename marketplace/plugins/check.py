@@ -18,10 +18,13 @@ import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+
+from marketplace.errors import ValidationFailed
 
 PROBE = Path(__file__).resolve().parent / "probe.py"
 ENTRY_POINT_GROUP = "datamarket"
@@ -57,8 +60,14 @@ class CheckReport:
         return self.problems == 0
 
 
-def check_plugin(path: Path, *, run_tests: bool = True) -> CheckReport:
-    """Check the plugin distribution in the folder ``path``."""
+def check_plugin(path: Path, *, validate_merchant: Callable[[str], object],
+                 run_tests: bool = True) -> CheckReport:
+    """Check the plugin distribution in the folder ``path``.
+
+    :param validate_merchant: checks the manifest's merchant credit code, raising
+        :class:`~marketplace.errors.ValidationFailed` with a message for the merchant (the
+        accounts domain owns that rule; the command passes it in).
+    """
     folder = Path(path).resolve()
     findings: list[Finding] = []
     entry_points = check_distribution(folder, findings)
@@ -68,7 +77,8 @@ def check_plugin(path: Path, *, run_tests: bool = True) -> CheckReport:
             # Shown right after the manifest line it is about.
             after = next((i + 1 for i, f in enumerate(findings)
                           if f.message.startswith("manifest")), len(findings))
-            findings[after:after] = check_merchant(manifest.get("merchant", ""))
+            findings[after:after] = check_merchant(manifest.get("merchant", ""),
+                                                   validate_merchant)
     # Without an entry point this is not a plugin's folder, and its tests are not a plugin's.
     if run_tests and entry_points:
         run_plugin_tests(folder, findings)
@@ -158,11 +168,8 @@ def probe_plugin(
     return data["facts"].get("manifest")
 
 
-def check_merchant(merchant: str) -> list[Finding]:
+def check_merchant(merchant: str, validate: Callable[[str], object]) -> list[Finding]:
     """The manifest's merchant must be a unified social credit code, or "" for the platform."""
-    from marketplace.accounts.services import validate_credit_code
-    from marketplace.errors import ValidationFailed
-
     if not merchant:
         return [Finding(
             "warn", "the manifest names no merchant, so the plugin counts as a platform plugin "
@@ -170,7 +177,7 @@ def check_merchant(merchant: str) -> list[Finding]:
             "set MERCHANT to your organization's unified social credit code",
         )]
     try:
-        validate_credit_code(merchant)
+        validate(merchant)
     except ValidationFailed as exc:
         return [Finding("fail", f"manifest merchant {merchant!r}: {exc}",
                         "use your organization's unified social credit code")]

@@ -6,7 +6,7 @@ the same stripped environment and resource limits as an untrusted plugin's worke
 "origin": {...}}, ...], "settings": {...}}``; the child imports each candidate in turn,
 registers it on a pluggy manager of its own with ``check_pending()``, checks its SDK range and
 answers one line ``{"index": i, "description": {...}}`` per candidate
-(:class:`~marketplace.plugins.manager.PluginDescription` as JSON), the load error included.
+(:class:`~marketplace.plugins.descriptions.PluginDescription` as JSON), the load error included.
 
 A candidate that does not answer within the describe timeout (a hanging import) is failed, the
 child is killed, and a fresh child describes the candidates after it; so is one whose import
@@ -27,13 +27,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from marketplace.plugins.manager import (
-    Origin,
-    PluginDescription,
-    build_manager,
-    describe_loaded,
-    load_plugin,
-)
+from marketplace.plugins.descriptions import PluginDescription, describe_loaded
+from marketplace.plugins.manager import Origin, build_manager, load_plugin
 from marketplace.plugins.worker import (
     WorkerCrashed,
     WorkerProcess,

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from datamarket_sdk import Finding
 
-from marketplace.plugins.manager import EVENT_HOOKS, PluginDescription
-from marketplace.plugins.models import IncidentKind, PluginState
-from marketplace.plugins.runtime import FAULTS, PluginImportFailed
+from marketplace.plugins.descriptions import PluginDescription
+from marketplace.plugins.execution import PluginImportFailed
+from marketplace.plugins.incidents import FAULTS
+from marketplace.plugins.manager import EVENT_HOOKS
+from marketplace.plugins.models import IncidentKind
 from marketplace.plugins.worker import WorkerBusy, WorkerCrashed, WorkerTimeout, run_event
 
 if TYPE_CHECKING:
@@ -52,17 +54,16 @@ def dispatch(runtime: PluginRuntime, event: str, payload: Any, *,
         raise ValueError(f"{event!r} is not a plugin event")
     wire = payload.to_wire()
     timeout = float(runtime.app.config["PLUGIN_EVENT_TIMEOUT"])
-    records = runtime.records(sync=False)
+    snapshot = runtime.installed.snapshot(sync=False)
     outcomes = []
     for _name, plugin in sorted(runtime.plugins.items()):
         if plugin.failed or event not in plugin.events:
             continue
         if only is not None and plugin.name not in only and not plugin.builtin:
             continue
-        state, trusted = runtime._status(plugin, records)
-        if state != PluginState.ENABLED:
+        if not snapshot.enabled(plugin):
             continue
-        if trusted:
+        if snapshot.trusted(plugin):
             answer = _in_thread(runtime, plugin, event, wire, timeout)
         else:
             answer = _in_worker(runtime, plugin, event, wire, timeout)
@@ -73,14 +74,14 @@ def dispatch(runtime: PluginRuntime, event: str, payload: Any, *,
 def _in_thread(runtime: PluginRuntime, plugin: PluginDescription, event: str,
                wire: dict[str, Any], timeout: float) -> dict[str, Any]:
     try:
-        loaded = runtime._import_trusted(plugin)
+        loaded = runtime.execution.import_trusted(plugin)
     except PluginImportFailed as exc:
         return {"outcome": "crash",
                 "message": f"the plugin could not be imported into the platform: {exc}"}
     box: dict[str, dict[str, Any]] = {}
 
     def call() -> None:
-        box["answer"] = run_event(runtime.manager, loaded, event, wire)
+        box["answer"] = run_event(runtime.execution.manager, loaded, event, wire)
 
     thread = threading.Thread(target=call, daemon=True, name=f"plugin event {event}")
     deadline = time.monotonic() + timeout
@@ -96,7 +97,7 @@ def _in_worker(runtime: PluginRuntime, plugin: PluginDescription, event: str,
                wire: dict[str, Any], timeout: float) -> dict[str, Any]:
     request = {"event": event, "payload": wire, "timeout": timeout}
     try:
-        return runtime._worker(plugin).call(request, timeout)
+        return runtime.execution.worker(plugin).call(request, timeout)
     except (WorkerBusy, WorkerTimeout):
         return {"outcome": "timeout",
                 "message": f"no answer to {event} within {timeout:g} seconds; the worker "
@@ -117,7 +118,7 @@ def _settle(runtime: PluginRuntime, plugin: PluginDescription, event: str,
         else:
             return EventOutcome(plugin=plugin.name, ok=True, findings=findings)
     kind = FAULTS.get(str(answer.get("outcome")), IncidentKind.CRASH)
-    incident = runtime._record_incident(plugin.name, f"event {event}", kind,
+    incident = runtime.incidents.record(plugin.name, f"event {event}", kind,
                                         answer.get("message") or str(answer.get("outcome")),
                                         answer.get("traceback", ""))
     return EventOutcome(plugin=plugin.name, ok=False, incident=incident)

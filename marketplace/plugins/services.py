@@ -1,7 +1,8 @@
 """The plugin records: installed plugins and the admins' decisions on them, and incidents.
 
 These functions take a session and plain values; the runtime (:mod:`marketplace.plugins.runtime`)
-and the admin views call them. The caller commits.
+and the admin views call them. The caller commits. Telling people about plugins is not done here:
+the runtime announces what happened (:mod:`marketplace.plugins.signals`).
 """
 
 from __future__ import annotations
@@ -9,17 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from marketplace.accounts.models import User
-from marketplace.accounts.services import admins
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.errors import Conflict
-from marketplace.notifications.services import notify
 from marketplace.plugins.models import (
     IncidentKind,
     InstalledPlugin,
@@ -28,7 +26,13 @@ from marketplace.plugins.models import (
     PluginState,
 )
 
-ADMIN_PAGE = "/admin/plugins"
+NO_LONGER_INSTALLED = "It is no longer installed."
+
+
+class Actor(Protocol):
+    """Who decides about a plugin (an admin's account); only the id is recorded, in the audit."""
+
+    id: int | None
 
 
 @dataclass(frozen=True)
@@ -49,22 +53,34 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def sync_installed(session: Session, found: Iterable[Discovered]) -> list[InstalledPlugin]:
+@dataclass(frozen=True)
+class Synced:
+    """The records after a sync, and those that this sync newly marked as not loading."""
+
+    rows: list[InstalledPlugin]
+    newly_failed: list[InstalledPlugin]
+
+
+def sync_installed(session: Session, found: Iterable[Discovered]) -> Synced:
     """Bring ``installed_plugin`` in line with what this start discovered.
 
     New plugins are enabled, and trusted only when they are the platform's own (no merchant).
     An admin's ``disabled`` and ``trusted`` decisions are kept. A plugin that did not load is
     ``failed`` (unless disabled) with its error; one recorded earlier but not found now is marked
-    failed as no longer installed.
+    failed as no longer installed. A record counts as newly failed when its load error appeared
+    or changed in this sync.
     """
     rows = {row.name: row for row in session.exec(select(InstalledPlugin))}
     seen: set[str] = set()
+    newly_failed: list[InstalledPlugin] = []
     for item in found:
         seen.add(item.name)
         row = rows.get(item.name)
         if row is None:
             row = InstalledPlugin(name=item.name, trusted=item.builtin)
             rows[item.name] = row
+        if item.load_error and (row.id is None or row.load_error != item.load_error):
+            newly_failed.append(row)
         _update(row, version=_clip(item.version, 64), merchant=_clip(item.merchant, 64),
                 title=_clip(item.title, 200), source=_clip(item.source, 500),
                 capabilities=item.capabilities, load_error=item.load_error,
@@ -72,11 +88,14 @@ def sync_installed(session: Session, found: Iterable[Discovered]) -> list[Instal
         session.add(row)
     for name, row in rows.items():
         if name not in seen and row.id is not None:
-            _update(row, load_error="It is no longer installed.",
-                    state=_state_after_load(row, "It is no longer installed."))
+            if row.load_error != NO_LONGER_INSTALLED:
+                newly_failed.append(row)
+            _update(row, load_error=NO_LONGER_INSTALLED,
+                    state=_state_after_load(row, NO_LONGER_INSTALLED))
             session.add(row)
     session.flush()
-    return sorted(rows.values(), key=lambda row: row.name)
+    return Synced(sorted(rows.values(), key=lambda row: row.name),
+                  sorted(newly_failed, key=lambda row: row.name))
 
 
 def _state_after_load(row: InstalledPlugin, load_error: str) -> str:
@@ -107,7 +126,7 @@ def find(session: Session, name: str) -> InstalledPlugin | None:
     return session.exec(select(InstalledPlugin).where(InstalledPlugin.name == name)).first()
 
 
-def set_state(session: Session, actor: User, plugin: InstalledPlugin, state: str) -> None:
+def set_state(session: Session, actor: Actor, plugin: InstalledPlugin, state: str) -> None:
     """Enable or disable a plugin, audited. A plugin that did not load cannot be enabled.
 
     :raises Conflict: for a plugin that failed to load, or an unknown state.
@@ -129,7 +148,7 @@ def set_state(session: Session, actor: User, plugin: InstalledPlugin, state: str
                  details={"from": old, "to": state})
 
 
-def set_trusted(session: Session, actor: User, plugin: InstalledPlugin, trusted: bool) -> None:
+def set_trusted(session: Session, actor: Actor, plugin: InstalledPlugin, trusted: bool) -> None:
     """Let a plugin run inside the platform (trusted) or only in a limited worker, audited."""
     if plugin.trusted == trusted:
         return
@@ -167,12 +186,3 @@ def recent_incidents(session: Session, limit: int = 20) -> list[PluginIncident]:
         .order_by(col(PluginIncident.created_at).desc(), col(PluginIncident.id).desc())
         .limit(limit)
     ))
-
-
-def tell_admins_paused(session: Session, *, plugin: str, operation: str, faults: int,
-                       cooldown: float) -> None:
-    """Notify every admin that an operation's breaker opened (kind ``plugin.paused``)."""
-    notify(session, admins(session), "plugin.paused",
-           {"plugin": plugin, "operation": operation, "faults": faults,
-            "seconds": int(cooldown)},
-           link=ADMIN_PAGE)

@@ -20,7 +20,7 @@ from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState
-from marketplace.commerce.models import Entitlement, EntitlementState
+from marketplace.delivery.models import Entitlement, EntitlementState
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.reviews.models import MAX_RATING, MIN_RATING, ProductReview
 

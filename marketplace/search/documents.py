@@ -25,7 +25,7 @@ from marketplace.accounts.models import MerchantOrganization
 from marketplace.catalog.labels import label
 from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
 from marketplace.catalog.queries import plans_for_listings
-from marketplace.commerce.queries import sales_by_product
+from marketplace.commerce.orders.queries import sales_by_product
 from marketplace.reviews.services import rating_summaries
 from marketplace.search.analysis import TEXT_SEPARATOR, pinyin_text
 

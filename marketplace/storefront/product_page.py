@@ -17,8 +17,9 @@ from marketplace.accounts.models import MerchantOrganization
 from marketplace.catalog import operations, preview
 from marketplace.catalog.models import Listing, PricingModel
 from marketplace.catalog.services import plans_for
-from marketplace.commerce import cart, entitlements, pricing
+from marketplace.commerce.orders import cart, pricing
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.plugins import get_runtime
 from marketplace.policy import check, current_actor
 from marketplace.reviews import services as reviews

@@ -16,16 +16,13 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import ListingState
 from marketplace.commerce import api_documents as documents
-from marketplace.commerce import cart, entitlements, fulfilment, quotes, schemas
-from marketplace.commerce.models import (
-    CartItem,
-    Entitlement,
-    EntitlementState,
-    Order,
-    OrderState,
-)
-from marketplace.commerce.pricing import graduated_amount
+from marketplace.commerce import schemas
+from marketplace.commerce.models import CartItem, Order, OrderState
+from marketplace.commerce.orders import cart, fulfilment, quotes
+from marketplace.commerce.orders.pricing import graduated_amount
 from marketplace.db import get_engine
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState
 from tests.factories import forget, logged_in_client, make_listing, make_merchant, make_user, plans
 
 PROBLEM = "application/problem+json"

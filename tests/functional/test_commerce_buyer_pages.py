@@ -8,15 +8,14 @@ import json
 import re
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from marketplace.catalog.labels import money
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
-from marketplace.commerce import entitlements, quotes
 from marketplace.commerce.models import (
     CartItem,
-    EntitlementState,
     Order,
     OrderState,
     PaymentEvent,
@@ -26,7 +25,11 @@ from marketplace.commerce.models import (
     ServiceQuote,
     Subscription,
 )
+from marketplace.commerce.orders import quotes
 from marketplace.commerce.payments import StripePayments
+from marketplace.db import get_engine
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from tests.commerce_factories import (
     count,
     make_plan,
@@ -525,3 +528,26 @@ def test_a_retired_listings_plan_cannot_be_added(db, buyer_client, shop):
     assert response.status_code == 302
     assert response.headers["Location"] == f"/products/{listing.product_id}"
     assert count(db, CartItem) == 0
+
+
+def test_the_pay_step_reads_the_orders_lines_once(app, db, buyer_client, shop, localstripe):
+    """What paying needs (lines, membership, pay-as-you-go part) is read once per request and
+    passed down, not asked again by each step."""
+    _, (plan,) = published_listing_with(db, shop, make_plan("one_time"))
+    number = buy_through_pages(buyer_client, plan)
+    reads: list[str] = []
+
+    def count_line_reads(_conn, _cursor, statement, *_args):
+        # The order's whole lines (the access check reads only their merchants).
+        if "order_line.plan_terms" in statement and "order_line.order_id =" in statement:
+            reads.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", count_line_reads)
+    try:
+        response = buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
+    finally:
+        event.remove(engine, "before_cursor_execute", count_line_reads)
+    assert response.status_code == 302
+    assert order_by_number(db, number).state == OrderState.FULFILLED
+    assert len(reads) == 1, reads

@@ -14,11 +14,9 @@ from sqlmodel import col, select
 
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import billing, entitlements, fulfilment, ledger, payment_flow, quotes
-from marketplace.commerce.attempts import OrderBusy
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger
+from marketplace.commerce.ledger import billing
 from marketplace.commerce.models import (
-    EntitlementState,
     LedgerEntry,
     LedgerKind,
     Order,
@@ -30,7 +28,13 @@ from marketplace.commerce.models import (
     Receipt,
     UsageBill,
 )
+from marketplace.commerce.orders import fulfilment, quotes
+from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.payments import PaymentError
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.payments.attempts import OrderBusy
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from marketplace.errors import Conflict, ValidationFailed
 from tests.commerce_factories import (
     buy,

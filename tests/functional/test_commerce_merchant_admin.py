@@ -24,18 +24,20 @@ from marketplace.base import utcnow
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, PricingModel
-from marketplace.commerce import cart, entitlements, fulfilment, ledger, quotes
+from marketplace.commerce import ledger
 from marketplace.commerce.models import (
     CommissionRate,
-    EntitlementState,
     LedgerEntry,
     Order,
     OrderState,
     Payout,
     QuoteState,
 )
-from marketplace.commerce.payment_flow import pay_with_test_card
+from marketplace.commerce.orders import cart, fulfilment, quotes
+from marketplace.commerce.payments.flow import pay_with_test_card
 from marketplace.db import get_engine
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from tests.conftest import IsolatedRequestsClient
 from tests.factories import (
     PASSWORD,

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.commerce import entitlements, fulfilment
-from marketplace.commerce.announce import buyer_pseudonym
-from marketplace.commerce.models import EntitlementState
+from marketplace.commerce.orders import fulfilment
+from marketplace.delivery import entitlements
+from marketplace.delivery.announce import buyer_pseudonym
+from marketplace.delivery.models import EntitlementState
 from marketplace.plugins import get_runtime
 from tests.commerce_factories import buy, make_plan, make_shop, published_listing_with
 
@@ -24,7 +25,8 @@ def app_config(app_config):
 @pytest.fixture
 def received(app, db):
     get_runtime(app).sync()
-    loaded = get_runtime(app)._import_trusted(get_runtime(app).plugins["order_listener"])
+    runtime = get_runtime(app)
+    loaded = runtime.execution.import_trusted(runtime.plugins["order_listener"])
     events = loaded.plugin.RECEIVED
     events.clear()
     return events

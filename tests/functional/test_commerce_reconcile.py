@@ -20,14 +20,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from marketplace.commerce import entitlements, reconcile
-from marketplace.commerce.models import (
-    Entitlement,
-    LedgerEntry,
-    OrderState,
-    PaymentEvent,
-    Receipt,
-)
+from marketplace.commerce.models import LedgerEntry, OrderState, PaymentEvent, Receipt
+from marketplace.commerce.payments import reconcile
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement
 from tests.commerce_factories import (
     buy,
     count,

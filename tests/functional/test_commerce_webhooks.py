@@ -16,10 +16,7 @@ import uuid
 import pytest
 
 from marketplace import failpoints
-from marketplace.commerce import entitlements, payment_flow
 from marketplace.commerce.models import (
-    Entitlement,
-    EntitlementState,
     LedgerEntry,
     OrderState,
     PaymentEvent,
@@ -28,8 +25,11 @@ from marketplace.commerce.models import (
     Receipt,
     Subscription,
 )
-from marketplace.commerce.payment_types import object_id
 from marketplace.commerce.payments import PaymentError, StripePayments
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.payments.types import object_id
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState
 from tests.commerce_factories import (
     buy,
     count,

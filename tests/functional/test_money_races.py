@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from marketplace.commerce import attempts, fulfilment, payment_flow, webhooks
-from marketplace.commerce.attempts import OrderBusy
 from marketplace.commerce.models import (
     AttemptState,
     BuyerAccount,
@@ -27,8 +25,11 @@ from marketplace.commerce.models import (
     OrderState,
     PaymentEventKind,
 )
-from marketplace.commerce.payments import WebhookEvent
-from marketplace.commerce.reconcile import reconcile
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.payments import WebhookEvent, attempts, webhooks
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.payments.attempts import OrderBusy
+from marketplace.commerce.payments.reconcile import reconcile
 from marketplace.db import get_engine, new_session
 from marketplace.errors import ValidationFailed
 from marketplace.notifications.models import Notification

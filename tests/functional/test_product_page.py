@@ -13,7 +13,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import preview
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import ListingState
-from marketplace.commerce import cart, fulfilment
+from marketplace.commerce.orders import cart, fulfilment
 from marketplace.db import get_engine
 from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services

@@ -11,8 +11,9 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEntry
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import ListingState
-from marketplace.commerce import cart, entitlements, fulfilment
-from marketplace.commerce.models import EntitlementState
+from marketplace.commerce.orders import cart, fulfilment
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.reviews import services as reviews
 from marketplace.reviews.models import ProductReview

@@ -21,7 +21,7 @@ from marketplace.audit.models import AuditEntry
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
-from marketplace.commerce import cart, fulfilment
+from marketplace.commerce.orders import cart, fulfilment
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import seed
 from marketplace.models import metadata

@@ -13,8 +13,9 @@ from marketplace import policy
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
-from marketplace.commerce.access import OrderAccess
-from marketplace.commerce.models import Entitlement, Order, ServiceQuote, Subscription
+from marketplace.commerce.models import Order, ServiceQuote, Subscription
+from marketplace.commerce.orders.access import OrderAccess
+from marketplace.delivery.models import Entitlement
 from marketplace.notifications.models import Notification
 from marketplace.reviews.models import ProductReview
 from marketplace.reviews.services import ReviewStanding

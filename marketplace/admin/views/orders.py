@@ -10,13 +10,16 @@ from flask import render_template, request, url_for
 
 from marketplace.accounts.services import organizations_by_id, users_by_id
 from marketplace.admin.views import commerce_blp
-from marketplace.commerce import entitlements, fulfilment, orders, reports
-from marketplace.commerce.access import order_access
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import orders
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import RefundForm
 from marketplace.commerce.models import Order
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.orders.cart import order_lines
 from marketplace.commerce.pages import order_or_404, submit_refund
 from marketplace.db import get_session
+from marketplace.delivery import entitlements
 from marketplace.policy import authorize, check
 
 ORDERS_PER_PAGE = 50

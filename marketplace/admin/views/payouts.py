@@ -9,7 +9,8 @@ from sqlmodel import Session
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id, users_by_id
 from marketplace.admin.views import commerce_blp, get_or_404
-from marketplace.commerce import ledger, reports
+from marketplace.commerce import ledger
+from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
     PayoutForm,
     amount_in_fen,

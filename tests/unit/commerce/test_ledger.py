@@ -8,8 +8,9 @@ import secrets
 
 import pytest
 
-from marketplace.commerce import cart, fulfilment, ledger
+from marketplace.commerce import ledger
 from marketplace.commerce.models import LedgerKind
+from marketplace.commerce.orders import cart, fulfilment
 from marketplace.errors import ValidationFailed
 from tests.commerce_factories import (
     buy,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.catalog.models import PricingPlan
-from marketplace.commerce.pricing import (
+from marketplace.commerce.orders.pricing import (
     CALL_PACKS,
     LinePrice,
     graduated_amount,

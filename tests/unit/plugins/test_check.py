@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from marketplace.accounts.services import validate_credit_code
 from marketplace.cli import main as datamarket
-from marketplace.plugins.check import check_plugin
+from marketplace.plugins import check
 from marketplace.plugins.scaffold import create_plugin
+
+# As the ``datamarket plugin check`` command calls it.
+check_plugin = functools.partial(check.check_plugin, validate_merchant=validate_credit_code)
 
 CREDIT_CODE = "91350100M000100Y43"
 

@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
-from marketplace.commerce import orders, pricing
+from marketplace.commerce import orders
 from marketplace.commerce.models import (
     CartItem,
     Order,
@@ -28,6 +28,7 @@ from marketplace.commerce.models import (
     QuoteState,
     ServiceQuote,
 )
+from marketplace.commerce.orders import pricing
 from marketplace.errors import Conflict, ValidationFailed
 
 MAX_CART_ITEMS = 20

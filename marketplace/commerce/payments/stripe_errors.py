@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import stripe
 from flask_babel import lazy_gettext as _l
 
-from marketplace.commerce.payment_types import PaymentError, decline_message
+from marketplace.commerce.payments.types import PaymentError, decline_message
 
 UNAVAILABLE = _l("The payment service cannot be reached right now. Try again in a few minutes.")
 

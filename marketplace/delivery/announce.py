@@ -1,27 +1,23 @@
-"""Telling plugins that an order was paid or an entitlement changed, once it is committed.
+"""Telling plugins that an entitlement was granted or revoked, once it is committed.
 
 Plugins see buyers only as pseudonyms, stable per buyer and merchant (so two merchants cannot
 link their buyers), and hear only about products they serve plus what the platform's own
-plugins need.
+plugins need. Commerce announces a paid order through the same :func:`later`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 
-from datamarket_sdk import EntitlementEvent, OrderPaid, Scope
+from datamarket_sdk import EntitlementEvent, Scope
 from flask import current_app
 from sqlmodel import Session
 
-from marketplace import changes
 from marketplace.catalog.models import Listing
-from marketplace.commerce.models import Entitlement, Order, OrderLine
 from marketplace.db import after_commit
+from marketplace.delivery.models import Entitlement
 from marketplace.plugins import events, get_runtime
-
-log = logging.getLogger(__name__)
 
 
 def buyer_pseudonym(buyer_id: int, organization_id: int) -> str:
@@ -31,7 +27,9 @@ def buyer_pseudonym(buyer_id: int, organization_id: int) -> str:
     return f"b_{digest.hexdigest()[:24]}"
 
 
-def _later(session: Session, event: str, payload, plugin: str | None) -> None:
+def later(session: Session, event: str, payload, plugin: str | None) -> None:
+    """Dispatch ``event`` to the plugins once the session's transaction commits (only to
+    ``plugin``, the product's own, beside the platform's plugins; never on rollback)."""
     app = current_app._get_current_object()
 
     def announce() -> None:
@@ -42,26 +40,15 @@ def _later(session: Session, event: str, payload, plugin: str | None) -> None:
     after_commit(session, announce)
 
 
-def order_paid(session: Session, order: Order, line: OrderLine, listing: Listing) -> None:
-    """Queue ``order_paid`` for one paid line."""
-    payload = OrderPaid(order_id=order.id, buyer=buyer_pseudonym(order.buyer_id,
-                                                                  line.organization_id),
-                        product_id=line.product_id, plan=line.plan_name, amount=line.amount,
-                        currency=order.currency)
-    _later(session, "order_paid", payload, listing.plugin_name)
-    changes.product_changed(session, line.product_id, "order.paid")  # its sales count
-
-
 def entitlement_changed(session: Session, entitlement: Entitlement, *, granted: bool) -> None:
     """Queue ``entitlement_granted`` or ``entitlement_revoked``."""
-    line = session.get(OrderLine, entitlement.order_line_id)
     listing = session.get(Listing, entitlement.listing_id)
     scope = entitlement.scope or {}
     payload = EntitlementEvent(
         entitlement_id=entitlement.id,
-        buyer=buyer_pseudonym(entitlement.buyer_id, line.organization_id),
+        buyer=buyer_pseudonym(entitlement.buyer_id, listing.organization_id),
         product_id=entitlement.product_id,
         scope=Scope(operations=frozenset(scope.get("operations") or []),
                     fields=None if scope.get("fields") is None else frozenset(scope["fields"])))
-    _later(session, "entitlement_granted" if granted else "entitlement_revoked", payload,
-           listing.plugin_name if listing else None)
+    later(session, "entitlement_granted" if granted else "entitlement_revoked", payload,
+           listing.plugin_name)

@@ -7,10 +7,9 @@ Stripe, the adapter makes up for it and says so where it does (docs/decisions.md
 adapter over Stripe and localstripe"). No ``stripe.StripeError`` escapes: callers get a
 :class:`PaymentError` whose message a buyer can act on.
 
-Plans, subscriptions and invoices are in :mod:`~marketplace.commerce.stripe_billing`, the
-translation of Stripe's errors in :mod:`~marketplace.commerce.stripe_errors`, and the contract
-(Protocol, results, errors, test cards) in :mod:`~marketplace.commerce.payment_types`; import
-them all from here.
+Plans, subscriptions and invoices are in :mod:`.stripe_billing`, the translation of Stripe's
+errors in :mod:`.stripe_errors`, and the contract (Protocol, results, errors, test cards) in
+:mod:`.types`; import them all from :mod:`marketplace.commerce.payments`.
 
 Every object we create carries ``metadata[INSTANCE_TAG_KEY] = STRIPE_INSTANCE_TAG``;
 :meth:`StripePayments.is_ours` checks it so that webhook events about anything else are ignored.
@@ -29,7 +28,13 @@ import stripe
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
-from marketplace.commerce.payment_types import (  # noqa: F401  (re-exported)
+from marketplace.commerce.payments.stripe_billing import (
+    RecurringBilling,
+    StripeAccount,
+    default_card_of,
+)
+from marketplace.commerce.payments.stripe_errors import request_options, stripe_errors
+from marketplace.commerce.payments.types import (  # noqa: F401  (re-exported)
     INSTANCE_TAG_KEY,
     TEST_CARDS,
     HostedCheckout,
@@ -46,8 +51,6 @@ from marketplace.commerce.payment_types import (  # noqa: F401  (re-exported)
     decline_message,
     object_id,
 )
-from marketplace.commerce.stripe_billing import RecurringBilling, default_card_of
-from marketplace.commerce.stripe_errors import request_options, stripe_errors
 
 __all__ = [
     "INSTANCE_TAG_KEY", "TEST_CARDS", "HostedCheckout", "InvoiceInfo", "InvoiceLine",
@@ -70,11 +73,12 @@ def get_payments() -> PaymentGateway:
     return current_app.extensions["payments"]
 
 
-class StripePayments(RecurringBilling):
+class StripePayments:
     """:class:`PaymentGateway` over Stripe's API, or over localstripe when ``api_base`` is set.
 
     All amounts are integers in the currency's smallest unit (fen for CNY). Plans,
-    subscriptions and invoices are in :class:`RecurringBilling`.
+    subscriptions and invoices are a part of their own, :class:`RecurringBilling`, that this
+    class holds and hands those calls to; both parts share one :class:`StripeAccount`.
     """
 
     def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "",
@@ -96,6 +100,50 @@ class StripePayments(RecurringBilling):
             # retried write there could happen twice.
             max_network_retries=0 if self.local else 2,
         )
+        self.account = StripeAccount(self.client, local=self.local, instance_tag=instance_tag)
+        self.recurring = RecurringBilling(self.account, self.retrieve_payment_intent)
+
+    # -- plans, subscriptions and invoices: the recurring part -------------------------------
+
+    def ensure_plan(self, *, plan_key: str, product_name: str, amount: int, currency: str,
+                    interval: Literal["month", "year"], metadata: dict[str, Any]) -> str:
+        return self.recurring.ensure_plan(plan_key=plan_key, product_name=product_name,
+                                          amount=amount, currency=currency, interval=interval,
+                                          metadata=metadata)
+
+    def create_subscription(self, *, customer_id: str, plan_id: str, payment_method: str | None,
+                            metadata: dict[str, Any],
+                            idempotency_key: str | None = None) -> SubscriptionInfo:
+        return self.recurring.create_subscription(
+            customer_id=customer_id, plan_id=plan_id, payment_method=payment_method,
+            metadata=metadata, idempotency_key=idempotency_key)
+
+    def cancel_subscription_at_period_end(self, subscription_id: str) -> SubscriptionInfo:
+        return self.recurring.cancel_subscription_at_period_end(subscription_id)
+
+    def cancel_subscription_now(self, subscription_id: str) -> SubscriptionInfo:
+        return self.recurring.cancel_subscription_now(subscription_id)
+
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        return self.recurring.retrieve_subscription(subscription_id)
+
+    def create_invoice_item(self, *, customer_id: str, amount: int, currency: str,
+                            description: str, metadata: dict[str, Any],
+                            idempotency_key: str | None = None) -> str:
+        return self.recurring.create_invoice_item(
+            customer_id=customer_id, amount=amount, currency=currency, description=description,
+            metadata=metadata, idempotency_key=idempotency_key)
+
+    def create_invoice(self, *, customer_id: str, metadata: dict[str, Any],
+                       subscription_id: str | None = None) -> InvoiceInfo:
+        return self.recurring.create_invoice(customer_id=customer_id, metadata=metadata,
+                                             subscription_id=subscription_id)
+
+    def pay_invoice(self, invoice_id: str, *, payment_method: str | None = None) -> InvoiceInfo:
+        return self.recurring.pay_invoice(invoice_id, payment_method=payment_method)
+
+    def retrieve_invoice(self, invoice_id: str) -> InvoiceInfo:
+        return self.recurring.retrieve_invoice(invoice_id)
 
     @classmethod
     def from_config(cls, config) -> StripePayments:
@@ -132,7 +180,7 @@ class StripePayments(RecurringBilling):
                     raise
         with stripe_errors():
             created = self.client.v1.customers.create(params={
-                "email": email, "metadata": self._tagged({"user_id": user_id})})
+                "email": email, "metadata": self.account.tagged({"user_id": user_id})})
         return created.id
 
     def delete_customer(self, customer_id: str) -> None:
@@ -163,26 +211,13 @@ class StripePayments(RecurringBilling):
         A card the bank refuses when it is saved raises :class:`PaymentError`.
         """
         with stripe_errors():
-            return self._save_card(customer_id, payment_method, make_default=True)
+            return self.account.save_card(customer_id, payment_method, make_default=True)
 
     def default_card(self, customer_id: str) -> str | None:
         """The customer's default card (what :meth:`save_default_card` kept), if any."""
         with stripe_errors():
             customer = self.client.v1.customers.retrieve(customer_id).to_dict()
         return object_id(default_card_of(customer))
-
-    def _save_card(self, customer_id: str, payment_method: str, *,
-                   make_default: bool = False) -> str:
-        """Attach a card to the customer (Stripe checks the card here) and return its id.
-
-        Stripe and localstripe both decline the usual failing test cards at this step.
-        """
-        method = self.client.v1.payment_methods.attach(
-            payment_method, params={"customer": customer_id})
-        if make_default:
-            self.client.v1.customers.update(customer_id, params={
-                "invoice_settings": {"default_payment_method": method.id}})
-        return method.id
 
     # -- one-time payments -----------------------------------------------------------------
 
@@ -195,7 +230,7 @@ class StripePayments(RecurringBilling):
         """
         params: dict[str, Any] = {"amount": amount, "currency": currency.lower(),
                                   "payment_method_types": ["card"],
-                                  "metadata": self._tagged(metadata)}
+                                  "metadata": self.account.tagged(metadata)}
         if customer_id:
             params["customer"] = customer_id
         with stripe_errors():
@@ -220,7 +255,7 @@ class StripePayments(RecurringBilling):
                 return PaymentIntentInfo.from_stripe(intent)
             customer_id = object_id(intent.get("customer"))
             if customer_id:
-                payment_method = self._save_card(customer_id, payment_method)
+                payment_method = self.account.save_card(customer_id, payment_method)
             # localstripe's confirm takes no payment_method, so it is set first (Stripe too).
             self.client.v1.payment_intents.update(
                 intent_id, params={"payment_method": payment_method})
@@ -276,7 +311,7 @@ class StripePayments(RecurringBilling):
                     "amount_too_large", payment_intent_id=payment_intent_id)
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_intent_id, "amount": amount,
-                        "metadata": self._tagged(metadata)},
+                        "metadata": self.account.tagged(metadata)},
                 options=request_options(idempotency_key))
         return RefundInfo.from_stripe(refund.to_dict())
 
@@ -322,15 +357,15 @@ class StripePayments(RecurringBilling):
         Looks at the object's metadata, then, for invoices, at the subscription details and at
         the lines (which carry the subscription's metadata).
         """
-        if self._is_tagged(obj.get("metadata")):
+        if self.account.is_tagged(obj.get("metadata")):
             return True
         for details in (obj.get("subscription_details"),
                         (obj.get("parent") or {}).get("subscription_details")):
-            if isinstance(details, dict) and self._is_tagged(details.get("metadata")):
+            if isinstance(details, dict) and self.account.is_tagged(details.get("metadata")):
                 return True
         lines = obj.get("lines")
         return isinstance(lines, dict) and any(
-            self._is_tagged(line.get("metadata")) for line in lines.get("data") or [])
+            self.account.is_tagged(line.get("metadata")) for line in lines.get("data") or [])
 
     # -- Stripe Checkout (real Stripe only) ------------------------------------------------
 
@@ -348,7 +383,7 @@ class StripePayments(RecurringBilling):
         if not self.supports_hosted_checkout:
             raise PaymentError(_l("Hosted checkout is not available with the local payment "
                                   "service."), "unsupported")
-        tagged = self._tagged(metadata)
+        tagged = self.account.tagged(metadata)
         params: dict[str, Any] = {"mode": mode, "success_url": success_url,
                                   "cancel_url": cancel_url, "metadata": tagged}
         if customer_id:
@@ -369,16 +404,6 @@ class StripePayments(RecurringBilling):
         with stripe_errors():
             session = self.client.v1.checkout.sessions.create(params=params)
         return HostedCheckout(id=session.id, url=session.url)
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _tagged(self, metadata: dict[str, Any]) -> dict[str, str]:
-        """Stripe metadata (string values) with our instance tag."""
-        return {**{str(k): str(v) for k, v in metadata.items()},
-                INSTANCE_TAG_KEY: self.instance_tag}
-
-    def _is_tagged(self, metadata: Any) -> bool:
-        return isinstance(metadata, dict) and metadata.get(INSTANCE_TAG_KEY) == self.instance_tag
 
 
 def _aware(moment: datetime) -> datetime:

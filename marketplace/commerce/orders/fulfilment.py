@@ -18,11 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import Listing, PricingModel
-from marketplace.commerce import announce, attempts, entitlements, ledger, orders
-from marketplace.commerce.cart import order_lines
+from marketplace.commerce import ledger, orders
 from marketplace.commerce.models import (
     AttemptState,
-    EntitlementState,
     Order,
     OrderLine,
     OrderState,
@@ -30,6 +28,11 @@ from marketplace.commerce.models import (
     PaymentEventKind,
     Receipt,
 )
+from marketplace.commerce.orders import announce
+from marketplace.commerce.orders.cart import order_lines
+from marketplace.commerce.payments import attempts
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 from marketplace.errors import ValidationFailed
 
 K = PaymentEventKind
@@ -93,7 +96,8 @@ def _record_event(session: Session, order: Order, kind: PaymentEventKind, amount
 
 
 def record_charge(session: Session, order: Order, *, amount: int, provider_ref: str,
-                  period_end: datetime | None = None, detail: str = "") -> bool:
+                  period_end: datetime | None = None, detail: str = "",
+                  lines: list[OrderLine] | None = None) -> bool:
     """Money was received for ``order``: mark it paid, fulfil it, split it, issue a receipt.
 
     An order is paid once. A charge reported for an order that no longer awaits payment (a
@@ -103,6 +107,7 @@ def record_charge(session: Session, order: Order, *, amount: int, provider_ref: 
     :param provider_ref: the PaymentIntent or Invoice id (the same payment reported again is
         a no-op).
     :param period_end: for a membership, the end of the paid period.
+    :param lines: the order's lines, if the caller has read them already.
     :returns: False when this payment was already recorded.
     """
     lock(session, order)
@@ -119,7 +124,7 @@ def record_charge(session: Session, order: Order, *, amount: int, provider_ref: 
     event = _record_event(session, order, K.CHARGE_SUCCEEDED, amount, provider_ref, detail)
     if event is None:
         return False
-    lines = order_lines(session, order.id)
+    lines = lines if lines is not None else order_lines(session, order.id)
     orders.move(session, order, OrderState.PAID, amount=amount, ref=provider_ref)
     fulfil(session, order, lines, period_end=period_end)
     ledger.split_payment(session, order, lines, amount, provider_ref)
@@ -186,14 +191,14 @@ def fulfil_line(session: Session, order: Order, line: OrderLine, *,
     announce.order_paid(session, order, line, listing)
 
 
-def record_free(session: Session, order: Order) -> None:
+def record_free(session: Session, order: Order, lines: list[OrderLine] | None = None) -> None:
     """An order that costs nothing: paid without a payment, then fulfilled."""
     if order.total != 0:
         raise ValidationFailed({"order": [str(_l("This order must be paid."))]})
     lock(session, order)
     if order.state == OrderState.PENDING_PAYMENT:
         orders.move(session, order, OrderState.PAID, amount=0, ref="free")
-        fulfil(session, order)
+        fulfil(session, order, lines)
 
 
 def record_failure(session: Session, order: Order, *, provider_ref: str, reason: str) -> None:

@@ -1,6 +1,7 @@
 """Start localstripe, the local stand-in for Stripe, on 127.0.0.1 only.
 
-``python -m marketplace.commerce.localstripe_server --port 8420 --state-file instance/ls.pickle``
+``python -m marketplace.commerce.payments.localstripe_server --port 8420 \
+--state-file instance/ls.pickle``
 
 localstripe's own ``start()`` listens on every interface (``::``) and keeps its state in
 ``/tmp/localstripe.pickle``, shared by every user and every run of the machine. This launcher
@@ -60,7 +61,7 @@ def register_webhook(api_base: str, url: str, secret: str, *, name: str = "datam
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m marketplace.commerce.localstripe_server",
+        prog="python -m marketplace.commerce.payments.localstripe_server",
         description="Run localstripe (a fake Stripe API) on a loopback address.",
     )
     parser.add_argument("--port", type=int, default=8420,

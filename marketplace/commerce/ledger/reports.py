@@ -1,8 +1,8 @@
 """What the merchant's and the admin's commerce pages read: sales, orders, books and payouts.
 
 Read-only queries and the names of commerce values shown on those pages. Everything that moves
-money or changes a state is in :mod:`~marketplace.commerce.payment_flow`,
-:mod:`~marketplace.commerce.ledger` and :mod:`~marketplace.commerce.quotes`; the views guard
+money or changes a state is in :mod:`~marketplace.commerce.payments.flow`,
+:mod:`~marketplace.commerce.ledger` and :mod:`~marketplace.commerce.orders.quotes`; the views guard
 every page with the policy before calling these.
 """
 

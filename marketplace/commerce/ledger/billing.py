@@ -21,19 +21,13 @@ from sqlmodel import Session, col, select
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import entitlements, fulfilment, pricing
-from marketplace.commerce.cart import new_order_number
-from marketplace.commerce.models import (
-    BuyerAccount,
-    Entitlement,
-    EntitlementState,
-    Order,
-    OrderLine,
-    UsageBill,
-    UsageRecord,
-)
-from marketplace.commerce.payment_flow import order_metadata
+from marketplace.commerce.models import BuyerAccount, Order, OrderLine, UsageBill
+from marketplace.commerce.orders import fulfilment, pricing
+from marketplace.commerce.orders.cart import new_order_number
 from marketplace.commerce.payments import PaymentError, PaymentGateway
+from marketplace.commerce.payments.flow import order_metadata
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState, UsageRecord
 
 
 def month_bounds(month: str | None, today: datetime | None = None) -> tuple[datetime, datetime]:

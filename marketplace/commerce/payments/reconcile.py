@@ -18,19 +18,26 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from marketplace.base import utcnow
-from marketplace.commerce import attempts, entitlements, fulfilment, payment_flow, webhooks
-from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
     AttemptKind,
     AttemptState,
-    Entitlement,
-    EntitlementState,
     Order,
     OrderState,
     PaymentAttempt,
     Subscription,
 )
-from marketplace.commerce.payments import PaymentError, PaymentGateway, PaymentIntentInfo
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.cart import order_lines
+from marketplace.commerce.payments import (
+    PaymentError,
+    PaymentGateway,
+    PaymentIntentInfo,
+    attempts,
+    webhooks,
+)
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import Entitlement, EntitlementState
 
 
 @dataclass

@@ -1,30 +1,73 @@
 """Plans, subscriptions and invoices: the recurring half of the Stripe adapter.
 
-:class:`RecurringBilling` is a part of :class:`marketplace.commerce.payments.StripePayments`
-(which inherits it), kept apart because one-time payments and subscriptions rarely change
-together. It uses the adapter's ``client``, ``local``, ``instance_tag``, ``_tagged``,
-``_is_tagged``, ``_save_card`` and ``retrieve_payment_intent``.
+:class:`RecurringBilling` is a part that :class:`marketplace.commerce.payments.StripePayments`
+holds and delegates to, kept apart because one-time payments and subscriptions rarely change
+together. Both parts share one :class:`StripeAccount`: the client, whether it is localstripe, our
+instance tag, and saving a card; this part asks the other for nothing else than a payment
+intent (``retrieve_payment_intent``, passed in).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.commerce.payment_types import (
+from marketplace.commerce.payments.stripe_errors import request_options, stripe_errors
+from marketplace.commerce.payments.types import (
+    INSTANCE_TAG_KEY,
     InvoiceInfo,
     PaymentError,
+    PaymentIntentInfo,
     SubscriptionInfo,
     decline_message,
     object_id,
 )
-from marketplace.commerce.stripe_errors import request_options, stripe_errors
+
+
+class StripeAccount:
+    """What both parts of the Stripe adapter share: the client, whether it talks to localstripe,
+    the tag on every object we create, and saving a card on a customer."""
+
+    def __init__(self, client, *, local: bool, instance_tag: str):
+        self.client = client
+        self.local = local
+        self.instance_tag = instance_tag
+
+    def tagged(self, metadata: dict[str, Any]) -> dict[str, str]:
+        """Stripe metadata (string values) with our instance tag."""
+        return {**{str(k): str(v) for k, v in metadata.items()},
+                INSTANCE_TAG_KEY: self.instance_tag}
+
+    def is_tagged(self, metadata: Any) -> bool:
+        return isinstance(metadata, dict) and metadata.get(INSTANCE_TAG_KEY) == self.instance_tag
+
+    def save_card(self, customer_id: str, payment_method: str, *,
+                  make_default: bool = False) -> str:
+        """Attach a card to the customer (Stripe checks the card here) and return its id.
+
+        Stripe and localstripe both decline the usual failing test cards at this step.
+        """
+        method = self.client.v1.payment_methods.attach(
+            payment_method, params={"customer": customer_id})
+        if make_default:
+            self.client.v1.customers.update(customer_id, params={
+                "invoice_settings": {"default_payment_method": method.id}})
+        return method.id
 
 
 class RecurringBilling:
     """Plans, subscriptions and invoices: the recurring part of ``StripePayments``."""
+
+    def __init__(self, account: StripeAccount,
+                 retrieve_payment_intent: Callable[[str], PaymentIntentInfo]):
+        self._account = account
+        self.client = account.client
+        self.local = account.local
+        self.instance_tag = account.instance_tag
+        self._retrieve_payment_intent = retrieve_payment_intent
 
     # -- plans and subscriptions -----------------------------------------------------------
 
@@ -45,10 +88,10 @@ class RecurringBilling:
             if self._find(self.client.v1.products, product_id) is None:
                 self._create_once(self.client.v1.products, {
                     "id": product_id, "name": product_name,
-                    "metadata": self._tagged(metadata)})
+                    "metadata": self._account.tagged(metadata)})
             plan = self._create_once(self.client.v1.plans, {
                 "id": plan_id, "product": product_id, **wanted,
-                "metadata": self._tagged(metadata)})
+                "metadata": self._account.tagged(metadata)})
         if {key: plan.get(key) for key in wanted} != wanted:
             raise PaymentError(_l("This plan's price changed; it needs a new plan key."),
                                "plan_mismatch")
@@ -83,10 +126,10 @@ class RecurringBilling:
         use; without it the customer must already have one. A declined first payment raises
         :class:`PaymentError` and leaves no subscription behind.
         """
-        tagged = self._tagged(metadata)
+        tagged = self._account.tagged(metadata)
         with stripe_errors():
             if payment_method:
-                self._save_card(customer_id, payment_method, make_default=True)
+                self._account.save_card(customer_id, payment_method, make_default=True)
             elif not default_card_of(self.client.v1.customers.retrieve(customer_id).to_dict()):
                 raise PaymentError(_l("Add a card to subscribe."), "payment_method_required")
             subscription = self.client.v1.subscriptions.create(
@@ -127,7 +170,7 @@ class RecurringBilling:
         with stripe_errors():
             item = self.client.v1.invoice_items.create(
                 params={"customer": customer_id, "amount": amount, "currency": currency.lower(),
-                        "description": description, "metadata": self._tagged(metadata)},
+                        "description": description, "metadata": self._account.tagged(metadata)},
                 options=request_options(idempotency_key))
         return item.id
 
@@ -138,7 +181,7 @@ class RecurringBilling:
         localstripe differs: it invoices only customers with a subscription (``unsupported``
         otherwise), and its invoice bills the subscription's plan once more besides the items.
         """
-        tagged = self._tagged(metadata)
+        tagged = self._account.tagged(metadata)
         params: dict[str, Any] = {"customer": customer_id, "metadata": tagged,
                                   "pending_invoice_items_behavior": "include"}
         if subscription_id:
@@ -146,7 +189,7 @@ class RecurringBilling:
         try:
             with stripe_errors():
                 invoice = self.client.v1.invoices.create(params=params)
-                if not self._is_tagged(invoice.to_dict().get("metadata")):
+                if not self._account.is_tagged(invoice.to_dict().get("metadata")):
                     # localstripe drops metadata given at creation.
                     invoice = self.client.v1.invoices.update(
                         invoice.id, params={"metadata": tagged})
@@ -165,7 +208,8 @@ class RecurringBilling:
         with stripe_errors():
             invoice = self.client.v1.invoices.retrieve(invoice_id).to_dict()
             if payment_method:
-                self._save_card(object_id(invoice["customer"]), payment_method, make_default=True)
+                self._account.save_card(object_id(invoice["customer"]), payment_method,
+                                        make_default=True)
             if invoice["status"] == "draft" and not self.local:
                 # localstripe has no finalize endpoint and pays drafts directly.
                 self.client.v1.invoices.finalize_invoice(invoice_id)
@@ -182,7 +226,7 @@ class RecurringBilling:
         """Raise the decline of an unpaid invoice's payment, which localstripe only records."""
         if invoice.status == "paid" or not invoice.payment_intent_id:
             return
-        intent = self.retrieve_payment_intent(invoice.payment_intent_id)
+        intent = self._retrieve_payment_intent(invoice.payment_intent_id)
         if not intent.last_error:
             return
         if cancel_subscription:

@@ -23,8 +23,6 @@ from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
-from marketplace.commerce import alerts, attempts, fulfilment
-from marketplace.commerce.cart import order_lines
 from marketplace.commerce.models import (
     AttemptKind,
     AttemptState,
@@ -37,7 +35,9 @@ from marketplace.commerce.models import (
     PaymentEventKind,
     Subscription,
 )
-from marketplace.commerce.payments import PaymentError, PaymentGateway, RefundInfo
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.cart import order_lines
+from marketplace.commerce.payments import PaymentError, PaymentGateway, RefundInfo, alerts, attempts
 from marketplace.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,32 @@ def customer_for(session: Session, gateway: PaymentGateway, buyer: User) -> str:
     return winner.customer_id
 
 
-def membership_line(session: Session, order: Order) -> OrderLine | None:
-    """The order's membership line; a membership is always checked out on its own."""
-    for line in order_lines(session, order.id):
+@dataclass(frozen=True)
+class PaymentNeeds:
+    """What paying one order involves, read once per request and passed down: its lines, its
+    membership line (a membership is always checked out on its own) and whether part of it is
+    pay-as-you-go."""
+
+    lines: list[OrderLine]
+    membership: OrderLine | None
+    postpaid: bool
+    total: int
+
+    @property
+    def provider(self) -> bool:
+        """Whether paying involves the provider: free orders do not; memberships do, and
+        pay-as-you-go does (nothing is charged now, but the card is kept for the monthly bill)."""
+        return self.total != 0 or self.membership is not None or self.postpaid
+
+
+def payment_needs(session: Session, order: Order) -> PaymentNeeds:
+    lines = order_lines(session, order.id)
+    return PaymentNeeds(lines=lines, membership=_membership_of(lines), total=order.total,
+                        postpaid=any(line.plan_terms.get("postpaid") for line in lines))
+
+
+def _membership_of(lines: list[OrderLine]) -> OrderLine | None:
+    for line in lines:
         # A usage bill for a membership's overage is not a membership: it is paid by itself.
         if line.pricing_model == PricingModel.MEMBERSHIP \
                 and not line.plan_terms.get("usage_of_line_id"):
@@ -85,15 +108,9 @@ def membership_line(session: Session, order: Order) -> OrderLine | None:
     return None
 
 
-def needs_payment(session: Session, order: Order) -> bool:
-    """Whether paying ``order`` involves the provider: free orders do not; memberships do, and
-    pay-as-you-go does (nothing is charged now, but the card is kept for the monthly bill)."""
-    return order.total != 0 or membership_line(session, order) is not None \
-        or _postpaid(session, order)
-
-
-def _postpaid(session: Session, order: Order) -> bool:
-    return any(line.plan_terms.get("postpaid") for line in order_lines(session, order.id))
+def membership_line(session: Session, order: Order) -> OrderLine | None:
+    """The order's membership line, if it has one."""
+    return _membership_of(order_lines(session, order.id))
 
 
 def _payable(order: Order) -> None:
@@ -103,7 +120,7 @@ def _payable(order: Order) -> None:
 
 
 def pay_with_test_card(session: Session, gateway: PaymentGateway, buyer: User, order: Order,
-                       card: str) -> Order:
+                       card: str, needs: PaymentNeeds | None = None) -> Order:
     """Pay ``order`` with one of the provider's test cards (the demo's payment step).
 
     Free orders are fulfilled without payment; pay-as-you-go keeps the card for its monthly
@@ -115,8 +132,9 @@ def pay_with_test_card(session: Session, gateway: PaymentGateway, buyer: User, o
     :raises PaymentError: the card was declined (the attempt is recorded, the order failed).
     """
     _payable(order)
-    if not needs_payment(session, order):
-        fulfilment.record_free(session, order)
+    needs = needs or payment_needs(session, order)
+    if not needs.provider:
+        fulfilment.record_free(session, order, needs.lines)
         session.commit()
         return order
     fulfilment.lock(session, order)
@@ -128,7 +146,7 @@ def pay_with_test_card(session: Session, gateway: PaymentGateway, buyer: User, o
     fulfilment.retry(session, order)
     session.commit()
     try:
-        return _charge(session, gateway, buyer, order, attempt, card)
+        return _charge(session, gateway, buyer, order, needs, attempt, card)
     except PaymentError as exc:
         session.rollback()
         fulfilment.record_failure(session, order, provider_ref=attempt.provider_ref or attempt.key,
@@ -141,19 +159,19 @@ def pay_with_test_card(session: Session, gateway: PaymentGateway, buyer: User, o
 
 
 def _charge(session: Session, gateway: PaymentGateway, buyer: User, order: Order,
-            attempt: PaymentAttempt, card: str) -> Order:
+            needs: PaymentNeeds, attempt: PaymentAttempt, card: str) -> Order:
     customer = customer_for(session, gateway, buyer)
     payment_method = gateway.test_payment_method(card)
-    line = membership_line(session, order)
+    line = needs.membership
     if order.total == 0 and line is None:
         # Pay-as-you-go: nothing to charge now; the card pays the bill of each month's calls.
         gateway.save_default_card(customer, payment_method)
-        fulfilment.record_free(session, order)
+        fulfilment.record_free(session, order, needs.lines)
         attempts.finish(session, attempt, AttemptState.SUCCEEDED)
         session.commit()
         return order
     if line is not None:
-        return _subscribe(session, gateway, order, line, attempt, customer, payment_method)
+        return _subscribe(session, gateway, order, needs, attempt, customer, payment_method)
     intent = gateway.create_payment_intent(
         amount=order.total, currency=order.currency, customer_id=customer,
         metadata=order_metadata(order, attempt_id=attempt.id), idempotency_key=attempt.key)
@@ -165,7 +183,7 @@ def _charge(session: Session, gateway: PaymentGateway, buyer: User, order: Order
     failpoints.hit("after_payment_confirmed")
     if intent.status == "succeeded":
         fulfilment.record_charge(session, order, amount=intent.amount_received,
-                                 provider_ref=intent.id)
+                                 provider_ref=intent.id, lines=needs.lines)
         session.commit()
         settle_duplicates(session, gateway, order.id)
     return order
@@ -182,22 +200,24 @@ def _provider_plan(gateway: PaymentGateway, line: OrderLine) -> str:
 
 
 def start_hosted_checkout(session: Session, gateway: PaymentGateway, buyer: User, order: Order,
-                          success_url: str, cancel_url: str) -> str:
+                          success_url: str, cancel_url: str,
+                          needs: PaymentNeeds | None = None) -> str:
     """Open the provider's hosted payment page for ``order`` and return its address.
 
     Real Stripe only (``gateway.supports_hosted_checkout``). Nothing is recorded here beyond
     the buyer's customer id and a failed order's retry: the payment reaches us through the
     ``payment_intent.*`` / ``invoice.*`` webhooks, which find the order by the metadata.
 
-    :raises InvalidTransition: the order is not awaiting payment.
+    :raises OrderBusy: the order is not awaiting payment.
     :raises PaymentError: the provider refused to open the page.
     """
     _payable(order)
+    needs = needs or payment_needs(session, order)
     customer = customer_for(session, gateway, buyer)
     fulfilment.retry(session, order)
     session.commit()
-    line = membership_line(session, order)
-    titles = ", ".join(item.title for item in order_lines(session, order.id))
+    line = needs.membership
+    titles = ", ".join(item.title for item in needs.lines)
     description = str(_l("Order %(number)s: %(titles)s", number=order.number, titles=titles))
     if line is not None:
         checkout = gateway.create_hosted_checkout(
@@ -213,8 +233,9 @@ def start_hosted_checkout(session: Session, gateway: PaymentGateway, buyer: User
     return checkout.url
 
 
-def _subscribe(session: Session, gateway: PaymentGateway, order: Order, line: OrderLine,
+def _subscribe(session: Session, gateway: PaymentGateway, order: Order, needs: PaymentNeeds,
                attempt: PaymentAttempt, customer: str, payment_method: str) -> Order:
+    line = needs.membership
     plan_id = _provider_plan(gateway, line)
     subscription = session.exec(select(Subscription).where(
         Subscription.order_line_id == line.id)).first()
@@ -234,7 +255,7 @@ def _subscribe(session: Session, gateway: PaymentGateway, order: Order, line: Or
         if invoice.status == "paid":
             fulfilment.record_charge(session, order, amount=invoice.amount_paid,
                                      provider_ref=invoice.id,
-                                     period_end=info.current_period_end)
+                                     period_end=info.current_period_end, lines=needs.lines)
             attempts.finish(session, attempt, AttemptState.SUCCEEDED)
             session.commit()
             settle_duplicates(session, gateway, order.id)

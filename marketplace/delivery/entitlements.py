@@ -2,13 +2,14 @@
 
 Every change is audited. Plugins hear of grants and revocations through the
 ``entitlement_granted`` / ``entitlement_revoked`` events once the transaction commits
-(:mod:`marketplace.commerce.announce`), never from inside it.
+(:mod:`marketplace.delivery.announce`), never from inside it. Commerce grants them when an
+order is paid; this package never imports commerce (its types only, for the reader).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
@@ -16,9 +17,12 @@ from sqlmodel import Session, col, select
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog.models import BillingPeriod, Listing, PricingModel
-from marketplace.commerce import announce
-from marketplace.commerce.models import Entitlement, EntitlementState, Order, OrderLine
+from marketplace.delivery import announce
+from marketplace.delivery.models import Entitlement, EntitlementState
 from marketplace.errors import InvalidTransition
+
+if TYPE_CHECKING:  # commerce calls in with its order and line; delivery never imports commerce
+    from marketplace.commerce.models import Order, OrderLine
 
 E = EntitlementState
 #: The reason an entitlement is suspended while a usage bill is unpaid (lifted when it is paid).

@@ -2,8 +2,8 @@
 
 No Stripe library here: these are the shapes the commerce services work with, whichever backend
 answers, and how each is read from Stripe's JSON (``from_stripe``), in the shape of both current
-Stripe API versions and localstripe's older one. :mod:`marketplace.commerce.payments` implements
-the Protocol and re-exports every name, so callers import from there.
+Stripe API versions and localstripe's older one. :mod:`.stripe_adapter` implements the Protocol
+and :mod:`marketplace.commerce.payments` re-exports every name, so callers import from there.
 """
 
 from __future__ import annotations

@@ -15,10 +15,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from marketplace.commerce import attempts, entitlements, fulfilment, payment_flow
-from marketplace.commerce.cart import new_order_number
 from marketplace.commerce.models import (
-    EntitlementState,
     Order,
     OrderLine,
     OrderState,
@@ -26,8 +23,19 @@ from marketplace.commerce.models import (
     ProcessedWebhook,
     Subscription,
 )
-from marketplace.commerce.payment_flow import membership_line, sync_subscription
-from marketplace.commerce.payments import InvoiceInfo, PaymentGateway, RefundInfo, WebhookEvent
+from marketplace.commerce.orders import fulfilment
+from marketplace.commerce.orders.cart import new_order_number
+from marketplace.commerce.payments import (
+    InvoiceInfo,
+    PaymentGateway,
+    RefundInfo,
+    WebhookEvent,
+    attempts,
+)
+from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.payments.flow import membership_line, sync_subscription
+from marketplace.delivery import entitlements
+from marketplace.delivery.models import EntitlementState
 
 log = logging.getLogger(__name__)
 
