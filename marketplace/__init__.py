@@ -46,8 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
     from marketplace.accounts import auth
     from marketplace.api import init_api
+    from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
     from marketplace.notifications import plugin_notices
+    from marketplace.notifications import request_hooks as notification_hooks
+    from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
@@ -56,6 +59,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    # Domains add their own parts to every page; the web package knows none of them.
+    catalog_templating.init_app(app)
+    notification_hooks.init_app(app)
+    web.errors.register_status_error(app, InvocationError)
     policy.init_app(app)
     payments.init_app(app)
     _register_blueprints(app)
@@ -75,10 +82,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
-    from marketplace.admin.views import blp as admin
+    from marketplace.admin.views import BLUEPRINTS as admin_blueprints
     from marketplace.catalog.views import blp as merchant
     from marketplace.commerce.account_views import blp as commerce_account
-    from marketplace.commerce.admin_views import blp as commerce_admin
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
@@ -86,7 +92,6 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
-    for blueprint in (storefront, accounts, notifications, merchant, admin, commerce,
-                      commerce_account, commerce_merchant, commerce_admin, payments_webhook,
-                      reviews):
+    for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
+                      commerce_account, commerce_merchant, payments_webhook, reviews):
         app.register_blueprint(blueprint)

@@ -66,9 +66,9 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     # reviews: written by a buyer holding an entitlement to the product (the buyer's paid
     # order), moderated by admins
     "reviews.write_review":            (L, A, F, F, F, F),
-    "reviews.moderation":              (L, F, F, F, F, A),
-    "reviews.hide_review":             (L, F, F, F, F, A),
-    "reviews.restore_review":          (L, F, F, F, F, A),
+    "reviews_admin.moderation":        (L, F, F, F, F, A),
+    "reviews_admin.hide_review":       (L, F, F, F, F, A),
+    "reviews_admin.restore_review":    (L, F, F, F, F, A),
     # accounts
     "accounts.signup":                 (A, A, A, A, A, A),
     "accounts.login":                  (A, A, A, A, A, A),

@@ -48,13 +48,3 @@ class OrganizationForm(FlaskForm):
     )
     contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired()])
     description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
-
-
-def apply_field_errors(form: FlaskForm, field_errors: dict[str, list[str]]) -> None:
-    """Show a service's validation errors beside the fields they concern."""
-    for name, messages in field_errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-        else:
-            form.form_errors.extend(messages)

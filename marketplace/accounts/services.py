@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -280,16 +281,26 @@ def members(session: Session, organization_id: int) -> list[User]:
 
 
 def organizations_by_id(
-    session: Session, ids: list[int]
+    session: Session, ids: Iterable[int | None]
 ) -> dict[int, MerchantOrganization]:
-    """Several organizations in one query, by id; ids that match nothing are left out."""
-    wanted = set(ids)
+    """Several organizations in one query, keyed by id; ``None`` ids and ids that match nothing
+    are left out."""
+    wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     rows = session.exec(
         select(MerchantOrganization).where(col(MerchantOrganization.id).in_(wanted))
     )
     return {org.id: org for org in rows}
+
+
+def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
+    """Several users in one query, keyed by id; ``None`` ids and ids that match nothing are
+    left out."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {user.id: user for user in session.exec(select(User).where(col(User.id).in_(wanted)))}
 
 
 def admins(session: Session) -> list[User]:

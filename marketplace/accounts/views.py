@@ -24,13 +24,13 @@ from marketplace.accounts.forms import (
     OrganizationForm,
     OrganizationProfileForm,
     SignUpForm,
-    apply_field_errors,
 )
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.commerce.account_views import purchases
+from marketplace.commerce.pages import purchases
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor, public
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("accounts", __name__, template_folder="templates")
 

@@ -1,4 +1,4 @@
-"""What the platform admin's pages need to read: counts, queues, lookups, and version differences.
+"""What the platform admin's pages need to read: counts, queues and version differences.
 
 The decisions themselves (verifying organizations, reviewing and suspending listings, changing
 roles) are the business of :mod:`marketplace.accounts.services` and
@@ -9,7 +9,6 @@ deciding.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,27 +75,6 @@ def users_page(session: Session, page: int = 1, per_page: int = 50) -> tuple[lis
         .limit(per_page)
     ).all()
     return list(rows), total
-
-
-def organizations_by_id(
-    session: Session, ids: Iterable[int | None]
-) -> dict[int, MerchantOrganization]:
-    """The organizations with these ids (``None`` ids are ignored), keyed by id."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(
-        select(MerchantOrganization).where(col(MerchantOrganization.id).in_(wanted))
-    )
-    return {org.id: org for org in rows}
-
-
-def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
-    """The users with these ids (``None`` ids are ignored), keyed by id."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {user.id: user for user in session.exec(select(User).where(col(User.id).in_(wanted)))}
 
 
 def waiting_time(since: datetime | None, now: datetime | None = None) -> timedelta:

@@ -1,7 +1,7 @@
 """The JSON API (flask-smorest) under ``/api/v1``, documented at ``/api/openapi.json``.
 
 Errors are ``application/problem+json`` documents, produced by the same handler as the HTML
-error pages (see :mod:`marketplace.web`), so every failure speaks one format.
+error pages (see :mod:`marketplace.web.errors`), so every failure speaks one format.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Errors of the JSON API as ``application/problem+json`` (RFC 9457), documented in OpenAPI.
 
 HTTP errors (``abort``, webargs' 422) already become problem documents through the app's handler
-in :mod:`marketplace.web`. :func:`domain_error_problem` does the same for the services'
+in :mod:`marketplace.web.errors`. :func:`domain_error_problem` does the same for the services'
 :class:`~marketplace.errors.DomainError`: a blueprint registers it, and its views then call
 services without a ``try``; the request's transaction is rolled back before answering.
 """
@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
-from marketplace.web import problem_response
+from marketplace.web.errors import problem_response
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -25,7 +25,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.catalog import compliance, operations, queries, services
 from marketplace.catalog.formats import sample_columns
@@ -54,7 +53,8 @@ from marketplace.plugins.errors import (
 )
 from marketplace.plugins.runtime import OperationInfo, Snapshot
 from marketplace.policy import authorize, check, current_actor
-from marketplace.web import problem_response, wants_problem_json
+from marketplace.web.errors import problem_response, wants_problem_json
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("merchant", __name__, template_folder="templates")
 

@@ -7,8 +7,6 @@ Views parse the form, ask the policy, call the commerce services and commit; the
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     Blueprint,
     abort,
@@ -19,9 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
 
-from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing, PricingPlan
 from marketplace.commerce.buyer_forms import (
     QuoteRequestForm,
@@ -32,13 +28,12 @@ from marketplace.commerce.models import (
     Subscription,
 )
 from marketplace.commerce.orders import cart, quotes
+from marketplace.commerce.pages import actor, plan_from, product_again
 from marketplace.commerce.payments import (
     get_payments,
     subscriptions,
 )
-from marketplace.commerce.views import actor, plan_from, product_again
 from marketplace.db import get_session
-from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize
 
@@ -76,21 +71,6 @@ def cancel_subscription(subscription_id: int):
         else:
             flash(_("Your membership will not renew."), "success")
     return redirect(url_for("accounts.account", _anchor="memberships"))
-
-
-def purchases(db: Session, user: User) -> dict[str, Any]:
-    """What the account page shows of a user's purchases: entitlements and memberships."""
-    granted = entitlements.for_buyer(db, user.id)
-    memberships = subscriptions.subscriptions_for_buyer(db, user.id)
-    lines = cart.lines_by_id(db, [e.order_line_id for e in granted]
-                               + [s.order_line_id for s in memberships])
-    return {
-        "entitlements": [(entitlement, lines.get(entitlement.order_line_id))
-                         for entitlement in granted],
-        "memberships": [(subscription, lines.get(subscription.order_line_id),
-                         entitlements.for_line(db, subscription.order_line_id))
-                        for subscription in memberships],
-    }
 
 
 # ---------------------------------------------------------------------------- quotes

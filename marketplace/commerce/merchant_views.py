@@ -2,13 +2,12 @@
 
 Views read forms and call the commerce services; the policy decides who may open each page
 (``ledger.view`` for the merchant's books, ``quote.answer`` per quote, ``order.refund`` per
-order). The refund form and its handling are shared with the admin's order page
-(:mod:`marketplace.commerce.admin_views`).
+order). The refund form's handling is shared with the admin's order page, through
+:mod:`marketplace.commerce.pages`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from flask import (
@@ -24,54 +23,37 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.admin.services import users_by_id
+from marketplace.accounts.services import users_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, PricingPlan
 from marketplace.commerce import ledger, orders
 from marketplace.commerce.ledger import reports
 from marketplace.commerce.merchant_admin_forms import (
-    AMOUNT_HINT,
     ConfirmForm,
     QuoteAnswerForm,
     RefundForm,
     amount_in_fen,
     month_bounds,
     parse_month,
-    rate_label,
     shift_month,
 )
 from marketplace.commerce.models import Order, QuoteState, ServiceQuote
-from marketplace.commerce.orders import fulfilment, queries, quotes
+from marketplace.commerce.orders import fulfilment, quotes
 from marketplace.commerce.orders.access import order_access
 from marketplace.commerce.orders.cart import order_lines
-from marketplace.commerce.payments import get_payments
-from marketplace.commerce.payments.refunds import refund
+from marketplace.commerce.pages import commerce_labels, order_or_404, submit_refund
 from marketplace.db import get_session
-from marketplace.errors import Conflict, DomainError, ValidationFailed
+from marketplace.errors import DomainError, ValidationFailed
 from marketplace.money import amount_input
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce_merchant", __name__, template_folder="templates",
                 url_prefix="/merchant")
 
 SALES_PER_PAGE = 25
 OPEN_QUOTE_STATES = (QuoteState.REQUESTED, QuoteState.QUOTED)
-
-
-def commerce_labels() -> dict:
-    """Names of commerce values for the templates of both commerce blueprints (order and
-    entitlement states are app-wide template globals, from :mod:`commerce.views`)."""
-    return {
-        "quote_state_label": lambda state: reports.QUOTE_STATE_LABELS.get(state, state),
-        "ledger_kind_label": lambda kind: reports.LEDGER_KIND_LABELS.get(kind, kind),
-        "ledger_account_label": lambda account: reports.LEDGER_ACCOUNT_LABELS.get(account,
-                                                                                   account),
-        "payment_event_label": lambda kind: reports.PAYMENT_EVENT_LABELS.get(kind, kind),
-        "rate_label": rate_label,
-        "amount_hint": AMOUNT_HINT,
-    }
 
 
 blp.context_processor(commerce_labels)
@@ -82,13 +64,6 @@ def _organization(db: Session) -> MerchantOrganization:
     if organization is None:
         abort(404)
     return organization
-
-
-def order_or_404(db: Session, number: str) -> Order:
-    order = queries.order_by_number(db, number)
-    if order is None:
-        abort(404)
-    return order
 
 
 # ---------------------------------------------------------------------------- sales
@@ -261,44 +236,6 @@ def decline_quote(quote_id: int):
 
 
 # ---------------------------------------------------------------------------- refunds
-
-
-def submit_refund(order: Order, render: Callable[[RefundForm, int], object], done_url: str):
-    """Handle a posted refund form for ``order`` (already authorized).
-
-    ``render(form, status)`` shows the page again with the form; ``done_url`` is where a
-    successful refund, or a repeated submission, leads.
-    """
-    db = get_session()
-    form = RefundForm()
-    if not form.validate_on_submit():
-        form.renew_key()
-        return render(form, 422)
-    try:
-        refund(db, get_payments(), current_actor(), order, amount=amount_in_fen(form.amount),
-               reason=form.reason.data, request_key=form.request_key.data)
-    except ValidationFailed as exc:
-        db.rollback()
-        apply_field_errors(form, exc.field_errors)
-        form.renew_key()
-        return render(form, 422)
-    except Conflict as exc:
-        db.rollback()
-        flash(str(exc), "error")
-        return redirect(done_url)
-    except DomainError as exc:  # PaymentError: the provider refused; its sentence says why
-        db.rollback()
-        form.form_errors.append(str(exc))
-        form.renew_key()
-        return render(form, 422)
-    db.refresh(order)
-    if order.state == orders.OrderState.REFUNDED:
-        flash(_("Order %(number)s is refunded in full; the buyer's access is revoked.",
-                number=order.number), "success")
-    else:
-        flash(_("Part of order %(number)s is refunded; the buyer keeps access.",
-                number=order.number), "success")
-    return redirect(done_url)
 
 
 def _render_refund(order: Order, form: RefundForm | None = None, status: int = 200):

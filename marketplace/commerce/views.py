@@ -23,11 +23,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from marketplace.accounts.forms import apply_field_errors
 from marketplace.accounts.models import User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
-from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
+from marketplace.catalog.models import PricingModel
 from marketplace.commerce import orders
 from marketplace.commerce.buyer_forms import (
     AddToCartForm,
@@ -44,6 +43,7 @@ from marketplace.commerce.models import (
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
 from marketplace.commerce.orders.access import OrderAccess, order_access
+from marketplace.commerce.pages import actor, plan_from, product_again
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
@@ -55,7 +55,7 @@ from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
-from marketplace.storefront.product_page import render_product
+from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -122,12 +122,6 @@ def _order_or_404(number: str) -> tuple[Order, OrderAccess]:
     return order, order_access(db, order)
 
 
-def actor() -> User:
-    user = current_actor()
-    assert user is not None, "called after authorize()"
-    return user
-
-
 # ---------------------------------------------------------------------------- cart
 
 
@@ -156,31 +150,6 @@ def _render_cart(form: CheckoutForm, status: int = 200):
 def show_cart():
     authorize("cart.use")
     return _render_cart(CheckoutForm(formdata=None))
-
-
-def product_again(listing: Listing, plan: PricingPlan, errors: list[str], *,
-                   quote_text: str | None = None):
-    """Show a buy form's errors under its plan on the product page (or, if the product is no
-    longer on sale, on the page the product has now)."""
-    if listing.state == ListingState.PUBLISHED and check("listing.view", listing):
-        drafts = {plan.id: quote_text} if quote_text is not None else None
-        return render_product(listing, status=422, plan_errors={plan.id: errors},
-                              quote_drafts=drafts)
-    for error in errors:
-        flash(error, "error")
-    return redirect(url_for("storefront.product", product_id=listing.product_id))
-
-
-def plan_from(form) -> tuple[PricingPlan, Listing] | None:
-    """The plan a buy form names (None when it names none); 404 if it does not exist."""
-    if not form.plan_id.data:
-        return None
-    db = get_session()
-    plan = db.get(PricingPlan, form.plan_id.data)
-    listing = db.get(Listing, plan.listing_id) if plan else None
-    if plan is None or listing is None:
-        abort(404)
-    return plan, listing
 
 
 @blp.route("/cart/items", methods=["POST"])

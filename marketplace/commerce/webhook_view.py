@@ -22,7 +22,8 @@ from marketplace.commerce.payments import (
 )
 from marketplace.db import get_session
 from marketplace.policy import public
-from marketplace.web import csrf, problem_response
+from marketplace.web import csrf
+from marketplace.web.errors import problem_response
 
 blp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)

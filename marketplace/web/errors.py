@@ -1,28 +1,21 @@
-"""What every HTML page shares: CSRF, template helpers, error pages, mail after commit."""
+"""Error answers: an error page for a browser, an RFC 9457 problem document for the API.
+
+Every failure speaks one of these two formats, chosen by :func:`wants_problem_json`. A domain
+whose exceptions carry their own status (``status_code``, and maybe ``incident`` and
+``retry_after``) has them answered here through :func:`register_status_error`.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlmodel import Session
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from marketplace import policy
-from marketplace.catalog.content import render_markdown
-from marketplace.catalog.labels import label, plan_details, plan_headline
-from marketplace.db import get_engine, get_session
-from marketplace.money import format_money
-from marketplace.notifications.services import deliver_outbox, unread_count
-from marketplace.plugins.errors import InvocationError
-from marketplace.settings import settings
-
 log = logging.getLogger(__name__)
-csrf = CSRFProtect()
 
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
@@ -73,8 +66,6 @@ def _handle_http_error(error: HTTPException):
         extra = {"errors": data["messages"]} if "messages" in data else {}
         return problem_response(status, data.get("message") or error.description or "", **extra)
     if status == 401:
-        from flask import redirect, url_for
-
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     return (
         render_template("error.html", status=status, title=ERROR_TITLES.get(status, ""),
@@ -97,21 +88,24 @@ def _handle_csrf_error(error: CSRFError):
     )
 
 
-def _handle_plugin_error(error: InvocationError):
-    """A plugin operation that did not answer: its status, its sentence, its incident id."""
+def _handle_status_error(error: Exception):
+    """An error that knows its status: its sentence, and its incident id and retry delay if any
+    (a plugin operation that did not answer, for one)."""
     status = error.status_code
-    extra = {key: value for key, value in (("incident", error.incident),
-                                           ("retry_after", error.retry_after)) if value}
+    incident = getattr(error, "incident", None)
+    retry_after = getattr(error, "retry_after", None)
+    extra = {key: value for key, value in (("incident", incident),
+                                           ("retry_after", retry_after)) if value}
     if wants_problem_json():
         response = problem_response(status, str(error), **extra)
     else:
         response = current_app.make_response((
             render_template("error.html", status=status, title=ERROR_TITLES.get(status, ""),
-                            detail=str(error), incident=error.incident),
+                            detail=str(error), incident=incident),
             status,
         ))
-    if error.retry_after:
-        response.headers["Retry-After"] = str(error.retry_after)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -126,35 +120,16 @@ def _handle_unexpected(error: Exception):
                            incident=incident), 500
 
 
-def _template_globals():
-    user = current_user if current_user and current_user.is_authenticated else None
-    unread = 0
-    if user is not None:
-        unread = unread_count(get_session(), user.id)
-    return {"unread_notifications": unread, "can": policy.check}
+def register_status_error(app: Flask, error_class: type[Exception]) -> None:
+    """Answer ``error_class`` with its own ``status_code`` and sentence instead of a 500.
 
-
-def _deliver_mail(response):
-    session = g.get("db_session")
-    if session is not None and session.info.pop("outbox_committed", False):
-        # A session of its own, so that delivery can never commit the request's unfinished work.
-        try:
-            with Session(get_engine()) as mail_session:
-                deliver_outbox(mail_session, settings().mail)
-        except Exception:  # mail must never break the page that caused it
-            log.exception("e-mail delivery failed; the outbox keeps the messages")
-    return response
+    Its instances may carry an ``incident`` id (shown to the user and put in the problem
+    document) and a ``retry_after`` delay in seconds (sent as ``Retry-After``).
+    """
+    app.register_error_handler(error_class, _handle_status_error)
 
 
 def init_app(app: Flask) -> None:
-    csrf.init_app(app)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
-    app.register_error_handler(InvocationError, _handle_plugin_error)
     app.register_error_handler(Exception, _handle_unexpected)
-    app.context_processor(_template_globals)
-    app.after_request(_deliver_mail)
-    app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["money"] = format_money
-    app.jinja_env.globals.update(label=label, plan_headline=plan_headline,
-                                 plan_details=plan_details)

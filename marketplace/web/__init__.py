@@ -1,0 +1,26 @@
+"""What every page and API route shares, whatever the domain: CSRF, error answers, form helpers.
+
+This package imports no domain (accounts, catalog, commerce, ...). A domain adds its own words
+to the templates (labels, filters, context) when the app is created, from its own package; the
+app factory wires the rest (for instance which domain errors carry their own status).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from marketplace import policy
+from marketplace.web import errors
+
+csrf = CSRFProtect()
+
+
+def _template_globals() -> dict:
+    return {"can": policy.check}
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    errors.init_app(app)
+    app.context_processor(_template_globals)
