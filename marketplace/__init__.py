@@ -88,10 +88,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
+    from marketplace.delivery.views import blp as delivery
     from marketplace.notifications.views import blp as notifications
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
     for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
-                      commerce_account, commerce_merchant, payments_webhook, reviews):
+                      commerce_account, commerce_merchant, payments_webhook, reviews, delivery):
         app.register_blueprint(blueprint)

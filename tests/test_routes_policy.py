@@ -92,7 +92,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "merchant.retire_listing":         (L, F, F, A, F, A),
     "merchant.new_version":            (L, F, F, A, F, F),
     # the try-it console: any merchant (each tries its own and the platform's operations), admins
-    "merchant.try_operation":          (L, F, F, A, A, A),
+    "delivery.try_operation":          (L, F, F, A, A, A),
     # platform admins
     "admin.dashboard":                 (L, F, F, F, F, A),
     "admin.review_queue":              (L, F, F, F, F, A),

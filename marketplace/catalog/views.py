@@ -6,7 +6,6 @@ from the policy and the lifecycle, and the services enforce the same rules again
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +14,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -25,12 +22,11 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.accounts.models import MerchantOrganization
 from marketplace.catalog import compliance, operations, queries, services
 from marketplace.catalog.formats import sample_columns
 from marketplace.catalog.forms import (
     ListingForm,
-    OperationConsoleForm,
     RetireForm,
     attached_ref,
     listing_form_data,
@@ -38,22 +34,9 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
 from marketplace.catalog.models import Listing, ListingState, Product
-from marketplace.catalog.operations import OperationOwner
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
-from marketplace.plugins import get_runtime
-from marketplace.plugins.errors import (
-    InvocationError,
-    OperationNotFound,
-    OperationPaused,
-    PluginBadInput,
-    PluginFault,
-    PluginNotFoundError,
-    PluginTimeout,
-)
-from marketplace.plugins.runtime import OperationInfo, Snapshot
 from marketplace.policy import authorize, check, current_actor
-from marketplace.web.errors import problem_response, wants_problem_json
 from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("merchant", __name__, template_folder="templates")
@@ -325,112 +308,3 @@ def new_version(product_id: int):
         "success",
     )
     return redirect(url_for(".listing_detail", listing_id=draft.id))
-
-
-# ---------------------------------------------------------------------------- try-it console
-
-
-def _console_groups(available: list[tuple[OperationInfo, OperationOwner]],
-                    actor: User) -> list[tuple[str, list[OperationInfo]]]:
-    """The console's operations grouped for its picker: the merchant's own, the platform's,
-    and (for admins) every other merchant's."""
-    own = [info for info, owner in available
-           if not owner.is_platform and owner.organization_id == actor.organization_id]
-    platform = [info for info, owner in available if owner.is_platform]
-    others = [info for info, _owner in available if info not in own and info not in platform]
-    groups = [(_("Your organization's operations"), own), (_("Platform operations"), platform),
-              (_("Other merchants' operations"), others)]
-    return [(title, infos) for title, infos in groups if infos]
-
-
-def _console_operation(ref: str | None,
-                       snapshot: Snapshot) -> tuple[OperationInfo, OperationOwner]:
-    """The operation ``ref`` names, authorized for the current user (404, then 403)."""
-    try:
-        parsed = operations.parse_operation_ref(ref)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        abort(404)
-    # OperationNotFound: a 404 for the caller
-    info = get_runtime().operation(*parsed, snapshot=snapshot)
-    owner = operations.owner_of(get_session(), info)
-    authorize("operation.try", owner)
-    return info, owner
-
-
-CONSOLE_ERROR_KINDS = {
-    PluginBadInput: "bad_input",
-    PluginNotFoundError: "not_found",
-    OperationNotFound: "unavailable",
-    PluginFault: "fault",
-    PluginTimeout: "timeout",
-    OperationPaused: "paused",
-}
-
-
-@blp.route("/merchant/operations", methods=["GET", "POST"])
-def try_operation():
-    """Run one of the merchant's operations on sample input, as a buyer's call would run.
-
-    Answers JSON (``{"output": ...}``, or the runtime's problem+json) to a client that asks
-    for it. The result is shown directly rather than after a redirect: running an operation
-    changes nothing the merchant would reload.
-    """
-    authorize("operation.try")
-    actor = current_actor()
-    db = get_session()
-    json_wanted = wants_problem_json()
-    form = OperationConsoleForm()
-    ref = form.operation.data if request.method == "POST" else request.args.get("operation")
-    # The plugins' records, read once for the whole call and passed down.
-    snapshot = get_runtime().snapshot()
-    available = operations.console_operations(db, actor, snapshot)
-    if not ref and available and request.method == "GET":
-        ref = operations.operation_ref(available[0][0].plugin, available[0][0].name)
-    selected, unavailable = None, None
-    if ref:
-        try:
-            selected, _owner = _console_operation(ref, snapshot)
-        except OperationNotFound as exc:
-            if json_wanted or request.method == "GET":
-                raise
-            unavailable = exc  # shown on the page, with what the merchant typed
-    if request.method == "GET" and selected is not None:
-        form.operation.data = ref
-        form.payload.data = operations.pretty_json(operations.example_payload(selected))
-
-    page = {"form": form, "groups": _console_groups(available, actor), "selected": selected,
-            "details": (operations.AttachedOperation(selected.plugin, selected.name, selected)
-                        if selected is not None else None),
-            "buyer": operations.console_buyer(actor), "output": None, "error": None,
-            "elapsed_ms": None}
-    if request.method == "GET":
-        return render_template("merchant/operations.html", **page)
-
-    if not form.validate():
-        if json_wanted:
-            return problem_response(422, _("The input cannot be sent: fix it and try again."),
-                                    errors=dict(form.errors))
-        return render_template("merchant/operations.html", **page), 422
-    if unavailable is not None:
-        page["error"] = {"kind": "unavailable", "error": unavailable}
-        return render_template("merchant/operations.html", **page), unavailable.status_code
-    started = time.perf_counter()
-    try:
-        output = operations.try_operation(actor, selected, form.payload_object,
-                                          snapshot)
-    except InvocationError as exc:
-        if json_wanted:
-            raise  # the app's handler answers problem+json with the incident id
-        page["error"] = {"kind": CONSOLE_ERROR_KINDS.get(type(exc), "fault"), "error": exc}
-        response = make_response(render_template("merchant/operations.html", **page),
-                                 exc.status_code)
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    if json_wanted:
-        return jsonify(output=output)
-    page["output"] = operations.pretty_json(output)
-    page["elapsed_ms"] = round((time.perf_counter() - started) * 1000)
-    return render_template("merchant/operations.html", **page)

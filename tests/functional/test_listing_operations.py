@@ -18,7 +18,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
-from marketplace.catalog.operations import example_payload, schema_rows
+from marketplace.catalog.schemas_shown import example_payload, schema_rows
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services
