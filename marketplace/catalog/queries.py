@@ -88,3 +88,15 @@ def versions_of(session: Session, product_id: int) -> list[Listing]:
             select(Listing).where(Listing.product_id == product_id).order_by(col(Listing.id).desc())
         )
     )
+
+
+def live_listing(
+    session: Session, product_id: int, *, include_suspended: bool = False
+) -> Listing | None:
+    """The product's version on sale (or suspended, when asked), if any."""
+    states = [ListingState.PUBLISHED.value]
+    if include_suspended:
+        states.append(ListingState.SUSPENDED.value)
+    return session.exec(
+        select(Listing).where(Listing.product_id == product_id, col(Listing.state).in_(states))
+    ).first()

@@ -36,6 +36,7 @@ from marketplace.catalog.models import (
     ReviewDecision,
 )
 from marketplace.catalog.operations import check_attachable, validate_operation_ref
+from marketplace.catalog.queries import live_listing
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 
@@ -397,18 +398,3 @@ def reinstate(session: Session, actor: User, listing: Listing) -> None:
 def retire(session: Session, actor: User, listing: Listing, reason: str = "") -> None:
     _move(session, actor, listing, Transition.RETIRE, reason)
     _tell_merchant(session, listing, "listing.retired", reason.strip())
-
-
-# ---------------------------------------------------------------------------- reading
-
-
-def live_listing(
-    session: Session, product_id: int, *, include_suspended: bool = False
-) -> Listing | None:
-    """The product's version on sale (or suspended, when asked), if any."""
-    states = [ListingState.PUBLISHED.value]
-    if include_suspended:
-        states.append(ListingState.SUSPENDED.value)
-    return session.exec(
-        select(Listing).where(Listing.product_id == product_id, col(Listing.state).in_(states))
-    ).first()

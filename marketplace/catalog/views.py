@@ -297,7 +297,7 @@ def new_version(product_id: int):
     except DomainError as exc:
         db.rollback()
         flash(str(exc), "error")
-        current = services.live_listing(db, product.id, include_suspended=True)
+        current = queries.live_listing(db, product.id, include_suspended=True)
         if current is None:
             return redirect(url_for(".dashboard"))
         return redirect(url_for(".listing_detail", listing_id=current.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from marketplace.catalog import services as catalog
+from marketplace.catalog import queries
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, current_actor
@@ -19,7 +19,7 @@ blp = Blueprint("reviews", __name__)
 @blp.route("/products/<int:product_id>/reviews", methods=["POST"])
 def write_review(product_id: int):
     db = get_session()
-    listing = catalog.live_listing(db, product_id)
+    listing = queries.live_listing(db, product_id)
     if listing is None:
         abort(404)
     actor = current_actor()

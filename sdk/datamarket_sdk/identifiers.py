@@ -21,49 +21,48 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-import unicodedata
-from typing import Literal
 
 from stdnum import numdb
 
-Kind = Literal["resident_id", "uscc", "organisation_code", "bank_card", "mobile", "landline",
-               "email", "vehicle_plate", "passport"]
-Reason = Literal["format", "check_character", "organisation_code", "authority", "birth_date",
-                 "division", "issuer", "identifier_layout"]
+from datamarket_sdk.contact_identifiers import (
+    EMAIL_PATTERN,
+    LANDLINE_PATTERN,
+    MOBILE_PATTERN,
+    PASSPORT_PATTERN,
+    PLATE_PATTERN,
+    is_email,
+    is_landline,
+    is_mobile,
+    is_passport,
+    is_vehicle_plate,
+    validate_email,
+    validate_landline,
+    validate_mobile,
+    validate_passport,
+    validate_vehicle_plate,
+)
+from datamarket_sdk.identifier_rules import (
+    EARLIEST_BIRTH_DATE,
+    PLATE_PROVINCES,
+    USCC_ALPHABET,
+    InvalidIdentifier,
+    Kind,
+    Reason,
+    accepts,
+    normalise,
+)
 
-#: The earliest birth date a resident ID number may carry: no holder of an 18-digit number was
-#: born before it.
-EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
-#: Provincial abbreviations that open a vehicle plate.
-PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-#: GB 32100's alphabet: digits and capital letters but I, O, S, V and Z.
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-class InvalidIdentifier(ValueError):
-    """A value is not a valid identifier of ``kind``; ``reason`` names the failed check.
-
-    Reasons: ``format`` (length, characters or layout), ``check_character``,
-    ``organisation_code`` (the GB 11714 code inside a credit code fails its own check),
-    ``authority`` (an unknown registration authority or entity category), ``birth_date``,
-    ``division`` (a division code never assigned), ``issuer`` (no card issuer uses that range
-    and length) and ``identifier_layout`` (digits laid out as an ID number or credit code).
-    """
-
-    def __init__(self, kind: Kind, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.reason = reason
-
-
-@functools.lru_cache(maxsize=256)  # the detectors ask every kind about the same value
-def normalise(value: str) -> str:
-    """``value`` as the validators read it: NFKC (full-width to half-width, the ideographic
-    space to a space), without surrounding blanks."""
-    if not value.isascii():
-        value = unicodedata.normalize("NFKC", value)
-    return value.strip()
-
+__all__ = [
+    "EARLIEST_BIRTH_DATE", "EMAIL_PATTERN", "InvalidIdentifier", "Kind", "LANDLINE_PATTERN",
+    "MOBILE_PATTERN", "PASSPORT_PATTERN", "PLATE_PATTERN", "PLATE_PROVINCES", "Reason",
+    "USCC_ALPHABET", "VALIDATORS", "division_ever_assigned", "has_identifier_layout",
+    "is_bank_card", "is_email", "is_landline", "is_mobile", "is_organisation_code", "is_passport",
+    "is_resident_id", "is_uscc", "is_vehicle_plate", "luhn_valid", "normalise",
+    "organisation_code_check_character", "resident_id_check_character", "uscc_check_character",
+    "validate_bank_card", "validate_email", "validate_landline", "validate_mobile",
+    "validate_organisation_code", "validate_passport", "validate_resident_id", "validate_uscc",
+    "validate_vehicle_plate",
+]
 
 # ---------------------------------------------------------------------------- resident ID
 
@@ -130,7 +129,7 @@ def validate_resident_id(value: str, *, today: datetime.date | None = None) -> s
 
 def is_resident_id(value: str) -> bool:
     """Whether :func:`validate_resident_id` accepts ``value``."""
-    return _accepts(validate_resident_id, value, _RESIDENT_ID, upper=True)
+    return accepts(validate_resident_id, value, _RESIDENT_ID, upper=True)
 
 
 # ---------------------------------------------------------------------------- credit codes
@@ -170,7 +169,7 @@ def validate_organisation_code(value: str) -> str:
 
 def is_organisation_code(value: str) -> bool:
     """Whether :func:`validate_organisation_code` accepts ``value``."""
-    return _accepts(validate_organisation_code, value, _ORGANISATION_CODE, upper=True)
+    return accepts(validate_organisation_code, value, _ORGANISATION_CODE, upper=True)
 
 
 def uscc_check_character(first17: str) -> str:
@@ -211,7 +210,7 @@ def validate_uscc(value: str) -> str:
 
 def is_uscc(value: str) -> bool:
     """Whether :func:`validate_uscc` accepts ``value``."""
-    return _accepts(validate_uscc, value, _USCC, upper=True)
+    return accepts(validate_uscc, value, _USCC, upper=True)
 
 
 # ---------------------------------------------------------------------------- bank cards
@@ -291,141 +290,7 @@ def validate_bank_card(value: str) -> str:
 
 def is_bank_card(value: str) -> bool:
     """Whether :func:`validate_bank_card` accepts ``value``."""
-    return _accepts(validate_bank_card, value, _CARD)
-
-
-# ---------------------------------------------------------------------------- telephones
-
-#: Mobile numbers, without anchors: a country prefix, then 11 digits as 3-4-4.
-MOBILE_PATTERN = r"(?:(?:\+|00)?86[ -]?|\(\+?86\) ?)?(?P<number>1[3-9]\d(?:[ -]?\d{4}){2})"
-_AREA = r"(?:10|2\d|[3-9]\d{2})"  # the area code after its leading 0
-#: Landline numbers with their area code, without anchors.
-LANDLINE_PATTERN = (rf"(?:\(0{_AREA}\)|0{_AREA}[ -]|\+86[ -]?{_AREA}[ -])"
-                    r" ?[1-9]\d{2,3}[ -]?\d{4}")
-_MOBILE = re.compile(MOBILE_PATTERN, re.ASCII)
-_LANDLINE = re.compile(LANDLINE_PATTERN, re.ASCII)
-
-
-def validate_mobile(value: str) -> str:
-    """A mainland mobile number (手机号码): 11 digits starting 13 to 19, after an optional
-    ``+86``, ``0086``, ``86`` or ``(+86)``, written whole or as 3-4-4 with spaces or dashes.
-    Returns the 11 digits."""
-    match = _MOBILE.fullmatch(normalise(value))
-    if match is None:
-        raise InvalidIdentifier("mobile", "format",
-                                "a mobile number has 11 digits starting with 13 to 19")
-    return match.group("number").replace(" ", "").replace("-", "")
-
-
-def is_mobile(value: str) -> bool:
-    """Whether :func:`validate_mobile` accepts ``value``."""
-    return _accepts(validate_mobile, value, _MOBILE)
-
-
-def validate_landline(value: str) -> str:
-    """A mainland landline number with its area code (固定电话).
-
-    An area code (010, 02x or a four-digit code from 03 to 09) followed by a dash or space, or
-    in parentheses, or ``+86`` and the code without its 0; then a local number of 7 or 8 digits
-    not starting with 0, optionally split once. Returns the digits with the area code's 0 and
-    a dash: ``0755-88881234``.
-    """
-    text = normalise(value)
-    if not _LANDLINE.fullmatch(text):
-        raise InvalidIdentifier("landline", "format",
-                                "a landline number has an area code and 7 or 8 digits")
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+86"):
-        digits = "0" + digits[2:]
-    area = 3 if digits[1] in "12" else 4
-    return f"{digits[:area]}-{digits[area:]}"
-
-
-def is_landline(value: str) -> bool:
-    """Whether :func:`validate_landline` accepts ``value``."""
-    return _accepts(validate_landline, value, _LANDLINE)
-
-
-# ---------------------------------------------------------------------------- e-mail
-
-#: E-mail addresses, without anchors (match in ASCII mode).
-EMAIL_PATTERN = (r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
-                 r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")
-_EMAIL = re.compile(EMAIL_PATTERN, re.ASCII)
-
-
-def validate_email(value: str) -> str:
-    """An e-mail address: an ASCII mailbox (letters, digits, ``._%+-``, no empty dot-separated
-    part) at a domain of two labels or more whose last label is 2 to 24 letters. The domain is
-    returned in lower case."""
-    text = normalise(value)
-    if not _EMAIL.fullmatch(text):
-        raise InvalidIdentifier("email", "format", "this is not an e-mail address")
-    mailbox, domain = text.rsplit("@", 1)
-    return f"{mailbox}@{domain.lower()}"
-
-
-def is_email(value: str) -> bool:
-    """Whether :func:`validate_email` accepts ``value``."""
-    return _accepts(validate_email, value, _EMAIL)
-
-
-# ---------------------------------------------------------------------------- plates, passports
-
-_PLATE_CHARACTER = "A-HJ-NP-Z0-9"  # plates never use I or O
-#: Vehicle plates, without anchors.
-PLATE_PATTERN = (rf"[{PLATE_PROVINCES}][A-HJ-NP-Z][ ·]?"
-                 rf"(?:[DF][{_PLATE_CHARACTER}]\d{{4}}|\d{{5}}[DF]|[{_PLATE_CHARACTER}]{{5}}"
-                 rf"|[{_PLATE_CHARACTER}]{{4}}[学警挂港澳领试])")
-#: Chinese ordinary passport numbers, without anchors.
-PASSPORT_PATTERN = r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}"
-_PLATE = re.compile(PLATE_PATTERN, re.ASCII)
-_PASSPORT = re.compile(PASSPORT_PATTERN, re.ASCII)
-
-
-def validate_vehicle_plate(value: str) -> str:
-    """A mainland vehicle plate (车牌号码): a province abbreviation, a city letter, an optional
-    space or ``·``, then five letters or digits, six for new-energy plates (D or F first or
-    last), or four and a suffix (学, 警, 挂, 港, 澳, 领, 试). Never I or O. Returns it without
-    the separator, in capitals."""
-    text = normalise(value).upper()
-    if not _PLATE.fullmatch(text):
-        raise InvalidIdentifier("vehicle_plate", "format", "this is not a vehicle plate number")
-    return text.replace(" ", "").replace("·", "")
-
-
-def is_vehicle_plate(value: str) -> bool:
-    """Whether :func:`validate_vehicle_plate` accepts ``value``."""
-    return _accepts(validate_vehicle_plate, value, _PLATE, upper=True)
-
-
-def validate_passport(value: str) -> str:
-    """A Chinese ordinary passport number (护照号码): E and 8 digits, E, a letter other than I
-    or O and 7 digits, or G and 8 digits. Foreign passports have no common shape."""
-    text = normalise(value).upper()
-    if not _PASSPORT.fullmatch(text):
-        raise InvalidIdentifier("passport", "format", "this is not a Chinese passport number")
-    return text
-
-
-def is_passport(value: str) -> bool:
-    """Whether :func:`validate_passport` accepts ``value``."""
-    return _accepts(validate_passport, value, _PASSPORT, upper=True)
-
-
-def _accepts(validate, value: str, shape: re.Pattern[str] | None = None,
-             upper: bool = False) -> bool:
-    """Whether ``validate`` accepts ``value``; a value without ``shape`` is turned away before
-    the validator raises, which is most of them when a detector tries every kind."""
-    if shape is not None:
-        text = normalise(value)
-        if not shape.fullmatch(text.upper() if upper else text):
-            return False
-    try:
-        validate(value)
-    except InvalidIdentifier:
-        return False
-    return True
+    return accepts(validate_bank_card, value, _CARD)
 
 
 #: The validator of each kind.

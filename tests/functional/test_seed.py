@@ -220,7 +220,7 @@ def test_a_new_version_waits_for_review_while_the_old_one_stays_on_sale(demo, de
     new = demo.exec(select(Listing).where(Listing.version == "1.1")).one()
     assert new.state == ListingState.SUBMITTED
     assert new in queries.review_queue(demo)
-    live = catalog.live_listing(demo, new.product_id)
+    live = queries.live_listing(demo, new.product_id)
     assert live is not None and live.version == "1.0" and live.id != new.id
     assert {f["name"] for f in new.data_dictionary} > {f["name"] for f in live.data_dictionary}
     response = demo_client.get(f"/api/v1/products/{new.product_id}")

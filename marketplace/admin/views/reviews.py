@@ -37,7 +37,7 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
     db = get_session()
     organization = db.get(MerchantOrganization, listing.organization_id)
     plans = catalog.plans_for(db, listing.id)
-    previous = catalog.live_listing(db, listing.product_id, include_suspended=True)
+    previous = queries.live_listing(db, listing.product_id, include_suspended=True)
     changes = []
     # Compare only a newer version with the one on sale, not the live one or an older one.
     if previous is not None and previous.id < listing.id:

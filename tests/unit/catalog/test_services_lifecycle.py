@@ -162,7 +162,7 @@ def test_approve_publishes_at_once_for_a_verified_merchant(db, admin):
     db.commit()
     assert listing.state == ListingState.PUBLISHED
     assert listing.published_at is not None
-    assert catalog.live_listing(db, listing.product_id) == listing
+    assert queries.live_listing(db, listing.product_id) == listing
     assert transitions_audited(db, listing)[-2:] == [
         ("listing.approve", "submitted", "approved"),
         ("listing.publish", "approved", "published"),
@@ -176,7 +176,7 @@ def test_approve_stays_approved_for_an_unverified_merchant(db, admin):
     db.commit()
     assert listing.state == ListingState.APPROVED
     assert listing.published_at is None
-    assert catalog.live_listing(db, listing.product_id) is None
+    assert queries.live_listing(db, listing.product_id) is None
 
 
 def test_publish_is_refused_until_the_organization_is_verified(db, admin):
@@ -219,14 +219,14 @@ def test_new_version_supersedes_the_old_only_once_published(db, admin):
     catalog.submit(db, merchant, v2)
     db.commit()
     assert v1.state == ListingState.PUBLISHED  # still on sale during review
-    assert catalog.live_listing(db, v1.product_id) == v1
+    assert queries.live_listing(db, v1.product_id) == v1
 
     catalog.decide(db, admin, v2, Transition.APPROVE)
     db.commit()
     db.refresh(v1)
     assert v1.state == ListingState.SUPERSEDED
     assert v2.state == ListingState.PUBLISHED
-    assert catalog.live_listing(db, v1.product_id) == v2
+    assert queries.live_listing(db, v1.product_id) == v2
     assert published_count(db, v1.product_id) == 1
     assert transitions_audited(db, v1)[-1] == ("listing.supersede", "published", "superseded")
 
@@ -240,7 +240,7 @@ def test_rejected_new_version_leaves_the_old_one_on_sale(db, admin):
     db.commit()
     db.refresh(v1)
     assert v1.state == ListingState.PUBLISHED
-    assert catalog.live_listing(db, v1.product_id) == v1
+    assert queries.live_listing(db, v1.product_id) == v1
 
 
 def test_unverified_merchant_new_version_approved_does_not_replace_the_live_one(db, admin):
