@@ -492,3 +492,14 @@ def test_receipts_are_numbered_per_order(db):
     assert (second.number, second.amount, second.payment_event_id) == (numbers[1], 5_00,
                                                                        later.id)
     assert fulfilment.receipts_for(db, order.id + 1) == []
+
+
+def test_a_refund_given_no_reason_records_none(db):
+    order, _ = paid(db, quick_line("one_time", 10_00))
+
+    fulfilment.record_refund(db, order, amount=2_00, provider_ref="re_quiet")
+    db.commit()
+
+    assert events(db, order)[-1] == (K.REFUND_SUCCEEDED, 2_00, "re_quiet", "")
+    (entry,) = db.exec(select(AuditEntry).where(AuditEntry.action == "order.partly_refunded"))
+    assert entry.details["reason"] == ""
