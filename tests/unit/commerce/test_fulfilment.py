@@ -503,3 +503,28 @@ def test_a_refund_given_no_reason_records_none(db):
     assert events(db, order)[-1] == (K.REFUND_SUCCEEDED, 2_00, "re_quiet", "")
     (entry,) = db.exec(select(AuditEntry).where(AuditEntry.action == "order.partly_refunded"))
     assert entry.details["reason"] == ""
+
+
+def test_the_paid_move_is_audited_with_its_amount_and_payment(db):
+    order, _ = paid(db, quick_line("one_time", 400_00), ref="pi_audited")
+
+    (entry,) = db.exec(select(AuditEntry).where(AuditEntry.action == "order.paid",
+                                                AuditEntry.subject_id == order.number))
+    assert (entry.details["amount"], entry.details["ref"]) == (400_00, "pi_audited")
+
+
+def test_a_one_fen_payment_gets_its_receipt(db):
+    order, _ = paid(db, quick_line("one_time", 1))
+
+    (receipt,) = receipts(db, order.id)
+    assert receipt.amount == 1
+
+
+def test_a_payment_recorded_for_another_order_pays_nothing_here(db):
+    paid(db, quick_line("one_time", 10_00), ref="pi_shared")
+    other, _ = quick_order(db, quick_line("one_time", 10_00))
+
+    assert not fulfilment.record_charge(db, other, amount=10_00, provider_ref="pi_shared")
+    db.commit()
+    assert other.state == S.PENDING_PAYMENT
+    assert fulfilment.paid_amount(db, other.id) == 0 and receipts(db, other.id) == []
