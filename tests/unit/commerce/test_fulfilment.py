@@ -528,3 +528,14 @@ def test_a_payment_recorded_for_another_order_pays_nothing_here(db):
     db.commit()
     assert other.state == S.PENDING_PAYMENT
     assert fulfilment.paid_amount(db, other.id) == 0 and receipts(db, other.id) == []
+
+
+def test_a_full_refund_audits_the_revocations_under_whoever_refunded(db):
+    order, _ = paid(db, quick_line("one_time", 10_00))
+    admin_id = order.buyer_id  # any user; the audit names who refunded
+
+    fulfilment.record_refund(db, order, amount=10_00, provider_ref="re_all", actor_id=admin_id)
+    db.commit()
+
+    (revoked,) = db.exec(select(AuditEntry).where(AuditEntry.action == "entitlement.revoked"))
+    assert revoked.actor_id == admin_id
