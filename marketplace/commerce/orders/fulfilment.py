@@ -83,8 +83,7 @@ def refunded_amount(session: Session, order_id: int) -> int:
 def _record_event(session: Session, order: Order, kind: PaymentEventKind, amount: int,
                   provider_ref: str, detail: str = "") -> PaymentEvent | None:
     """Insert the event, or None if ``provider_ref`` was recorded already."""
-    if session.exec(select(PaymentEvent.id).where(
-            PaymentEvent.provider_ref == provider_ref)).first() is not None:
+    if event_for(session, provider_ref) is not None:
         return None
     event = PaymentEvent(order_id=order.id, kind=kind, amount=amount, currency=order.currency,
                          provider_ref=provider_ref, detail=detail[:500])

@@ -83,7 +83,7 @@ def _intents(session: Session, gateway: PaymentGateway, since: datetime,
             report.problems.append(f"payment {intent_id}: {exc}")
     for intent in intents.values():
         report.checked_intents += 1
-        order = _order_of(session, intent)
+        order = webhooks.order_for_payment(session, intent.id, intent.metadata)
         if order is None or intent.status != "succeeded":
             continue
         if needs.membership_line(session, order) is not None \
@@ -106,15 +106,6 @@ def _intents(session: Session, gateway: PaymentGateway, since: datetime,
     return intents
 
 
-def _order_of(session: Session, intent: PaymentIntentInfo) -> Order | None:
-    order = session.exec(select(Order).where(Order.payment_intent_id == intent.id)).first()
-    if order is None and (attempt := attempts.for_provider_ref(session, intent.id)):
-        order = session.get(Order, attempt.order_id)
-    if order is None and intent.metadata.get("order_id", "").isdigit():
-        order = session.get(Order, int(intent.metadata["order_id"]))
-    return order
-
-
 def _refunds(session: Session, gateway: PaymentGateway, since: datetime,
              intents: dict[str, PaymentIntentInfo], report: ReconcileReport) -> None:
     """Book every refund of our payments the books lack (ours after a crash, or the
@@ -125,7 +116,8 @@ def _refunds(session: Session, gateway: PaymentGateway, since: datetime,
         report.checked_refunds += 1
         if fulfilment.event_for(session, info.id) is not None:
             continue
-        order = _order_of(session, intents[info.payment_intent_id])
+        order = webhooks.order_for_payment(session, info.payment_intent_id,
+                                          intents[info.payment_intent_id].metadata)
         if order is None:
             continue
         outcome = refunds.book_provider_refund(session, order, info)

@@ -57,21 +57,30 @@ def refund(session: Session, gateway: PaymentGateway, actor: User, order: Order,
                              amount=amount, currency=order.currency,
                              provider_ref=f"refund-request:{request_key}", detail=reason[:500]))
     session.commit()
+    info = _ask_provider(session, gateway, order, attempt, charge.provider_ref,
+                         requested_by=actor.id)
+    book_provider_refund(session, order, info)
+    session.commit()
+    if order.state == OrderState.REFUNDED:
+        _stop_renewals(session, gateway, actor, order)
+
+
+def _ask_provider(session: Session, gateway: PaymentGateway, order: Order,
+                  attempt: PaymentAttempt, charge_ref: str, **metadata) -> RefundInfo:
+    """Ask the provider for the refund ``attempt`` claimed, of the charge ``charge_ref``.
+
+    :raises PaymentError: the provider refused; the claim is released (and committed) first.
+    """
     try:
-        info = gateway.refund(payment_intent_id=_intent_of(gateway, charge.provider_ref),
-                              amount=amount,
-                              metadata=order_metadata(order, requested_by=actor.id,
-                                                      attempt_id=attempt.id),
+        return gateway.refund(payment_intent_id=_intent_of(gateway, charge_ref),
+                              amount=attempt.amount,
+                              metadata=order_metadata(order, attempt_id=attempt.id, **metadata),
                               idempotency_key=attempt.key)
     except PaymentError as exc:
         session.rollback()
         attempts.finish(session, attempt, AttemptState.FAILED, reason=str(exc))
         session.commit()
         raise
-    book_provider_refund(session, order, info)
-    session.commit()
-    if order.state == OrderState.REFUNDED:
-        _stop_renewals(session, gateway, actor, order)
 
 
 def _intent_of(gateway: PaymentGateway, provider_ref: str) -> str:
@@ -165,14 +174,9 @@ def settle_duplicates(session: Session, gateway: PaymentGateway,
             key=f"duplicate:{event.provider_ref}:{len(claimed) + 1}", reason="duplicate charge")
         session.commit()
         try:
-            info = gateway.refund(payment_intent_id=_intent_of(gateway, event.provider_ref),
-                                  amount=event.amount,
-                                  metadata=order_metadata(order, attempt_id=attempt.id,
-                                                          duplicate_of=event.provider_ref),
-                                  idempotency_key=attempt.key)
+            info = _ask_provider(session, gateway, order, attempt, event.provider_ref,
+                                 duplicate_of=event.provider_ref)
         except PaymentError as exc:
-            session.rollback()
-            attempts.finish(session, attempt, AttemptState.FAILED, reason=str(exc))
             alerts.flag(session, order, str(_l(
                 "a duplicate charge of %(amount)s could not be refunded: %(error)s",
                 amount=plain_amount(event.amount, order.currency, code=True), error=str(exc))),

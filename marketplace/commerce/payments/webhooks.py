@@ -19,7 +19,6 @@ from marketplace.commerce.models import (
     Order,
     OrderLine,
     OrderState,
-    PaymentEvent,
     ProcessedWebhook,
     Subscription,
 )
@@ -96,10 +95,7 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: WebhookEvent) ->
 def _order_for_intent(session: Session, gateway: PaymentGateway, obj: dict) -> Order | None:
     if not gateway.is_ours(obj):
         return None
-    order = session.exec(select(Order).where(Order.payment_intent_id == obj["id"])).first()
-    if order is None and (order_id := (obj.get("metadata") or {}).get("order_id")):
-        order = session.get(Order, int(order_id))
-    return order
+    return order_for_payment(session, obj["id"], obj.get("metadata") or {})
 
 
 def _subscription_record(session: Session, gateway: PaymentGateway,
@@ -123,8 +119,7 @@ def _subscription_record(session: Session, gateway: PaymentGateway,
 def invoice_paid(session: Session, gateway: PaymentGateway, invoice: InvoiceInfo) -> str:
     """A paid invoice: a membership's first period or a renewal. (Usage bills are paid through
     payment intents, handled with ``payment_intent.succeeded``.)"""
-    if session.exec(select(PaymentEvent.id).where(
-            PaymentEvent.provider_ref == invoice.id)).first() is not None:
+    if fulfilment.event_for(session, invoice.id) is not None:
         return "already recorded"
     if not invoice.subscription_id:
         return "ignored: not ours"
@@ -217,7 +212,7 @@ def _refunds(session: Session, gateway: PaymentGateway, charge: dict) -> str:
     """Refunds of one of our payments, ours or made outside the marketplace (the provider's
     dashboard): each is recorded once; one nobody asked for here is flagged to the admins."""
     intent = charge.get("payment_intent")
-    order = _order_for_payment(session, intent) if intent else None
+    order = order_for_payment(session, intent) if intent else None
     if order is None:
         return "ignored: not ours"
     recorded = 0
@@ -230,12 +225,17 @@ def _refunds(session: Session, gateway: PaymentGateway, charge: dict) -> str:
     return f"{recorded} refund(s) recorded"
 
 
-def _order_for_payment(session: Session, intent_id: str) -> Order | None:
-    """The order a payment intent paid (or paid twice), by what we recorded of it."""
+def order_for_payment(session: Session, intent_id: str,
+                      metadata: dict | None = None) -> Order | None:
+    """The order a payment intent paid (or paid twice): by what we recorded of it (its event,
+    the claim that made it, the order's latest intent), else by the order id in its metadata."""
     event = fulfilment.event_for(session, intent_id)
     if event is not None:
         return session.get(Order, event.order_id)
     attempt = attempts.for_provider_ref(session, intent_id)
     if attempt is not None:
         return session.get(Order, attempt.order_id)
-    return session.exec(select(Order).where(Order.payment_intent_id == intent_id)).first()
+    order = session.exec(select(Order).where(Order.payment_intent_id == intent_id)).first()
+    if order is None and str((metadata or {}).get("order_id", "")).isdigit():
+        order = session.get(Order, int(metadata["order_id"]))
+    return order
