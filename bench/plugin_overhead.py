@@ -96,6 +96,9 @@ def build_app(folder: Path):
         "DATAMARKET_PLUGINS_DIR": "",
         "DATAMARKET_DISABLE_PLUGIN_AUTOLOAD": False,
         "WTF_CSRF_ENABLED": False,  # the console is posted by a test client
+        # No search updater thread: it would still be writing the index in the scratch folder
+        # while the benchmark removes it.
+        "SEARCH_POLL_SECONDS": 0,
     })
 
 
