@@ -141,6 +141,10 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # committing request instead, as the tests and CLI commands do).
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance_path / "search")),
         "SEARCH_POLL_SECONDS": float(env.get("SEARCH_POLL_SECONDS", "0.5")),
+        # Shared counters (rate limits, quotas, breakers, caches' invalidation) across processes
+        # and hosts: a Redis server's URL, e.g. redis://127.0.0.1:6379/0. Empty (the embedded
+        # default): the database and each process's memory (DESIGN.md §4).
+        "REDIS_URL": env.get("REDIS_URL", "").strip(),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

@@ -48,12 +48,15 @@ class Settings:
     #: The platform's commission in basis points when no admin has set one.
     commission_bp: int
     mail: MailSettings
+    #: Redis for counters shared by every process (rate limits, quotas, breakers); "" for none.
+    redis_url: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(secret_key=str(config["SECRET_KEY"]),
                    commission_bp=int(config["COMMERCE_COMMISSION_BP"]),
-                   mail=MailSettings.from_config(config))
+                   mail=MailSettings.from_config(config),
+                   redis_url=str(config.get("REDIS_URL") or ""))
 
 
 def init_app(app: Flask) -> None:

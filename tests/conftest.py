@@ -26,6 +26,7 @@ from marketplace import create_app
 from marketplace.db import get_engine, new_session
 from marketplace.models import metadata
 from tests.commerce_support import LocalstripeControl, LocalstripeServer, WebhookReceiver
+from tests.redis_support import RedisServer
 
 POSTGRES_URL = os.environ.get("DATAMARKET_TEST_DATABASE_URL", "")
 
@@ -118,6 +119,21 @@ class IsolatedRequestsClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """A private redis-server for this xdist worker (see tests/redis_support.py)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The URL of an emptied Redis: a test sets ``REDIS_URL`` to it to count in Redis."""
+    redis_server.flush()
+    return redis_server.url
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from marketplace import policy
-from marketplace.web import errors
+from marketplace.settings import settings
+from marketplace.web import errors, limits
 
 csrf = CSRFProtect()
 
@@ -23,4 +24,5 @@ def _template_globals() -> dict:
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     errors.init_app(app)
+    limits.init_app(app, settings(app).redis_url)
     app.context_processor(_template_globals)

@@ -1,0 +1,53 @@
+"""Rate limits count where the settings say: each process's memory, or Redis (REDIS_URL)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from marketplace import create_app
+from marketplace.policy import public
+from marketplace.web import limits
+from marketplace.web.limits import limiter
+
+
+@pytest.fixture
+def limited_app(app_config):
+    def make(redis_url: str) -> Flask:
+        return _limited_app({**app_config, "REDIS_URL": redis_url})
+    return make
+
+
+def _limited_app(config: dict) -> Flask:
+    app = create_app(config)
+
+    @app.get("/ping")
+    @public
+    @limiter.limit("2 per minute")
+    def ping():
+        return {"ok": True}
+
+    return app
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_the_third_call_in_a_minute_is_refused_with_retry_after(store, request, limited_app):
+    redis_url = request.getfixturevalue("redis_url") if store == "redis" else ""
+    client = limited_app(redis_url).test_client()
+    assert [client.get("/ping").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/ping", headers={"Accept": "application/json"})
+    assert refused.status_code == 429
+    assert refused.content_type == "application/problem+json"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+
+
+def test_two_apps_on_one_redis_share_their_counts(redis_url, limited_app):
+    first, second = limited_app(redis_url), limited_app(redis_url)
+    assert first.test_client().get("/ping").status_code == 200
+    assert second.test_client().get("/ping").status_code == 200
+    assert second.test_client().get("/ping").status_code == 429
+
+
+def test_memory_is_the_embedded_default_and_redis_is_used_when_set():
+    assert limits.storage_uri("") == "memory://"
+    assert limits.storage_uri("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
