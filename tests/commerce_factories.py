@@ -218,6 +218,7 @@ def quick_order(session: Session, *lines: dict[str, Any], buyer: User | None = N
         listing = Listing(product_id=product.id, organization_id=org.id, title="Quick product",
                           product_type="raw_dataset", delivery_form="query_api",
                           scenario="finance", state=ListingState.PUBLISHED,
+                          plugin_name="kyb" if operation_name else None,
                           operation_name=operation_name)
         session.add(listing)
         session.flush()

@@ -138,13 +138,19 @@ class PaymentArgsSchema(Schema):
 # -- entitlements and receipts ---------------------------------------------------------------
 
 
-class EntitlementScopeSchema(Schema):
-    operations = fields.List(fields.String(), metadata={"description": "Operations it may "
-                                                                       "call."})
+class OperationGrantSchema(Schema):
     # ``fields`` would hide marshmallow's own Schema.fields.
     allowed_fields = fields.List(fields.String(), allow_none=True, attribute="fields",
                                  data_key="fields", metadata={
-        "description": "Fields it may receive; null for every field of the product."})
+        "description": "Output fields it may receive; null for every field of the operation."})
+    masking = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Output field -> the masking strategy applied before it is delivered."})
+
+
+class EntitlementScopeSchema(Schema):
+    operations = fields.Dict(keys=fields.String(), values=fields.Nested(OperationGrantSchema),
+                             metadata={"description": "The operations it may call, by "
+                                                      "`<plugin>.<operation>`."})
 
 
 class EntitlementSchema(Schema):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from datamarket_sdk import EntitlementEvent, Scope
+from datamarket_sdk import EntitlementEvent
 from sqlmodel import Session
 
 from marketplace.catalog.models import Listing
 from marketplace.db import after_commit
 from marketplace.delivery.models import Entitlement
+from marketplace.delivery.scope import GrantedScope
 from marketplace.plugins import events, get_runtime
 from marketplace.settings import settings
 
@@ -42,12 +43,10 @@ def later(session: Session, event: str, payload, plugin: str | None) -> None:
 def entitlement_changed(session: Session, entitlement: Entitlement, *, granted: bool) -> None:
     """Queue ``entitlement_granted`` or ``entitlement_revoked``."""
     listing = session.get(Listing, entitlement.listing_id)
-    scope = entitlement.scope or {}
     payload = EntitlementEvent(
         entitlement_id=entitlement.id,
         buyer=buyer_pseudonym(entitlement.buyer_id, listing.organization_id),
         product_id=entitlement.product_id,
-        scope=Scope(operations=frozenset(scope.get("operations") or []),
-                    fields=None if scope.get("fields") is None else frozenset(scope["fields"])))
+        scope=GrantedScope.from_json(entitlement.scope).sdk_scope())
     later(session, "entitlement_granted" if granted else "entitlement_revoked", payload,
            listing.plugin_name)

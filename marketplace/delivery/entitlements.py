@@ -20,6 +20,7 @@ from marketplace.base import utcnow
 from marketplace.catalog.models import BillingPeriod, Listing, PricingModel
 from marketplace.delivery import announce
 from marketplace.delivery.models import Entitlement, EntitlementState
+from marketplace.delivery.scope import GrantedScope, OperationGrant, operation_ref
 from marketplace.errors import InvalidTransition
 
 if TYPE_CHECKING:  # commerce calls in with its order and line; delivery never imports commerce
@@ -47,12 +48,15 @@ _MOVES = {
 
 
 def scope_for(listing: Listing) -> dict[str, Any]:
-    """The scope a purchase grants: the listing's operation (if any) and all its fields.
+    """The scope a purchase grants (:mod:`marketplace.delivery.scope`, as stored): the
+    listing's operation (if any) with every field and no masking.
 
-    An approved authorization application narrows the fields (authorization, a later step).
+    An approved authorization application narrows the fields.
     """
-    operations = [listing.operation_name] if listing.operation_name else []
-    return {"operations": operations, "fields": None}
+    grants = []
+    if listing.plugin_name and listing.operation_name:
+        grants.append(OperationGrant(operation_ref(listing.plugin_name, listing.operation_name)))
+    return GrantedScope.of(grants).to_json()
 
 
 def period_end(start: datetime, billing_period: str | None) -> datetime:

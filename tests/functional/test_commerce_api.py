@@ -110,7 +110,7 @@ def test_buy_pay_and_use_over_the_api(app, db, shop, localstripe):
     assert by_plan["Pay as you go"]["quota"] == 1000
     assert by_plan["Pay as you go"]["usable"] is True
     assert by_plan["Data package"]["order_number"] == number
-    assert by_plan["Data package"]["scope"] == {"operations": [], "fields": None}
+    assert by_plan["Data package"]["scope"] == {"operations": {}}
     assert len(client.get("/api/v1/entitlements?state=active").json) == 2
     assert client.get("/api/v1/entitlements?state=revoked").json == []
     one = client.get(f"/api/v1/entitlements/{mine[0]['id']}")

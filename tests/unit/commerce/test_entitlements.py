@@ -62,10 +62,12 @@ def test_a_call_pack_stays_usable_a_year():
 
 def test_a_purchase_grants_the_listings_operation_and_every_field():
     with_operation = Listing(product_id=1, organization_id=1, title="t", product_type="x",
-                             delivery_form="y", scenario="z", operation_name="verify")
-    assert entitlements.scope_for(with_operation) == {"operations": ["verify"], "fields": None}
+                             delivery_form="y", scenario="z", plugin_name="kyb",
+                             operation_name="verify")
+    assert entitlements.scope_for(with_operation) == {
+        "operations": {"kyb.verify": {"fields": None, "masking": {}}}}
     with_operation.operation_name = None
-    assert entitlements.scope_for(with_operation) == {"operations": [], "fields": None}
+    assert entitlements.scope_for(with_operation) == {"operations": {}}
 
 
 # -- grants ----------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def test_a_grant_records_what_the_line_sold_and_is_audited(db, announced):
             entitlement.plan_id, entitlement.order_id, entitlement.order_line_id) == (
         order.buyer_id, line.product_id, line.listing_id, line.plan_id, order.id, line.id)
     assert entitlement.pricing_model == "one_time"
-    assert entitlement.scope == {"operations": ["verify"], "fields": None}
+    assert entitlement.scope == {"operations": {"kyb.verify": {"fields": None, "masking": {}}}}
     assert entitlement.quota == 5_000 and entitlement.state == E.ACTIVE
     (entry,) = audit_of(db, entitlement)
     assert (entry.action, entry.actor_id) == ("entitlement.grant", None)
