@@ -104,7 +104,7 @@ class Applications(MethodView):
             page=pagination_parameters.page, per_page=pagination_parameters.page_size)
         return _documents(rows)
 
-    @authorized(None)
+    @authorized("application.list")  # signed in; the product itself is judged below
     @blp.arguments(ApplicationArgsSchema)
     @blp.response(201, ApplicationSchema)
     @blp.alt_response(401, description="Not signed in.", **PROBLEM)
@@ -121,7 +121,6 @@ class Applications(MethodView):
         db = get_session()
         listing = live_listing(db, args["product_id"])
         if listing is None:
-            authorize("application.list")  # the policy is asked before saying "not found"
             abort(404, message=_("No product on sale has this id."))
         authorize("application.create", listing)
         given = services.ApplicationInput(**{key: args[key] for key in (
