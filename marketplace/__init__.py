@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import BLUEPRINTS as admin_blueprints
+    from marketplace.authorization.views import blp as authorization
     from marketplace.catalog.views import blp as merchant
     from marketplace.commerce.account_views import blp as commerce_account
     from marketplace.commerce.merchant_views import blp as commerce_merchant
@@ -94,5 +95,6 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.storefront.views import blp as storefront
 
     for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
-                      commerce_account, commerce_merchant, payments_webhook, reviews, delivery):
+                      commerce_account, commerce_merchant, payments_webhook, reviews, delivery,
+                      authorization):
         app.register_blueprint(blueprint)

@@ -207,12 +207,16 @@ def payments_bill_usage(month: str | None) -> None:
 @payments_group.command("expire")
 @with_appcontext
 def payments_expire() -> None:
-    """Expire entitlements whose validity has ended."""
+    """Expire authorization applications whose period has ended (and the entitlements under
+    them), then entitlements whose validity has ended."""
+    from marketplace.authorization.services import expire_due as expire_applications
     from marketplace.delivery.entitlements import expire_due
 
     session = get_session()
+    applications = expire_applications(session)
     count = expire_due(session)
     session.commit()
+    click.echo(f"{applications} authorization application(s) expired.")
     click.echo(f"{count} entitlement(s) expired.")
 
 

@@ -8,9 +8,11 @@ from sqlmodel import SQLModel
 
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.audit.models import AuditChainHead, AuditEntry
+from marketplace.authorization.models import ApplicationEvent, AuthorizationApplication
 from marketplace.catalog.models import (
     ComplianceReport,
     Listing,
+    ListingOperation,
     PricingPlan,
     Product,
     ReviewDecision,
@@ -40,8 +42,10 @@ from marketplace.search.models import SearchOutbox
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ApplicationEvent",
     "AuditChainHead",
     "AuditEntry",
+    "AuthorizationApplication",
     "BuyerAccount",
     "CartItem",
     "CommissionRate",
@@ -50,6 +54,7 @@ __all__ = [
     "InstalledPlugin",
     "LedgerEntry",
     "Listing",
+    "ListingOperation",
     "MerchantOrganization",
     "Notification",
     "Order",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from marketplace.accounts import rules as accounts
 from marketplace.admin import rules as admin
+from marketplace.authorization import rules as authorization
 from marketplace.catalog import rules as catalog
 from marketplace.commerce import rules as commerce
 from marketplace.delivery import rules as delivery
 from marketplace.notifications import rules as notifications
 from marketplace.reviews import rules as reviews
 
-DOMAINS = (accounts, catalog, commerce, delivery, notifications, reviews, admin)
+DOMAINS = (accounts, catalog, commerce, authorization, delivery, notifications, reviews, admin)

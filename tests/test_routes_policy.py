@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from sqlmodel import Session, select
 from marketplace import create_app, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.authorization.models import AuthorizationApplication
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
@@ -168,6 +170,25 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "commerce_admin.clear_override":   (L, F, F, F, F, A),
     "commerce_admin.payouts":          (L, F, F, F, F, A),
     "commerce_admin.record_payout":    (L, F, F, F, F, A),
+    # authorization applications: a buyer applies for another organization's product (the
+    # owner cannot) and withdraws its own; org A's merchant decides and may revoke; admins take
+    # the level 4 decision and may revoke; the three of them read it (the buyer's, submitted)
+    "authorization.apply":             (L, A, A, F, A, A),
+    "authorization.my_applications":   (L, A, A, A, A, A),
+    "authorization.merchant_applications": (L, F, F, A, A, F),
+    "authorization.admin_applications": (L, F, F, F, F, A),
+    "authorization.application_detail": (L, A, F, A, F, A),
+    "authorization.withdraw_application": (L, A, F, F, F, F),
+    "authorization.decide_application": (L, F, F, A, F, F),
+    "authorization.admin_decide_application": (L, F, F, F, F, A),
+    "authorization.revoke_application": (L, F, F, A, F, A),
+    "applications.Applications":       (L, A, A, A, A, A),
+    "applications.ReceivedApplications": (L, F, F, A, A, A),
+    "applications.ApplicationItem":    (L, A, F, A, F, A),
+    "applications.ApplicationWithdrawal": (L, A, F, F, F, F),
+    "applications.ApplicationDecision": (L, F, F, A, F, F),
+    "applications.ApplicationAdminDecision": (L, F, F, F, F, A),
+    "applications.ApplicationRevocation": (L, F, F, A, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -242,6 +263,7 @@ class World:
     quote: ServiceQuote  # the buyer's request to org A, awaiting its quote
     subscription: Subscription  # the buyer's membership
     review: ProductReview  # the buyer's review of the published listing
+    application: AuthorizationApplication  # the buyer's, for the published listing, submitted
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -262,6 +284,7 @@ ID_ARGUMENTS = {
     "quote_id": lambda world, variant: world.quote.id,
     "subscription_id": lambda world, variant: world.subscription.id,
     "review_id": lambda world, variant: world.review.id,
+    "application_id": lambda world, variant: world.application.id,
 }
 
 
@@ -343,11 +366,18 @@ def _make_world(db: Session) -> World:
     db.add(subscription)
     db.commit()
     review = reviews.write(db, buyer, listing.product_id, 4, "Answers in under a second.")
+    # Recorded directly: the world's listing (level 1) needs no application to be bought.
+    application = AuthorizationApplication(
+        buyer_id=buyer.id, product_id=listing.product_id, listing_id=listing.id,
+        organization_id=organization.id, purpose="Vet suppliers.", scenario="Procurement",
+        legal_basis="contract", starts_on=date.today(), ends_on=date.today() + timedelta(30))
+    db.add(application)
     db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
-                 entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review)
+                 entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review,
+                 application)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

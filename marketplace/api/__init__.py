@@ -19,6 +19,7 @@ class DatamarketApi(Api):
 
 def init_api(app: Flask) -> DatamarketApi:
     from marketplace.api.csrf import blp as csrf_token
+    from marketplace.authorization.api import blp as applications
     from marketplace.commerce.api import BLUEPRINTS as commerce
     from marketplace.storefront.api import blp as products
 
@@ -27,8 +28,9 @@ def init_api(app: Flask) -> DatamarketApi:
         spec_kwargs={
             "info": {
                 "description": (
-                    "Search the published data products of the Datamarket catalog, and buy "
-                    "them: cart, orders, entitlements and receipts. Buying uses your signed-in "
+                    "Search the published data products of the Datamarket catalog, apply for "
+                    "authorization where a product needs it, and buy them: cart, orders, "
+                    "entitlements and receipts. Buying uses your signed-in "
                     "session (the cookie set by logging in); every POST or DELETE also sends "
                     "the X-CSRFToken header, read from /api/v1/csrf-token. Errors are "
                     "application/problem+json."
@@ -45,6 +47,7 @@ def init_api(app: Flask) -> DatamarketApi:
         "description": "The token from GET /api/v1/csrf-token, required on every write."})
     api.register_blueprint(products, url_prefix="/api/v1/products")
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
+    api.register_blueprint(applications, url_prefix="/api/v1/applications")
     for blueprint, url_prefix in commerce:
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):

@@ -29,6 +29,9 @@ class ProblemSchema(Schema):
                                                   "(json, query) and field name."})
     code = fields.String(metadata={"description": "For a refused payment: the provider's "
                                                   "code, e.g. card_declined."})
+    application_url = fields.String(metadata={
+        "description": "For a product that needs an approved authorization application you "
+                       "do not have: the application form."})
     order_state = fields.String(metadata={
         "description": "For a payment refused because the order is paid, closed or being "
                        "paid by another request: the order's state now."})

@@ -111,6 +111,8 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
             str(_l("The classification level is 1 (public) to 4 (core)."))
         ]
     out["classification_level"] = level
+    if "requires_application" in data:  # the merchant's choice; absent: left as it is
+        out["requires_application"] = bool(data["requires_application"])
 
     version = str(data.get("version") or "1.0").strip()
     if not VERSION_RE.match(version):

@@ -14,12 +14,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -210,7 +212,11 @@ class ListingForm(FlaskForm):
         _l("Plugin operation"), choices=[SelectChoice("", _l("No plugin operation"))],
         default="", validate_choice=False,
     )
+    more_operations = SelectMultipleField(
+        _l("Further operations"), choices=[], validate_choice=False,
+        render_kw={"size": 6})
     operations_offered = False
+    requires_application = BooleanField(_l("Ask every buyer for an authorization application"))
 
     add_field = SubmitField(_l("Add a field"))
     add_plan = SubmitField(_l("Add a plan"))
@@ -251,6 +257,8 @@ class ListingForm(FlaskForm):
             "data_dictionary": [entry.form.to_dict() for entry in self.data_dictionary],
             "sample_rows": self._sample_rows(),
             "operation": self.operation.data or "",
+            "operations": [ref for ref in self.more_operations.data or [] if ref],
+            "requires_application": bool(self.requires_application.data),
         }
 
     def _sample_rows(self) -> list[dict[str, str]]:
@@ -264,8 +272,10 @@ class ListingForm(FlaskForm):
         return [entry.form.to_dict() for entry in self.pricing_plans if not entry.form.is_empty()]
 
 
-def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the editor shows for an existing listing (``plans`` as ``plan_dicts`` gives them)."""
+def listing_form_data(listing: Listing, plans: list[dict[str, Any]],
+                      operations: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """What the editor shows for an existing listing (``plans`` as ``plan_dicts`` gives them,
+    ``operations`` as ``listing_operations.operations_of`` does)."""
     return {
         "title": listing.title,
         "summary": listing.summary,
@@ -284,6 +294,8 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]]) -> dict[str
         ] or [{}],
         "sample_rows": sample_to_csv(listing.sample_rows, listing.data_dictionary),
         "operation": attached_ref(listing),
+        "more_operations": [operation_ref(*pair) for pair in (operations or [])[1:]],
+        "requires_application": listing.requires_application,
         "pricing_plans": [
             {"name": p["name"], "model": p["model"],
              "price": amount_input(p["price"]) if p.get("price") else "",
@@ -306,16 +318,17 @@ def attached_ref(listing: Listing) -> str:
 
 
 def operation_choices(operations: list[OperationInfo], credit_code: str,
-                      current: str = "") -> dict[str | None, list[SelectChoice]]:
-    """The editor's operation choices, grouped: none, the organization's own plugins', the
-    platform's, and ``current`` (what the listing has now) if it is no longer offered, so that
-    saving never drops it silently."""
+                      current: str | list[str] = "", *,
+                      none: bool = True) -> dict[str | None, list[SelectChoice]]:
+    """The editor's operation choices, grouped: none (unless ``none`` is False), the
+    organization's own plugins', the platform's, and ``current`` (what the listing has now: a
+    ref or several) where no longer offered, so that saving never drops it silently."""
     def choice(info: OperationInfo) -> SelectChoice:
         return SelectChoice(operation_ref(info.plugin, info.name),
                             f"{info.plugin} · {info.name} — {info.summary}")
 
     groups: dict[str | None, list[SelectChoice]] = {
-        None: [SelectChoice("", _l("No plugin operation"))]}
+        None: [SelectChoice("", _l("No plugin operation"))]} if none else {}
     own = [choice(info) for info in operations if info.merchant and info.merchant == credit_code]
     platform = [choice(info) for info in operations if not info.merchant]
     if own:
@@ -323,9 +336,11 @@ def operation_choices(operations: list[OperationInfo], credit_code: str,
     if platform:
         groups[str(_l("Platform plugins"))] = platform
     offered = {c.value for group in groups.values() for c in group}
-    if current and current not in offered:
+    gone = [ref for ref in ([current] if isinstance(current, str) else current)
+            if ref and ref not in offered]
+    if gone:
         groups[str(_l("Attached now, not available"))] = [
-            SelectChoice(current, _l("%(operation)s (unavailable)", operation=current))]
+            SelectChoice(ref, _l("%(operation)s (unavailable)", operation=ref)) for ref in gone]
     return groups
 
 

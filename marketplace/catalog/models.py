@@ -121,11 +121,31 @@ class Listing(SQLModel, table=True):
     # offered (the product page says when the operation is unavailable).
     plugin_name: str | None = Field(default=None, max_length=64)
     operation_name: str | None = Field(default=None, max_length=64)
+    # The merchant asks buyers for an approved authorization application even below level 3.
+    requires_application: bool = Field(default=False)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     published_at: datetime | None = None
+
+
+class ListingOperation(SQLModel, table=True):
+    """One plugin operation a listing sells, in the order the merchant listed them.
+
+    ``Listing.plugin_name`` / ``operation_name`` keep naming the first one (position 0), for
+    the pages and events that show a listing's main operation.
+    """
+
+    __tablename__ = "listing_operation"
+    __table_args__ = (UniqueConstraint("listing_id", "plugin_name", "operation_name",
+                                       name="uq_listing_operation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listing.id", index=True)
+    plugin_name: str = Field(max_length=64)
+    operation_name: str = Field(max_length=64)
+    position: int = Field(default=0, ge=0)
 
 
 class PricingPlan(SQLModel, table=True):

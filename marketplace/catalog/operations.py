@@ -131,6 +131,22 @@ def validate_operation_ref(organization: MerchantOrganization,
     return {"plugin_name": info.plugin, "operation_name": info.name}
 
 
+def validate_operation_refs(organization: MerchantOrganization,
+                            refs: list[str | None]) -> list[tuple[str, str]]:
+    """The ``(plugin, operation)`` pairs a listing sells, from the editor's values (empty values
+    skipped, duplicates dropped, order kept).
+
+    :raises ValidationFailed: under ``operation``, for values that name no operation the
+        organization may attach.
+    """
+    pairs: list[tuple[str, str]] = []
+    for ref in refs:
+        clean = validate_operation_ref(organization, ref)
+        if clean["plugin_name"] and clean["operation_name"]:
+            pairs.append((clean["plugin_name"], clean["operation_name"]))
+    return list(dict.fromkeys(pairs))
+
+
 # ---------------------------------------------------------------------------- a listing's operation
 
 

@@ -1,4 +1,5 @@
-"""Listings through their lifecycle, and the queries the storefront and dashboards need.
+"""Listings through their lifecycle, and the queries the storefront and dashboards need
+(plans are read through here too: ``plans_for`` and ``plan_dicts`` are re-exported).
 
 Who may do what is decided by :func:`marketplace.policy.can` in the views; these functions hold
 the business rules (valid transitions, written reasons, verified merchants, one live version) and
@@ -18,7 +19,7 @@ from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
-from marketplace.catalog import compliance
+from marketplace.catalog import compliance, listing_operations
 from marketplace.catalog.content import completeness_errors, validate_content, validate_plans
 from marketplace.catalog.lifecycle import (
     EDITABLE_STATES,
@@ -28,14 +29,11 @@ from marketplace.catalog.lifecycle import (
     Transition,
     next_state,
 )
-from marketplace.catalog.models import (
-    Listing,
-    ListingState,
-    PricingPlan,
-    Product,
-    ReviewDecision,
-)
-from marketplace.catalog.operations import check_attachable, validate_operation_ref
+from marketplace.catalog.models import Listing, ListingState, Product, ReviewDecision
+from marketplace.catalog.operations import check_attachable, validate_operation_refs
+from marketplace.catalog.plans import plan_dicts as plan_dicts
+from marketplace.catalog.plans import plans_for as plans_for
+from marketplace.catalog.plans import replace_plans as _replace_plans
 from marketplace.catalog.queries import live_listing
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
@@ -56,6 +54,7 @@ def create_listing(
     the organization's own plugins or the platform's.
     """
     clean, clean_plans = _validated(content, plans or [], organization)
+    operations = clean.pop("operations", [])
     product = Product(organization_id=organization.id, created_by_id=actor.id)
     session.add(product)
     session.flush()
@@ -64,6 +63,7 @@ def create_listing(
     )
     session.add(listing)
     session.flush()
+    listing_operations.replace(session, listing, operations)
     _replace_plans(session, listing, clean_plans)
     audit.record(
         session,
@@ -94,11 +94,14 @@ def update_listing(
                "start a new version to change a published product.")
         )
     clean, clean_plans = _validated(content, plans, _org_of(session, listing))
+    operations = clean.pop("operations", None)
     _check_version_free(session, listing, clean["version"])
     for key, value in clean.items():
         setattr(listing, key, value)
     listing.updated_at = utcnow()
     session.add(listing)
+    if operations is not None:
+        listing_operations.replace(session, listing, operations)
     if clean_plans is not None:
         _replace_plans(session, listing, clean_plans)
     session.flush()
@@ -112,7 +115,8 @@ def _validated(
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """Content, plans and the attached operation checked together, so that one answer names
     every problem. The operation (``content["operation"]``) is checked when ``organization`` is
-    given and the key is present; it comes back as ``plugin_name`` and ``operation_name``."""
+    given and ``operation`` (the first) or ``operations`` (the others) is present; they come
+    back as ``operations``, ``(plugin, operation)`` pairs."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     clean_plans = None
@@ -120,9 +124,10 @@ def _validated(
         clean = validate_content(content)
     except ValidationFailed as exc:
         errors.update(exc.field_errors)
-    if organization is not None and "operation" in content:
+    if organization is not None and ("operation" in content or "operations" in content):
+        refs = [content.get("operation") or "", *(content.get("operations") or [])]
         try:
-            clean.update(validate_operation_ref(organization, content["operation"]))
+            clean["operations"] = validate_operation_refs(organization, refs)
         except ValidationFailed as exc:
             errors.update(exc.field_errors)
     try:
@@ -165,33 +170,6 @@ def _check_version_free(session: Session, listing: Listing, version: str) -> Non
         )
 
 
-def _replace_plans(session: Session, listing: Listing, plans: list[dict[str, Any]]) -> None:
-    for old in plans_for(session, listing.id):
-        session.delete(old)
-    session.flush()
-    for position, plan in enumerate(plans):
-        session.add(PricingPlan(listing_id=listing.id, position=position, **plan))
-    session.flush()
-
-
-def plans_for(session: Session, listing_id: int) -> list[PricingPlan]:
-    return list(
-        session.exec(
-            select(PricingPlan)
-            .where(PricingPlan.listing_id == listing_id)
-            .order_by(col(PricingPlan.position))
-        )
-    )
-
-
-
-def plan_dicts(session: Session, listing_id: int) -> list[dict[str, Any]]:
-    return [
-        plan.model_dump(exclude={"id", "listing_id", "position"})
-        for plan in plans_for(session, listing_id)
-    ]
-
-
 def start_new_version(session: Session, actor: User, product: Product) -> Listing:
     """Copy the product's live version into a new draft; the live one stays on sale."""
     in_progress = session.exec(
@@ -211,7 +189,7 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     fields = current.model_dump(
         include={"title", "summary", "description_md", "product_type", "delivery_form",
                  "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
-                 "plugin_name", "operation_name"}
+                 "requires_application"}
     )
     listing = Listing(
         product_id=product.id,
@@ -223,6 +201,7 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     session.add(listing)
     session.flush()
     _replace_plans(session, listing, plan_dicts(session, current.id))
+    listing_operations.copy(session, current, listing)
     audit.record(
         session,
         actor_id=actor.id,
@@ -308,10 +287,9 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
     """
     content = listing.model_dump()
     missing = completeness_errors(content, plan_dicts(session, listing.id))
-    if listing.plugin_name and listing.operation_name:
+    for plugin, operation in listing_operations.operations_of(session, listing):
         try:
-            check_attachable(_org_of(session, listing), listing.plugin_name,
-                             listing.operation_name)
+            check_attachable(_org_of(session, listing), plugin, operation)
         except ValidationFailed as exc:
             missing.update(exc.field_errors)
     if missing:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import compliance, operations, queries, services
+from marketplace.catalog import compliance, listing_operations, operations, queries, services
 from marketplace.catalog.formats import sample_columns
 from marketplace.catalog.forms import (
     ListingForm,
@@ -116,6 +116,8 @@ def _offer_operations(form: ListingForm, organization: MerchantOrganization,
     form.operation.choices = operation_choices(
         attachable, organization.credit_code, attached_ref(listing) if listing is not None else ""
     )
+    form.more_operations.choices = operation_choices(
+        attachable, organization.credit_code, form.more_operations.data or [], none=False)
     form.operations_offered = bool(attachable)
 
 
@@ -210,7 +212,8 @@ def edit_listing(listing_id: int):
     authorize("listing.edit", listing)
     user = current_actor()
     form = ListingForm() if request.method == "POST" else ListingForm(
-        data=listing_form_data(listing, services.plan_dicts(db, listing.id))
+        data=listing_form_data(listing, services.plan_dicts(db, listing.id),
+                               listing_operations.operations_of(db, listing))
     )
     organization = _organization(db, listing.organization_id)
     _offer_operations(form, organization, listing)

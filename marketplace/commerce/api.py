@@ -23,6 +23,7 @@ from flask_smorest import Blueprint, abort
 from sqlmodel import Session
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema, domain_error_problem
+from marketplace.authorization.grants import ApplicationRequired
 from marketplace.commerce.api_documents import (
     cart_document,
     cart_line_document,
@@ -77,6 +78,9 @@ WRITES = frozenset({"post", "put", "patch", "delete"})
 
 
 def _problem(error: DomainError):
+    if isinstance(error, ApplicationRequired):  # say where to apply
+        error.problem_extra = {"application_url": url_for(
+            "authorization.apply", product_id=error.product_id)}
     return domain_error_problem(error, field_names=FIELD_NAMES)
 
 
@@ -171,7 +175,9 @@ class Cart(MethodView):
     @cart_blp.arguments(CartItemArgsSchema)
     @cart_blp.response(201, CartLineSchema)
     @cart_blp.alt_response(401, description="Not signed in.", **PROBLEM)
-    @cart_blp.alt_response(403, description="The quote is someone else's.", **PROBLEM)
+    @cart_blp.alt_response(403, description=(
+        "The quote is someone else's, or the product needs an approved authorization "
+        "application you do not have (application_url: where to apply)."), **PROBLEM)
     def post(self, args):
         """Add a plan to your cart.
 

@@ -9,14 +9,17 @@ order is paid; this package never imports commerce (its types only, for the read
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from marketplace.audit import services as audit
+from marketplace.authorization import grants as authorization
+from marketplace.authorization.models import ApplicationState, AuthorizationApplication
 from marketplace.base import utcnow
+from marketplace.catalog import listing_operations
 from marketplace.catalog.models import BillingPeriod, Listing, PricingModel
 from marketplace.delivery import announce
 from marketplace.delivery.models import Entitlement, EntitlementState
@@ -29,6 +32,10 @@ if TYPE_CHECKING:  # commerce calls in with its order and line; delivery never i
 E = EntitlementState
 #: The reason an entitlement is suspended while a usage bill is unpaid (lifted when it is paid).
 UNPAID_USAGE = "usage bill unpaid"
+#: The reasons an entitlement is suspended for want of an approved authorization application
+#: (a payment does not lift them; a revocation's reason follows the first).
+APPLICATION_REVOKED = "authorization application revoked"
+NO_APPLICATION = "no approved authorization application"
 #: How long a one-time call pack stays usable.
 CALL_PACK_VALIDITY = timedelta(days=365)
 
@@ -47,16 +54,23 @@ _MOVES = {
 }
 
 
-def scope_for(listing: Listing) -> dict[str, Any]:
-    """The scope a purchase grants (:mod:`marketplace.delivery.scope`, as stored): the
-    listing's operation (if any) with every field and no masking.
+def scope_for(session: Session, listing: Listing,
+              application: AuthorizationApplication | None = None) -> dict[str, Any]:
+    """The scope a purchase grants (:mod:`marketplace.delivery.scope`, as stored): every
+    operation the listing sells, with every field and no masking; or, under an approved
+    authorization ``application``, the operations both name, with the fields and masking the
+    application approved."""
+    refs = [operation_ref(plugin, name)
+            for plugin, name in listing_operations.operations_of(session, listing)]
+    if application is None:
+        return GrantedScope.of(OperationGrant(ref) for ref in refs).to_json()
+    approved = GrantedScope.from_json(application.approved_scope).operations
+    return GrantedScope.of(approved[ref] for ref in refs if ref in approved).to_json()
 
-    An approved authorization application narrows the fields.
-    """
-    grants = []
-    if listing.plugin_name and listing.operation_name:
-        grants.append(OperationGrant(operation_ref(listing.plugin_name, listing.operation_name)))
-    return GrantedScope.of(grants).to_json()
+
+def application_end(application: AuthorizationApplication) -> datetime:
+    """When an application's period is over: the start of the day after its last (UTC)."""
+    return datetime.combine(application.ends_on + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def period_end(start: datetime, billing_period: str | None) -> datetime:
@@ -74,26 +88,46 @@ def period_end(start: datetime, billing_period: str | None) -> datetime:
 
 def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,
           quota: int | None, valid_to: datetime | None = None) -> Entitlement:
-    """Grant the entitlement of a paid order line; granting the same line again returns it."""
+    """Grant the entitlement of a paid order line; granting the same line again returns it.
+
+    For a product that needs an authorization application, the buyer's approved application
+    gives the scope and caps the validity at the end of its period. Without one (revoked
+    between checkout and payment), the entitlement is granted suspended and covers nothing.
+    """
     if (existing := for_line(session, line.id)) is not None:
         return existing
     now = utcnow()
     is_call_pack = line.pricing_model in (PricingModel.ONE_TIME, PricingModel.PER_CALL) and quota
     if valid_to is None and is_call_pack:
         valid_to = now + CALL_PACK_VALIDITY
+    application = None
+    needs_application = authorization.required(listing)
+    if needs_application:
+        application = authorization.approved_application(session, order.buyer_id,
+                                                         line.product_id)
+    if application is not None:
+        end = application_end(application)
+        valid_to = end if valid_to is None else min(valid_to, end)
     entitlement = Entitlement(
         buyer_id=order.buyer_id, product_id=line.product_id, listing_id=line.listing_id,
         plan_id=line.plan_id, order_id=order.id, order_line_id=line.id,
-        pricing_model=line.pricing_model, scope=scope_for(listing), valid_from=now,
+        pricing_model=line.pricing_model, scope=scope_for(session, listing, application)
+        if not needs_application or application is not None else GrantedScope().to_json(),
+        application_id=application.id if application else None, valid_from=now,
         valid_to=valid_to, quota=quota,
     )
+    if needs_application and application is None:
+        entitlement.state = E.SUSPENDED
+        entitlement.state_reason = NO_APPLICATION
     session.add(entitlement)
     session.flush()
     audit.record(session, actor_id=None, action="entitlement.grant", subject_type="entitlement",
                  subject_id=entitlement.id,
                  details={"order": order.number, "buyer_id": order.buyer_id,
                           "product_id": line.product_id, "plan": line.plan_name,
-                          "quota": quota, "valid_to": valid_to})
+                          "quota": quota, "valid_to": valid_to,
+                          "application_id": entitlement.application_id,
+                          "state": entitlement.state})
     announce.entitlement_changed(session, entitlement, granted=True)
     return entitlement
 
@@ -122,7 +156,11 @@ def change_state(session: Session, entitlement: Entitlement, to: EntitlementStat
 
 
 def extend(session: Session, entitlement: Entitlement, valid_to: datetime) -> None:
-    """Push the end of an entitlement (a renewed membership) and reactivate it if suspended."""
+    """Push the end of an entitlement (a renewed membership) and reactivate it if suspended
+    for an unpaid bill; never past the end of its authorization application's period."""
+    if entitlement.application_id is not None:
+        application = session.get(AuthorizationApplication, entitlement.application_id)
+        valid_to = min(valid_to, application_end(application))
     if entitlement.valid_to is None or valid_to > entitlement.valid_to:
         audit.record(session, actor_id=None, action="entitlement.extend",
                      subject_type="entitlement", subject_id=entitlement.id,
@@ -130,8 +168,49 @@ def extend(session: Session, entitlement: Entitlement, valid_to: datetime) -> No
         entitlement.valid_to = valid_to
         entitlement.updated_at = utcnow()
         session.add(entitlement)
-    if entitlement.state == E.SUSPENDED:
+    if entitlement.state == E.SUSPENDED and not entitlement.state_reason.startswith(
+            (APPLICATION_REVOKED, NO_APPLICATION)):
         change_state(session, entitlement, E.ACTIVE, reason="payment received")
+
+
+def follow_application(session: Session, application: AuthorizationApplication, *,
+                       actor_id: int | None, reason: str = "") -> list[Entitlement]:
+    """Bring the entitlements granted under ``application`` in line with its decision, in the
+    caller's transaction: revoked suspends them, expired expires them, and a (narrower)
+    approval rewrites their scope. The gateway reads the entitlement on every call, so the
+    next call sees it. Returns the entitlements changed."""
+    changed = []
+    for entitlement in session.exec(select(Entitlement).where(
+            Entitlement.application_id == application.id,
+            col(Entitlement.state).in_([E.ACTIVE, E.SUSPENDED])).order_by(col(Entitlement.id))):
+        if application.state == ApplicationState.REVOKED:
+            moved = change_state(session, entitlement, E.SUSPENDED, actor_id=actor_id,
+                                 reason=f"{APPLICATION_REVOKED}: {reason}".rstrip(": "))
+        elif application.state == ApplicationState.EXPIRED:
+            moved = change_state(session, entitlement, E.EXPIRED, actor_id=actor_id,
+                                 reason="authorization period ended")
+        elif application.state == ApplicationState.APPROVED:
+            moved = _rescope(session, entitlement, application, actor_id)
+        else:
+            moved = False
+        if moved:
+            changed.append(entitlement)
+    return changed
+
+
+def _rescope(session: Session, entitlement: Entitlement, application: AuthorizationApplication,
+             actor_id: int | None) -> bool:
+    scope = scope_for(session, session.get(Listing, entitlement.listing_id), application)
+    if scope == entitlement.scope:
+        return False
+    audit.record(session, actor_id=actor_id, action="entitlement.rescope",
+                 subject_type="entitlement", subject_id=entitlement.id,
+                 details={"application_id": application.id, "from": entitlement.scope,
+                          "to": scope})
+    entitlement.scope = scope
+    entitlement.updated_at = utcnow()
+    session.add(entitlement)
+    return True
 
 
 def for_line(session: Session, order_line_id: int) -> Entitlement | None:

@@ -41,6 +41,9 @@ class Entitlement(SQLModel, table=True):
     order_line_id: int = Field(foreign_key="order_line.id", unique=True)
     pricing_model: str = Field(max_length=20)
     scope: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    # The approved authorization application whose scope this is, for products that need one.
+    application_id: int | None = Field(default=None, foreign_key="authorization_application.id",
+                                       index=True)
     valid_from: datetime = Field(default_factory=utcnow)
     valid_to: datetime | None = None
     quota: int | None = Field(default=None, ge=0)

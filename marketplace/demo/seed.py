@@ -10,12 +10,15 @@ all or nothing. All people, companies and identifiers are synthetic (see
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.authorization import grants
+from marketplace.authorization import services as authorization
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
@@ -111,8 +114,7 @@ def _load(session: Session, rng: random.Random) -> None:
         if spec["verified"]:
             accounts.verify_organization(session, admin, org)
         merchants[key] = (member, org)
-    for email, name in _BUYERS:
-        _sign_up(session, email, name)
+    buyers = {email: _sign_up(session, email, name) for email, name in _BUYERS}
 
     published: dict[str, Listing] = {}
     for entry in catalog_data.PRODUCTS:
@@ -130,6 +132,31 @@ def _load(session: Session, rng: random.Random) -> None:
                   entry.get("reason", ""))
 
     _submit_new_version(session, published[catalog_data.NEW_VERSION["of"]])
+    for spec in APPLICATIONS:
+        listing = published[spec["product"]]
+        application = authorization.apply(
+            session, buyers[spec["buyer"]], listing, authorization.ApplicationInput(
+                purpose=spec["purpose"], scenario=spec["scenario"],
+                legal_basis=spec["legal_basis"], legal_basis_detail=spec["detail"],
+                starts_on=grants.today(), ends_on=grants.today() + timedelta(days=364)))
+        if spec["approved"]:
+            member = next(m for m, org in merchants.values() if org.id == listing.organization_id)
+            authorization.decide(session, member, application, "approve")
+
+
+#: Authorization applications for the level 3 traffic-violation query: the demo buyer's, approved
+#: (so that it can be bought), and the second buyer's, waiting for the merchant's decision.
+APPLICATIONS: list[dict[str, Any]] = [
+    {"product": "traffic-violations", "buyer": "buyer@example.com", "approved": True,
+     "purpose": "Check the violations of the vehicles that logistics borrowers pledge as "
+                "collateral, before a loan decision.",
+     "scenario": "Credit review of small logistics companies", "legal_basis": "consent",
+     "detail": "The borrower's signed consent in the loan application, clause 7."},
+    {"product": "traffic-violations", "buyer": "buyer2@example.com", "approved": False,
+     "purpose": "Check our own fleet's violations every week and follow up with the drivers.",
+     "scenario": "Fleet safety management", "legal_basis": "contract",
+     "detail": "The vehicles are registered to our company; drivers' employment contracts."},
+]
 
 
 def _sign_up(session: Session, email: str, name: str) -> User:

@@ -46,6 +46,23 @@ MESSAGES = {
     "payment.duplicate_refunded": _l("Order %(number)s was charged twice (%(amount)s); the "
                                      "second charge was refunded to your card."),
     "payment.flagged": _l("Order %(number)s needs a look: %(problem)s"),
+    "application.submitted": _l("A buyer applied for authorization to use “%(title)s” "
+                                "(application %(id)s)."),
+    "application.approved": _l("Authorization application %(id)s for “%(title)s” was "
+                               "approved."),
+    "application.narrowed": _l("Authorization application %(id)s for “%(title)s” was approved "
+                               "with a narrower scope. %(reason)s"),
+    "application.pending_admin": _l("Authorization application %(id)s for the level 4 product "
+                                    "“%(title)s” was approved by the merchant and awaits a "
+                                    "platform admin."),
+    "application.rejected": _l("Authorization application %(id)s for “%(title)s” was "
+                               "rejected: %(reason)s"),
+    "application.withdrawn": _l("The buyer withdrew authorization application %(id)s for "
+                                "“%(title)s”."),
+    "application.revoked": _l("Authorization application %(id)s for “%(title)s” was revoked: "
+                              "%(reason)s"),
+    "application.expired": _l("Authorization application %(id)s for “%(title)s” expired at "
+                              "the end of its period."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
 }

@@ -14,10 +14,11 @@ from flask import render_template
 from markupsafe import Markup
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import operations, preview
+from marketplace.authorization import grants as authorization
+from marketplace.catalog import listing_operations, operations, preview
 from marketplace.catalog.models import Listing, PricingModel
 from marketplace.catalog.services import plans_for
-from marketplace.commerce.orders import cart, pricing
+from marketplace.commerce.orders import pricing
 from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.plugins import get_runtime
@@ -43,12 +44,18 @@ class Authorization:
 
 
 def authorization_of(listing: Listing) -> Authorization:
-    scope = entitlements.scope_for(listing)
-    fields = scope.get("fields")
+    scope = entitlements.scope_for(get_session(), listing)
     return Authorization(level=listing.classification_level,
-                         needs_application=cart.needs_authorization(listing),
-                         operations=list(scope.get("operations") or []),
-                         fields=list(fields) if fields is not None else None)
+                         needs_application=authorization.required(listing),
+                         operations=list(scope.get("operations") or []), fields=None)
+
+
+def further_operations(listing: Listing) -> list[operations.AttachedOperation]:
+    """The operations ``listing`` sells after its main one, described for the page."""
+    pairs = listing_operations.operations_of(get_session(), listing)[1:]
+    infos = get_runtime().operations_by_ref(pairs) if pairs else {}
+    return [operations.AttachedOperation(plugin, name, infos[(plugin, name)])
+            for plugin, name in pairs]
 
 
 def on_sale(product_id: int) -> ProductFacts | None:
@@ -101,9 +108,14 @@ def render_product(listing: Listing, *, status: int = 200,
                             lambda: rendered("storefront/_product_reviews.html", reviews=(
                                 reviews.shown_for_product(db, listing.product_id,
                                                           REVIEWS_SHOWN))))
+    needs_application = authorization.required(listing)
+    application = (authorization.open_application(db, actor.id, listing.product_id)
+                   if actor is not None and needs_application else None)
     summary_context = {
         "listing": listing, "facts": facts, "plans": plans, "merchant": facts.merchant,
-        "needs_authorization": cart.needs_authorization(listing), "operation": operation,
+        "needs_authorization": needs_application, "application": application,
+        "approved_now": application is not None and application.state == "approved"
+        and authorization.in_period(application), "operation": operation,
         "call_packs": call_packs, "plan_errors": plan_errors or {},
         "quote_drafts": quote_drafts or {},
     }
@@ -132,6 +144,7 @@ def _sections(listing: Listing, facts: ProductFacts, operation, sample) -> tuple
         "listing": listing, "operation": operation, "sample": sample, "similar": similar,
         "columns": [field["name"] for field in listing.data_dictionary],
         "authorization": authorization_of(listing),
+        "further_operations": further_operations(listing),
         "model_cards": operations.model_cards(listing),
         "masking_labels": preview.MASKING_LABELS,
     }

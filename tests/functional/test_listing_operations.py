@@ -15,10 +15,12 @@ import pytest
 from sqlmodel import select
 
 from marketplace.accounts.models import Role
+from marketplace.catalog import listing_operations
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.schemas_shown import example_payload, schema_rows
+from marketplace.delivery import entitlements
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services
@@ -437,3 +439,38 @@ def test_console_says_when_an_operation_became_unavailable(app, db, acme, admin)
     assert LOOKUP not in page_text(client.get("/merchant/operations"))  # no longer offered
     problem = run(client, LOOKUP, {"credit_code": ACME_CODE}, json_wanted=True)
     assert problem.status_code == 404 and problem.mimetype == "application/problem+json"
+
+
+# ---------------------------------------------------------------------------- several operations
+
+
+def test_the_editor_sells_several_operations_and_a_purchase_grants_them_all(app, db, acme):
+    client = logged_in_client(app, acme[0])
+    response = client.post("/merchant/listings/new", data=editor_form(
+        more_operations=["governance_tools.pii_scan", LOOKUP, "acme_registry.explode"],
+        requires_application="y"))
+    assert response.status_code == 302, page_text(response)
+    listing = db.exec(select(Listing).where(Listing.organization_id == acme[1].id)).one()
+    assert listing_operations.operations_of(db, listing) == [
+        ("acme_registry", "company_lookup"), ("governance_tools", "pii_scan"),
+        ("acme_registry", "explode")]  # the main one first, a repeat dropped
+    assert listing.requires_application
+    assert set(entitlements.scope_for(db, listing)["operations"]) == {
+        LOOKUP, "governance_tools.pii_scan", "acme_registry.explode"}
+
+    edit = page_text(client.get(f"/merchant/listings/{listing.id}/edit"))
+    assert 'name="more_operations"' in edit
+    assert '<option selected value="governance_tools.pii_scan">' in edit
+    refused = client.post(f"/merchant/listings/{listing.id}/edit",
+                          data=editor_form(more_operations=["rival_tools.rival_lookup"]))
+    assert refused.status_code == 422
+    assert "belongs to another merchant's plugin" in page_text(refused)
+    db.expire_all()
+    assert len(listing_operations.operations_of(db, db.get(Listing, listing.id))) == 3
+    # Dropping the first keeps the others, and the columns name the new first one.
+    client.post(f"/merchant/listings/{listing.id}/edit",
+                data=editor_form(operation="", more_operations=["governance_tools.pii_scan"]))
+    db.expire_all()
+    listing = db.get(Listing, listing.id)
+    assert listing_operations.operations_of(db, listing) == [("governance_tools", "pii_scan")]
+    assert (listing.plugin_name, listing.operation_name) == ("governance_tools", "pii_scan")

@@ -96,7 +96,7 @@ def test_the_authorization_section_says_what_a_level_3_product_takes(db, client,
         'id="authorization"')[1].split("</section>")[0]
     assert "Level 3 · sensitive" in section
     assert "An authorization application approved by the merchant" in section
-    assert "cannot be bought yet" in section
+    assert "What is approved is what a purchase lets you call" in section
     assert "all fields of the data dictionary below" in section
     assert "<code>mobile</code> (partly masked)" in section
     assert "<code>name</code> (partly masked)" in section

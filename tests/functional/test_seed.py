@@ -20,6 +20,8 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.audit.models import AuditChainHead, AuditEntry
 from marketplace.audit.services import verify_chain
+from marketplace.authorization import grants
+from marketplace.authorization.models import ApplicationState
 from marketplace.catalog import compliance, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import (
@@ -226,6 +228,20 @@ def test_a_new_version_waits_for_review_while_the_old_one_stays_on_sale(demo, de
     response = demo_client.get(f"/api/v1/products/{new.product_id}")
     assert response.status_code == 200
     assert response.json["version"] == "1.0"
+
+
+def test_the_demo_buyer_may_buy_a_level_3_product_and_the_merchant_has_one_to_decide(demo):
+    buyer = accounts.find_user_by_email(demo, "buyer@example.com")
+    second = accounts.find_user_by_email(demo, "buyer2@example.com")
+    level_3 = [item for item in _listings(demo, ListingState.PUBLISHED)
+               if item.classification_level == 3]
+    approved = [item for item in level_3
+                if grants.approved_application(demo, buyer.id, item.product_id)]
+    assert approved, "the demo buyer has an approved application for a level 3 product"
+    waiting = grants.open_application(demo, second.id, approved[0].product_id)
+    assert waiting is not None and waiting.state == ApplicationState.SUBMITTED
+    merchant = accounts.find_user_by_email(demo, "merchant@example.com")
+    assert waiting.organization_id == merchant.organization_id
 
 
 def test_accounts_and_organizations(demo):

@@ -97,3 +97,30 @@ def test_each_revision_steps_down_and_up(url):
         previous = script.get_revision(revision).down_revision or "base"
         migrate.downgrade(url, previous)
         assert migrate.current_revision(url) == (None if previous == "base" else previous)
+
+
+def test_0009_sells_each_listings_one_operation_as_its_first(url):
+    migrate.upgrade(url, "0008")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            # Listings alone: SQLite does not check foreign keys on this bare engine.
+            for listing_id, plugin, operation in ((1, "kyb", "verify"), (2, None, None)):
+                conn.execute(text(
+                    "INSERT INTO listing (id, product_id, organization_id, version, state, "
+                    "title, summary, description_md, product_type, delivery_form, scenario, "
+                    "tags, classification_level, data_dictionary, sample_rows, plugin_name, "
+                    "operation_name, created_at, updated_at) VALUES (:id, 1, 1, :v, 'draft', "
+                    "'t', '', '', 'raw_dataset', 'query_api', 'finance', '[]', 1, '[]', '[]', "
+                    ":plugin, :operation, '2026-01-01', '2026-01-01')"),
+                    {"id": listing_id, "v": f"1.{listing_id}", "plugin": plugin,
+                     "operation": operation})
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT listing_id, plugin_name, operation_name, position "
+                                     "FROM listing_operation")).all()
+            flags = conn.execute(text("SELECT requires_application FROM listing")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [(1, "kyb", "verify", 0)]
+    assert [bool(flag) for (flag,) in flags] == [False, False]

@@ -7,11 +7,14 @@ row is written for it here, so nobody adds a rule without deciding who it lets t
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from marketplace import policy
 from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
 from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.authorization.models import AuthorizationApplication
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
@@ -78,6 +81,11 @@ RESOURCES = {
     "standing_without_entitlement": ReviewStanding(product_id=50, buyer_id=1,
                                                    holds_entitlement=False, review=None),
     "review": ProductReview(id=8, product_id=50, listing_id=100, buyer_id=1, rating=2),
+    # the buyer's authorization application for org A's product
+    "application": AuthorizationApplication(id=11, buyer_id=1, product_id=50, listing_id=100,
+                                            organization_id=ORG_A, purpose="p", scenario="s",
+                                            legal_basis="consent", starts_on=date(2027, 1, 1),
+                                            ends_on=date(2027, 12, 31)),
 }
 
 Y, N = True, False
@@ -184,6 +192,19 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("commission.manage", "org"):         (N, N, N, N, N, Y, N),
     ("payout.manage", None):              (N, N, N, N, N, Y, N),
     ("payout.manage", "org"):             (N, N, N, N, N, Y, N),
+    # authorization applications: a buyer applies for another organization's product (admins
+    # may too, as buyers); the applicant withdraws; org A's merchant decides; admins take the
+    # level 4 decision; the merchant or an admin revokes; the three of them read it
+    ("application.create", "published"):  (N, Y, Y, N, Y, Y, N),
+    ("application.create", None):         (N, N, N, N, N, N, N),
+    ("application.list", None):           (N, Y, Y, Y, Y, Y, N),
+    ("application.view", "application"):  (N, Y, N, Y, N, Y, N),
+    ("application.withdraw", "application"): (N, Y, N, N, N, N, N),
+    ("application.decide", "application"):   (N, N, N, Y, N, N, N),
+    ("application.revoke", "application"):   (N, N, N, Y, N, Y, N),
+    ("application.admin_decide", "application"): (N, N, N, N, N, Y, N),
+    ("application.review_list", None):    (N, N, N, Y, Y, N, N),
+    ("application.admin_list", None):     (N, N, N, N, N, Y, N),
 }
 
 CELLS = [

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import User
 from marketplace.audit import services as audit
+from marketplace.authorization import grants as authorization
 from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState, PricingModel, PricingPlan
 from marketplace.commerce import orders
@@ -51,18 +52,6 @@ def _buyable(session: Session, plan_id: int) -> tuple[PricingPlan, Listing]:
     return plan, listing
 
 
-#: Products at these classification levels need an approved authorization application.
-AUTHORIZATION_LEVELS = frozenset({3, 4})
-
-
-def needs_authorization(listing: Listing) -> bool:
-    """Whether buying ``listing`` needs an approved authorization application (DESIGN §2.3).
-
-    Applications are not built yet, so such products cannot be bought at all for now.
-    """
-    return listing.classification_level in AUTHORIZATION_LEVELS
-
-
 def add(session: Session, buyer: User, plan_id: int, *, pack_calls: int | None = None,
         quote: ServiceQuote | None = None) -> CartItem:
     """Put a plan in the buyer's cart (again: update the pack size), priced to check it."""
@@ -70,10 +59,8 @@ def add(session: Session, buyer: User, plan_id: int, *, pack_calls: int | None =
     if buyer.organization_id is not None and buyer.organization_id == listing.organization_id:
         raise ValidationFailed({"plan": [str(_l("You cannot buy your own organization's "
                                                 "products."))]})
-    if needs_authorization(listing):
-        raise ValidationFailed({"plan": [str(_l(
-            "This is a level %(level)d product: it can be bought only with an approved "
-            "authorization application.", level=listing.classification_level))]})
+    # Free plans too: authorization is about who may use the data, not about paying.
+    authorization.check_may_buy(session, buyer.id, listing)
     if quote is not None and (quote.buyer_id != buyer.id or quote.plan_id != plan.id
                               or quote.state != QuoteState.QUOTED):
         raise ValidationFailed({"plan": [str(_l("That quote cannot be accepted."))]})
@@ -148,6 +135,8 @@ def checkout(session: Session, buyer: User, *, attempt: str = "") -> Order:
             "Check out a membership on its own: remove the other items or the membership."))]})
     if len({c.plan.currency for c in cart}) > 1:
         raise ValidationFailed({"cart": [str(_l("Items in one order must share a currency."))]})
+    for c in cart:  # an application revoked or expired since the item was added
+        authorization.check_may_buy(session, buyer.id, c.listing)
     order = Order(number=new_order_number(), buyer_id=buyer.id, currency=cart[0].plan.currency,
                   total=sum(c.price.amount for c in cart),
                   checkout_key=key or secrets.token_hex(16))

@@ -57,17 +57,18 @@ def test_a_call_pack_stays_usable_a_year():
     assert entitlements.CALL_PACK_VALIDITY == timedelta(days=365)
 
 
-# -- scope (no database) ---------------------------------------------------------------------
+# -- scope -----------------------------------------------------------------------------------
 
 
-def test_a_purchase_grants_the_listings_operation_and_every_field():
-    with_operation = Listing(product_id=1, organization_id=1, title="t", product_type="x",
+def test_a_purchase_grants_the_listings_operation_and_every_field(db):
+    # A listing without rows in listing_operation (saved before the table) sells its columns'.
+    with_operation = Listing(id=1, product_id=1, organization_id=1, title="t", product_type="x",
                              delivery_form="y", scenario="z", plugin_name="kyb",
                              operation_name="verify")
-    assert entitlements.scope_for(with_operation) == {
+    assert entitlements.scope_for(db, with_operation) == {
         "operations": {"kyb.verify": {"fields": None, "masking": {}}}}
     with_operation.operation_name = None
-    assert entitlements.scope_for(with_operation) == {"operations": {}}
+    assert entitlements.scope_for(db, with_operation) == {"operations": {}}
 
 
 # -- grants ----------------------------------------------------------------------------------
@@ -116,7 +117,8 @@ def test_a_grant_records_what_the_line_sold_and_is_audited(db, announced):
     assert (entry.action, entry.actor_id) == ("entitlement.grant", None)
     assert entry.details == {"order": order.number, "buyer_id": order.buyer_id,
                              "product_id": line.product_id, "plan": "one_time",
-                             "quota": 5_000, "valid_to": str(entitlement.valid_to)}
+                             "quota": 5_000, "valid_to": str(entitlement.valid_to),
+                             "application_id": None, "state": "active"}
     assert announced == [(entitlement.id, True)]
     assert verify_chain(db).ok
 
