@@ -265,7 +265,8 @@ def _move(session: Session, actor: User | None, application: AuthorizationApplic
         recipients.extend(members(session, application.organization_id))
     if "admins" in audience:
         recipients.extend(admins(session))
-    _tell(session, [user for user in recipients if user is not None and user != actor],
+    # The one who decided is not told of their own decision.
+    _tell(session, [user for user in recipients if user is not None and user.id != actor_id],
           kind, application, listing, reason)
     return event
 
