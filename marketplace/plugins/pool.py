@@ -32,8 +32,10 @@ class _Call:
             self.answer = self.function()
         except BaseException as exc:  # handed to the caller, never lost in a thread
             self.error = exc
-        finally:
-            self.done.set()
+
+    def run_alone(self) -> None:
+        self.run()
+        self.done.set()
 
 
 class CallTimeout(Exception):
@@ -70,7 +72,8 @@ class ThreadPool:
                 return
             call.run()
             with self._lock:
-                self._idle += 1
+                self._idle += 1  # idle again before the caller hears back, for its next call
+            call.done.set()
 
     def _claim_idle(self) -> bool:
         with self._lock:
@@ -91,7 +94,7 @@ class ThreadPool:
         if self._claim_idle():
             self._queue.put(call)
         else:
-            threading.Thread(target=call.run, daemon=True, name=f"{self.name} (extra)").start()
+            threading.Thread(target=call.run_alone, daemon=True, name=f"{self.name} (extra)").start()
         if not call.done.wait(max(0.0, deadline - time.monotonic())):
             raise CallTimeout
         if call.error is not None:
