@@ -94,7 +94,8 @@ class ThreadPool:
         if self._claim_idle():
             self._queue.put(call)
         else:
-            threading.Thread(target=call.run_alone, daemon=True, name=f"{self.name} (extra)").start()
+            threading.Thread(target=call.run_alone, daemon=True,
+                             name=f"{self.name} (extra)").start()
         if not call.done.wait(max(0.0, deadline - time.monotonic())):
             raise CallTimeout
         if call.error is not None:

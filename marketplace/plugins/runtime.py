@@ -9,7 +9,8 @@ module global. It is a thin front over parts with one job each:
 - :mod:`~marketplace.plugins.execution`: running an operation or a governance step on a pool
   thread (trusted plugins, imported on their first call) or in the plugin's worker process,
   within its deadline;
-- :mod:`~marketplace.plugins.breaker` and :mod:`~marketplace.plugins.incidents`: a circuit
+- :mod:`~marketplace.plugins.breaker` (in memory) or :mod:`~marketplace.plugins.shared_breaker`
+  (in Redis, when ``REDIS_URL`` is set) and :mod:`~marketplace.plugins.incidents`: a circuit
   breaker per operation, and what each answer means for the caller, the breaker and the
   incidents.
 
@@ -42,6 +43,7 @@ from marketplace.plugins.info import ModelInfo, OperationInfo, describe_operatio
 from marketplace.plugins.manager import fingerprinted_candidates
 from marketplace.plugins.models import IncidentKind, InstalledPlugin
 from marketplace.plugins.records import InstalledPlugins, Snapshot
+from marketplace.plugins.shared_breaker import SharedBreakerBoard
 
 __all__ = ["ModelInfo", "OperationInfo", "PluginRuntime", "Snapshot"]
 
@@ -63,8 +65,14 @@ class PluginRuntime:
         self.installed = InstalledPlugins(app, plugins)
         #: The discovered plugins by name (the same mapping the records part holds).
         self.plugins: dict[str, PluginDescription] = self.installed.plugins
-        self.breakers = BreakerBoard(config["PLUGIN_BREAKER_THRESHOLD"],
-                                     config["PLUGIN_BREAKER_COOLDOWN"], clock)
+        self.breakers: BreakerBoard | SharedBreakerBoard
+        if config.get("REDIS_URL"):  # every server process agrees on each breaker
+            self.breakers = SharedBreakerBoard(config["REDIS_URL"],
+                                               config["PLUGIN_BREAKER_THRESHOLD"],
+                                               config["PLUGIN_BREAKER_COOLDOWN"])
+        else:
+            self.breakers = BreakerBoard(config["PLUGIN_BREAKER_THRESHOLD"],
+                                         config["PLUGIN_BREAKER_COOLDOWN"], clock)
         self.execution = Execution(config)
         self.incidents = Incidents(app, self.installed, self.breakers)
         self._descriptions: dict[tuple[str, str], OperationInfo] = {}
