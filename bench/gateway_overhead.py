@@ -100,8 +100,7 @@ def prepare(folder: Path, database_url: str | None) -> tuple[dict[str, str], str
         plugin_services.set_trusted(db, admin, plugin_services.find(db, "bench_echo"), True)
         db.commit()
         listing = make_listing(db, merchant, org, state="published", admin=admin,
-                               plans=plans("per_call"), operation="bench_echo.echo",
-                               classification_level=1)
+                               plans=plans("per_call"), operation="bench_echo.echo")
         plan = plans_for(db, listing.id)[0]
         cart.add(db, buyer, plan.id, pack_calls=1000)
         db.commit()

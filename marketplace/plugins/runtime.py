@@ -171,7 +171,9 @@ class PluginRuntime:
 
     def operation(self, plugin: str, name: str,
                   snapshot: Snapshot | None = None) -> OperationInfo:
-        """One operation of an enabled plugin.
+        """One operation of an enabled plugin, described once per process (the gateway asks on
+        every call: copying its schemas each time cost more than the rest of the lookup).
+        The description is shared: callers must not change its schemas.
 
         :param snapshot: the records to go by; the plugin's record is read now when not given.
         :raises OperationNotFound: no enabled plugin of that name offers it.
@@ -179,7 +181,7 @@ class PluginRuntime:
         if snapshot is None:
             snapshot = self.installed.snapshot_of(plugin)
         resolved = snapshot.resolve(plugin, name)
-        return describe_operation(resolved.plugin, resolved.operation)
+        return self._described(resolved.plugin, resolved.operation)
 
     def invoke(self, plugin_name: str, operation_name: str, payload: dict[str, Any], *,
                buyer: str, scope: Scope, datasets: Mapping[str, Dataset] | None = None,
