@@ -1,7 +1,7 @@
 """plugin_generation: one counter that moves with every change to a plugin's state or trust
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 03:05:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
