@@ -9,7 +9,7 @@ call, the same work done four ways:
 - ``handler``: the operation's Python function called directly on an already validated request;
 - ``Operation.run``: the SDK's wrapper, which validates the input and the output as well;
 - ``runtime, trusted``: ``PluginRuntime.invoke`` for a trusted plugin (input and output validated,
-  the plugin's record looked up, a thread per call for the deadline, breaker bookkeeping);
+  the plugin's state from memory, a pool thread for the deadline, breaker bookkeeping);
 - ``runtime, untrusted``: ``PluginRuntime.invoke`` for an untrusted plugin, which runs in its
   worker process (the call and its answer travel as JSON lines over a pipe).
 

@@ -20,8 +20,9 @@ from marketplace.accounts.models import User
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    engine = create_engine(os.environ["DATABASE_URL"],
-                           connect_args={"check_same_thread": False})
+    url = os.environ["DATABASE_URL"]
+    engine = create_engine(url, connect_args={"check_same_thread": False}
+                           if url.startswith("sqlite") else {})
 
     @app.get("/json")
     def bare_json():

@@ -129,6 +129,8 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
             env.get("DATAMARKET_DISABLE_PLUGIN_AUTOLOAD"), False),
         "PLUGIN_BREAKER_THRESHOLD": int(env.get("PLUGIN_BREAKER_THRESHOLD", "5")),
         "PLUGIN_BREAKER_COOLDOWN": float(env.get("PLUGIN_BREAKER_COOLDOWN", "30")),
+        # Threads started once per server process that trusted plugins' calls run on.
+        "PLUGIN_TRUSTED_THREADS": int(env.get("PLUGIN_TRUSTED_THREADS", "8")),
         "PLUGIN_WORKER_CPU_SECONDS": int(env.get("PLUGIN_WORKER_CPU_SECONDS", "300")),
         "PLUGIN_WORKER_MEMORY_MB": int(env.get("PLUGIN_WORKER_MEMORY_MB", "1024")),
         # Seconds one plugin may take to be imported and described (in a child process) at

@@ -64,6 +64,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "storefront.home":                 (A, A, A, A, A, A),
     "storefront.browse":               (A, A, A, A, A, A),
     "storefront.product":              (A, A, A, A, A, A),
+    "storefront.product_openapi":      (A, A, A, A, A, A),
     "storefront.merchant_page":        (A, A, A, A, A, A),
     # reviews: written by a buyer holding an entitlement to the product (the buyer's paid
     # order), moderated by admins

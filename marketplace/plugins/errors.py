@@ -81,3 +81,29 @@ class OperationPaused(InvocationError):
         super().__init__(_l("This operation is paused after repeated failures; try again in "
                             "%(seconds)d seconds.", seconds=retry_after),
                          incident=incident, retry_after=retry_after)
+
+
+class GovernanceStepUnavailable(InvocationError):
+    """No enabled plugin offers the governance step a call needs (disabled, or unknown)."""
+
+    status_code = 503
+
+    def __init__(self, kind: str, name: str):
+        super().__init__(_l("The %(kind)s step “%(name)s” that this product needs is not "
+                            "available, so nothing is returned; please try again later.",
+                            kind=kind, name=name))
+        self.kind = kind
+        self.name = name
+
+
+class GovernanceStepFailed(InvocationError):
+    """A governance step failed on the values it was given; nothing unprocessed is returned."""
+
+    status_code = 502
+
+    def __init__(self, kind: str, name: str, incident: str):
+        super().__init__(_l("The %(kind)s step “%(name)s” failed, so nothing is returned. The "
+                            "incident is recorded as %(incident)s.", kind=kind, name=name,
+                            incident=incident), incident=incident)
+        self.kind = kind
+        self.name = name

@@ -1,9 +1,11 @@
 """Running a plugin's operation within its deadline, on a thread or in the plugin's worker.
 
 Trusted plugins are imported into this process on their first call (registered on a pluggy
-plugin manager of their own) and run on a thread per call; untrusted ones run in a worker
-process per plugin, with CPU and memory limits. Either way the answer is a plain dict with an
-``outcome`` ("ok", "bad_input", "not_found", "exception", "timeout", "bad_output" or "crash");
+plugin manager of their own) and run on a pool of started threads
+(:mod:`~marketplace.plugins.pool`); untrusted ones run in a worker process per plugin, with CPU
+and memory limits. Governance steps (:mod:`~marketplace.plugins.steps`) run the same two
+ways. Either way the answer is a plain dict with an ``outcome`` ("ok", "bad_input",
+"not_found", "exception", "timeout", "bad_output" or "crash");
 nothing a plugin does makes this module raise.
 """
 
@@ -23,7 +25,9 @@ from jsonschema.exceptions import best_match
 
 from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 from marketplace.plugins.manager import LoadedPlugin, build_manager, load_plugin
+from marketplace.plugins.pool import CallTimeout, ThreadPool
 from marketplace.plugins.records import ResolvedOperation
+from marketplace.plugins.steps import find_step, run_step
 from marketplace.plugins.worker import (
     WorkerBusy,
     WorkerCrashed,
@@ -76,13 +80,15 @@ class Execution:
         self._import_lock = threading.Lock()
         self._workers: dict[str, WorkerProcess] = {}
         self._workers_lock = threading.Lock()
+        self.pool = ThreadPool(int(config.get("PLUGIN_TRUSTED_THREADS") or 8))
         # Workers die with the runtime (or at exit), never left behind.
         self._finalizer = weakref.finalize(self, _stop_workers, self._workers)
 
     def close(self) -> None:
-        """Stop every worker process."""
+        """Stop every worker process and the trusted calls' threads."""
         with self._workers_lock:
             _stop_workers(self._workers)
+        self.pool.close()
 
     def run(self, resolved: ResolvedOperation, context: Context,
             payload: dict[str, Any]) -> dict[str, Any]:
@@ -127,23 +133,62 @@ class Execution:
                           deadline=time.monotonic() + operation.timeout_seconds)
         return self._run_in_thread(operation, context, payload)
 
-    @staticmethod
-    def _run_in_thread(operation: Operation, context: Context,
+    def _run_in_thread(self, operation: Operation, context: Context,
                        payload: dict[str, Any]) -> dict[str, Any]:
-        box: dict[str, dict[str, Any]] = {}
-
-        def call() -> None:
-            box["answer"] = run_operation(operation, context, payload)
-
-        thread = threading.Thread(target=call, daemon=True,
-                                  name=f"plugin operation {operation.name}")
-        thread.start()
-        thread.join(max(0.0, context.deadline - time.monotonic()))
-        if thread.is_alive():
+        try:
+            return self.pool.run(lambda: run_operation(operation, context, payload),
+                                 context.deadline)
+        except CallTimeout:
             # A thread cannot be killed: it is left to finish, and its answer is dropped.
             return {"outcome": "timeout", "message": f"no answer within "
                     f"{operation.timeout_seconds:g} seconds (trusted, on a thread)"}
-        return box["answer"]
+
+    # ------------------------------------------------------------------------ governance steps
+
+    def run_step(self, plugin: PluginDescription, trusted: bool, kind: str, name: str,
+                 values: list[Any], params: Mapping[str, Any] | None, key: bytes | None,
+                 timeout: float) -> dict[str, Any]:
+        """Run a governance step of ``plugin`` over ``values``, where its trust says; an answer
+        of the worker protocol (see :mod:`~marketplace.plugins.steps`)."""
+        if not trusted:
+            return self._step_in_worker(plugin, kind, name, values, params, key, timeout)
+        self.stop_worker(plugin.name)
+        try:
+            loaded = self.import_trusted(plugin)
+        except PluginImportFailed as exc:
+            return {"outcome": "crash",
+                    "message": f"the plugin could not be imported into the platform: {exc}"}
+        step = find_step(loaded.governance_steps, kind, name)
+        if step is None:
+            return {"outcome": "bad_input",
+                    "message": f"the imported plugin no longer offers {kind} {name}"}
+        try:
+            return self.pool.run(lambda: run_step(step, values, params, key),
+                                 time.monotonic() + timeout)
+        except CallTimeout:
+            return {"outcome": "timeout", "message": f"{kind} {name} gave no answer within "
+                    f"{timeout:g} seconds (trusted, on a thread)"}
+
+    def _step_in_worker(self, plugin: PluginDescription, kind: str, name: str,
+                        values: list[Any], params: Mapping[str, Any] | None,
+                        key: bytes | None, timeout: float) -> dict[str, Any]:
+        request = {"governance": {"kind": kind, "name": name}, "values": values,
+                   "params": dict(params or {}), "key": key.hex() if key else None}
+        try:
+            answer = self.worker(plugin).call(request, timeout)
+        except (WorkerBusy, WorkerTimeout):
+            return {"outcome": "timeout",
+                    "message": f"{kind} {name} gave no answer within {timeout:g} seconds"}
+        except WorkerCrashed as exc:
+            return {"outcome": "crash", "message": str(exc)}
+        except OSError as exc:
+            return {"outcome": "crash", "message": f"the worker could not start: {exc}"}
+        result = answer.get("result")
+        if answer.get("outcome") == "ok" and (not isinstance(result, list)
+                                              or len(result) != len(values)):
+            return {"outcome": "bad_output", "message": f"{kind} {name} answered "
+                    f"{type(result).__name__}, not one value per value given"}
+        return answer
 
     # ------------------------------------------------------------------------ untrusted
 

@@ -72,3 +72,14 @@ class PluginIncident(SQLModel, table=True):
     kind: str = Field(max_length=20)
     message: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PluginGeneration(SQLModel, table=True):
+    """One row (``id`` 1) counting the changes to plugins' records: every server process keeps
+    the records in memory with the generation it read them at, and reads them again when this
+    moved (:mod:`marketplace.plugins.generation`)."""
+
+    __tablename__ = "plugin_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    counter: int = Field(default=0)

@@ -2,8 +2,10 @@
 
 Recording plugins happens on first use (:meth:`InstalledPlugins.sync`), not in the app factory,
 so an app starts even before ``datamarket db upgrade`` made the tables. Whether an operation is
-offered, and whether it runs trusted, is read from the records as a :class:`Snapshot`: read it
-once for a request and pass it down, rather than asking the database again for each question.
+offered, and whether it runs trusted, is read from the records as a :class:`Snapshot`: take it
+once for a request and pass it down. Snapshots come from the records kept in memory, read
+again only when the plugins' generation moved (:mod:`~marketplace.plugins.generation`), so an
+admin's change reaches every process on its next call.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from marketplace.db import get_engine, new_session
-from marketplace.plugins import services
+from marketplace.plugins import generation, services
 from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 from marketplace.plugins.errors import OperationNotFound
 from marketplace.plugins.models import InstalledPlugin, PluginHealth, PluginState
@@ -91,6 +93,8 @@ class InstalledPlugins:
         self._synced = False
         # The health this process last wrote, so that a call writes only when it changes.
         self._health: dict[str, PluginHealth] = {}
+        # (generation, records by name) as last read; the records are shared: never changed.
+        self._kept: tuple[int, Mapping[str, InstalledPlugin]] | None = None
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -162,22 +166,32 @@ class InstalledPlugins:
         except DBAPIError:
             return {}
 
+    def kept(self, *, sync: bool = True) -> Mapping[str, InstalledPlugin]:
+        """The records as kept in memory, read again when the generation moved (or when it
+        cannot be read: before the tables exist). Callers must not change them."""
+        if sync:
+            self.ensure_synced()
+        engine = get_engine(self.app)
+        current = generation.read(engine)
+        kept = self._kept
+        if current is not None and kept is not None and kept[0] == current:
+            return kept[1]
+        records = self.read(sync=False)
+        if current is not None:
+            self._kept = (current, records)
+        return records
+
     def snapshot(self, *, sync: bool = True) -> Snapshot:
-        """Every record, read once."""
-        return Snapshot(self.plugins, self.read(sync=sync))
+        """Every record, as kept in memory (see :meth:`kept`)."""
+        return Snapshot(self.plugins, self.kept(sync=sync))
 
     def snapshot_of(self, plugin_name: str) -> Snapshot:
-        """The record of one plugin, read once (for a call that asks about only one); nothing
-        is read for a plugin that discovery did not find or that failed to load."""
+        """The record of one plugin (for a call that asks about only one); nothing is read for
+        a plugin that discovery did not find or that failed to load."""
         plugin = self.plugins.get(plugin_name)
         if plugin is None or plugin.failed:
             return Snapshot(self.plugins, {})
-        self.ensure_synced()
-        try:
-            with self.session() as session:
-                row = services.find(session, plugin_name)
-        except DBAPIError:
-            row = None
+        row = self.kept().get(plugin_name)
         return Snapshot(self.plugins, {plugin_name: row} if row is not None else {})
 
     def set_health(self, plugin: str, health: PluginHealth) -> None:

@@ -6,9 +6,11 @@ module global. It is a thin front over parts with one job each:
 - :mod:`~marketplace.plugins.records`: what discovery found (plain descriptions made in a child
   process, see :mod:`~marketplace.plugins.describe`: no plugin code runs here at discovery),
   the ``installed_plugin`` rows and the health last written;
-- :mod:`~marketplace.plugins.execution`: running an operation on a thread (trusted plugins,
-  imported on their first call) or in the plugin's worker process, within its deadline;
-- :mod:`~marketplace.plugins.breaker` and :mod:`~marketplace.plugins.incidents`: a circuit
+- :mod:`~marketplace.plugins.execution`: running an operation or a governance step on a pool
+  thread (trusted plugins, imported on their first call) or in the plugin's worker process,
+  within its deadline;
+- :mod:`~marketplace.plugins.breaker` (in memory) or :mod:`~marketplace.plugins.shared_breaker`
+  (in Redis, when ``REDIS_URL`` is set) and :mod:`~marketplace.plugins.incidents`: a circuit
   breaker per operation, and what each answer means for the caller, the breaker and the
   incidents.
 
@@ -30,17 +32,27 @@ from flask import Flask
 from marketplace.plugins.breaker import BreakerBoard, BreakerState
 from marketplace.plugins.describe import DESCRIBE_TIMEOUT, describe_candidates
 from marketplace.plugins.descriptions import OperationSpec, PluginDescription
-from marketplace.plugins.errors import OperationPaused
+from marketplace.plugins.errors import (
+    GovernanceStepFailed,
+    GovernanceStepUnavailable,
+    OperationPaused,
+)
 from marketplace.plugins.execution import Execution
-from marketplace.plugins.incidents import Incidents
+from marketplace.plugins.incidents import FAULTS, Incidents
 from marketplace.plugins.info import ModelInfo, OperationInfo, describe_operation, models_of
 from marketplace.plugins.manager import fingerprinted_candidates
-from marketplace.plugins.models import InstalledPlugin
+from marketplace.plugins.models import IncidentKind, InstalledPlugin
 from marketplace.plugins.records import InstalledPlugins, Snapshot
+from marketplace.plugins.shared_breaker import SharedBreakerBoard
 
 __all__ = ["ModelInfo", "OperationInfo", "PluginRuntime", "Snapshot"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds a governance step may take over one call's values.
+GOVERNANCE_TIMEOUT = 10.0
+#: The platform's own governance plugin, asked first for a step several plugins offer.
+GOVERNANCE_PLUGIN = "governance_tools"
 
 
 class PluginRuntime:
@@ -53,8 +65,14 @@ class PluginRuntime:
         self.installed = InstalledPlugins(app, plugins)
         #: The discovered plugins by name (the same mapping the records part holds).
         self.plugins: dict[str, PluginDescription] = self.installed.plugins
-        self.breakers = BreakerBoard(config["PLUGIN_BREAKER_THRESHOLD"],
-                                     config["PLUGIN_BREAKER_COOLDOWN"], clock)
+        self.breakers: BreakerBoard | SharedBreakerBoard
+        if config.get("REDIS_URL"):  # every server process agrees on each breaker
+            self.breakers = SharedBreakerBoard(config["REDIS_URL"],
+                                               config["PLUGIN_BREAKER_THRESHOLD"],
+                                               config["PLUGIN_BREAKER_COOLDOWN"])
+        else:
+            self.breakers = BreakerBoard(config["PLUGIN_BREAKER_THRESHOLD"],
+                                         config["PLUGIN_BREAKER_COOLDOWN"], clock)
         self.execution = Execution(config)
         self.incidents = Incidents(app, self.installed, self.breakers)
         self._descriptions: dict[tuple[str, str], OperationInfo] = {}
@@ -153,7 +171,9 @@ class PluginRuntime:
 
     def operation(self, plugin: str, name: str,
                   snapshot: Snapshot | None = None) -> OperationInfo:
-        """One operation of an enabled plugin.
+        """One operation of an enabled plugin, described once per process (the gateway asks on
+        every call: copying its schemas each time cost more than the rest of the lookup).
+        The description is shared: callers must not change its schemas.
 
         :param snapshot: the records to go by; the plugin's record is read now when not given.
         :raises OperationNotFound: no enabled plugin of that name offers it.
@@ -161,7 +181,7 @@ class PluginRuntime:
         if snapshot is None:
             snapshot = self.installed.snapshot_of(plugin)
         resolved = snapshot.resolve(plugin, name)
-        return describe_operation(resolved.plugin, resolved.operation)
+        return self._described(resolved.plugin, resolved.operation)
 
     def invoke(self, plugin_name: str, operation_name: str, payload: dict[str, Any], *,
                buyer: str, scope: Scope, datasets: Mapping[str, Dataset] | None = None,
@@ -209,6 +229,55 @@ class PluginRuntime:
             breaker.release()  # our failure, not the plugin's: let another call try
             raise
         return self.incidents.settle(resolved, breaker, answer)
+
+    # ------------------------------------------------------------------------ governance
+
+    def governance_provider(self, kind: str, name: str,
+                            snapshot: Snapshot | None = None) -> str | None:
+        """The enabled plugin that offers the governance step (the platform's own governance
+        plugin first, then by name), or None."""
+        if snapshot is None:
+            snapshot = self.snapshot()
+        names = sorted(self.plugins, key=lambda plugin: (plugin != GOVERNANCE_PLUGIN, plugin))
+        for plugin_name in names:
+            plugin = self.plugins[plugin_name]
+            if snapshot.enabled(plugin) and any(
+                    step.get("kind") == kind and step.get("name") == name
+                    for step in plugin.governance_steps):
+                return plugin_name
+        return None
+
+    def run_governance(self, plugin_name: str, kind: str, name: str, values: list[Any], *,
+                       params: Mapping[str, Any] | None = None, key: bytes | None = None,
+                       timeout: float = GOVERNANCE_TIMEOUT,
+                       snapshot: Snapshot | None = None) -> list[Any]:
+        """Run a plugin's governance step (a masking strategy, a detector) over ``values``:
+        in this process on a pool thread when the plugin is trusted, else in its worker.
+
+        :param params: the step's parameters (checked by the step's own model).
+        :param key: for a step whose function takes a ``key`` (keyed masking strategies).
+        :returns: one result per value, in order.
+        :raises GovernanceStepUnavailable: the plugin is not enabled or offers no such step.
+        :raises GovernanceStepFailed: the step failed (recorded as an incident); no value is
+            returned unprocessed.
+        """
+        if snapshot is None:
+            snapshot = self.installed.snapshot_of(plugin_name)
+        plugin = self.plugins.get(plugin_name)
+        if plugin is None or not snapshot.enabled(plugin) or not any(
+                step.get("kind") == kind and step.get("name") == name
+                for step in plugin.governance_steps):
+            raise GovernanceStepUnavailable(kind, name)
+        values = list(values)
+        answer = self.execution.run_step(plugin, snapshot.trusted(plugin), kind, name, values,
+                                         params, key, timeout)
+        if answer.get("outcome") == "ok":
+            return list(answer["result"])
+        incident = self.incidents.record(
+            plugin_name, f"{kind}:{name}", FAULTS.get(str(answer.get("outcome")),
+                                                      IncidentKind.EXCEPTION),
+            str(answer.get("message") or answer.get("outcome")), answer.get("traceback", ""))
+        raise GovernanceStepFailed(kind, name, incident)
 
     # ------------------------------------------------------------------------ workers
 

@@ -6,7 +6,9 @@ and keeps it for later calls. They talk in JSON lines over the worker's stdin an
 1. platform -> worker: ``{"plugin": name, "origin": {...}, "settings": {...}}``;
    worker -> platform: ``{"ready": true}`` or ``{"ready": false, "error": "..."}``.
 2. per call, platform -> worker: ``{"operation": name, "payload": {...}, "context": {...},
-   "timeout": seconds}``, or for an event ``{"event": name, "payload": {...}, "timeout": s}``;
+   "timeout": seconds}``, for an event ``{"event": name, "payload": {...}, "timeout": s}``, or
+   for a governance step ``{"governance": {"kind": k, "name": n}, "values": [...], "params":
+   {...}, "key": hex or null, "timeout": s}`` (see :mod:`~marketplace.plugins.steps`);
    worker -> platform: ``{"outcome": "ok", "result": {...}, "cpu": s}``
    or ``{"outcome": kind, "message": "...", "traceback": "...", "cpu": s}`` where ``kind`` is one
    of ``bad_input``, ``not_found``, ``bad_output``, ``timeout`` or ``exception``.
@@ -45,6 +47,7 @@ from marketplace.plugins.manager import (
     event_result_to_wire,
     load_plugin,
 )
+from marketplace.plugins.steps import find_step, run_step
 
 # Variables a worker may see: nothing that could carry a secret (keys, passwords, URLs).
 SAFE_VARIABLES = frozenset({
@@ -285,6 +288,17 @@ def run_event(manager, loaded, event: str, payload: dict[str, Any]) -> dict[str,
         return {"outcome": "bad_output", "message": str(exc)}
 
 
+def _run_governance(loaded, request: dict[str, Any]) -> dict[str, Any]:
+    wanted = request["governance"]
+    step = find_step(loaded.governance_steps, str(wanted.get("kind")), str(wanted.get("name")))
+    if step is None:
+        return {"outcome": "bad_input", "message": f"no {wanted.get('kind')} step "
+                f"{wanted.get('name')!r} in this worker"}
+    key = request.get("key")
+    return run_step(step, list(request.get("values") or []), request.get("params") or {},
+                    bytes.fromhex(key) if key else None)
+
+
 def main(argv: list[str]) -> int:
     cpu_seconds, memory_mb = int(argv[0]), int(argv[1])
     _limit_resources(cpu_seconds, memory_mb)
@@ -313,6 +327,9 @@ def main(argv: list[str]) -> int:
         if request.get("event"):
             _limit_call_cpu(float(request.get("timeout", 10)), cpu_seconds)
             answer = run_event(manager, loaded, request["event"], request.get("payload") or {})
+        elif request.get("governance"):
+            _limit_call_cpu(float(request.get("timeout", 10)), cpu_seconds)
+            answer = _run_governance(loaded, request)
         elif operation is None:
             answer = {"outcome": "exception",
                       "message": f"no operation {request.get('operation')!r} in this worker"}

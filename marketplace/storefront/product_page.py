@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.authorization import grants as authorization
-from marketplace.catalog import listing_operations, operations, preview
+from marketplace.catalog import api_document, listing_operations, operations, preview
 from marketplace.catalog.models import Listing, PricingModel
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.orders import pricing
@@ -147,6 +147,8 @@ def _sections(listing: Listing, facts: ProductFacts, operation, sample) -> tuple
         "further_operations": further_operations(listing),
         "model_cards": operations.model_cards(listing),
         "masking_labels": preview.MASKING_LABELS,
+        "api_endpoints": api_document.endpoints(api_document.product_document(
+            listing, api_document.operations_sold(get_session(), listing), "/")),
     }
     return (rendered("storefront/_product_sections.html", **context),
             rendered("storefront/_product_more.html", **context))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from marketplace.accounts.models import MerchantOrganization
 from marketplace.accounts.services import organizations_by_id
+from marketplace.catalog import api_document
 from marketplace.catalog.models import Scenario
 from marketplace.db import get_session
 from marketplace.policy import authorize, public
@@ -133,6 +134,22 @@ def product(product_id: int):
         abort(404)
     authorize("listing.view", facts.listing)
     return render_product(facts.listing, facts=facts)
+
+
+@blp.route("/products/<int:product_id>/openapi.json")
+def product_openapi(product_id: int):
+    """The product's API as an OpenAPI 3.1 document (:mod:`marketplace.catalog.api_document`)."""
+    facts = on_sale(product_id)
+    if facts is None:
+        abort(404)
+    authorize("listing.view", facts.listing)
+    document = api_document.product_document(
+        facts.listing, api_document.operations_sold(get_session(), facts.listing),
+        request.url_root)
+    response = jsonify(document)
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="product-{product_id}-openapi.json"')
+    return response
 
 
 @blp.route("/merchants/<int:organization_id>")

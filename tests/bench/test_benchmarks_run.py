@@ -10,6 +10,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -67,3 +69,15 @@ def test_storefront_benchmark_runs(capsys):
     for row in ("bare JSON (reference)", "primary-key select (reference)", "home page",
                 "browse", "search + facet", "product page", "list API"):
         assert f"| {row}" in table
+
+
+def test_gateway_overhead_benchmark_runs(capsys):
+    pytest.importorskip("marketplace.delivery.gateway", reason="the delivery gateway is not "
+                        "on this branch yet")
+    bench = _load("gateway_overhead")
+    assert bench.main(["--seconds", "0.5", "--rounds", "1", "--connections", "2",
+                       "--client", "python"]) == 0
+    table = capsys.readouterr().out
+    for row in ("| primary-key select (reference)", "| gateway call (bench_echo.echo)",
+                "(goal: 0.60 or more)"):
+        assert row in table
