@@ -76,13 +76,13 @@ def find_entitlement(session: Session, actor: KeyActor, product_id: int,
             "You hold no entitlement to product %(product)d: buy it on its page first.",
             product=product_id))
     covered = [e for e in held if may_use(e)]
-    if not covered:
-        raise GatewayRefusal(403, _l(
-            "This API key does not cover your entitlement to product %(product)d: add it to "
-            "the key under Account → API keys, or use another key.", product=product_id))
     for entitlement in covered:
         if is_usable(entitlement):
             return entitlement
+    if not covered or any(is_usable(e) for e in held if e not in covered):
+        raise GatewayRefusal(403, _l(
+            "This API key does not cover your entitlement to product %(product)d: add it to "
+            "the key under Account → API keys, or use another key.", product=product_id))
     entitlement = covered[0]
     state = EntitlementState(entitlement.state)
     if state == EntitlementState.ACTIVE:  # in the table as active, but out of its dates

@@ -69,6 +69,7 @@ class KeyActor:
     is_admin: bool = False
     is_merchant: bool = False
     role: str = "api_key"
+    locale: str | None = None  # the request's Accept-Language decides
     organization_id: int | None = None
 
     def get_id(self) -> str:
