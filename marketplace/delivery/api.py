@@ -114,7 +114,7 @@ def asks(action: str):
 
 
 def _new_key_document(new: keys.NewKey) -> dict:
-    return {**ApiKeySchema().dump(new.key), "key": new.token}
+    return {**new.key.model_dump(), "key": new.token}
 
 
 @keys_blp.route("")

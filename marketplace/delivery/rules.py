@@ -16,7 +16,7 @@ from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.policy import register, rule
 
 
-def _user(actor: Any) -> bool:
+def _user(actor: Any, _resource: Any = None) -> bool:
     """Signed in with a session (a user, not an API key)."""
     return signed_in(actor) and not isinstance(actor, KeyActor)
 

@@ -7,12 +7,12 @@ records per period. Days are UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from marketplace.catalog.models import Listing, Product
+from marketplace.catalog.models import Listing
 from marketplace.delivery.models import Entitlement, UsageRecord
 
 #: The longest span one usage query covers.
@@ -36,14 +36,14 @@ def _day(value) -> str:
 
 def _rows(session: Session, where, start: date, end: date) -> list[UsageRow]:
     day = func.date(UsageRecord.occurred_at)
-    low = datetime.combine(start, datetime.min.time())
-    high = datetime.combine(end + timedelta(days=1), datetime.min.time())
-    query = (select(UsageRecord.entitlement_id, Entitlement.product_id, Product.title, day,
+    low = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    high = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    query = (select(UsageRecord.entitlement_id, Entitlement.product_id, Listing.title, day,
                     UsageRecord.operation, UsageRecord.kind, func.sum(UsageRecord.units))
              .join(Entitlement, Entitlement.id == UsageRecord.entitlement_id)
-             .join(Product, Product.id == Entitlement.product_id)
+             .join(Listing, Listing.id == Entitlement.listing_id)
              .where(where, UsageRecord.occurred_at >= low, UsageRecord.occurred_at < high)
-             .group_by(UsageRecord.entitlement_id, Entitlement.product_id, Product.title, day,
+             .group_by(UsageRecord.entitlement_id, Entitlement.product_id, Listing.title, day,
                        UsageRecord.operation, UsageRecord.kind)
              .order_by(day.desc(), col(UsageRecord.entitlement_id)))
     return [UsageRow(e, p, t, _day(d), op, kind, int(n))
@@ -63,8 +63,7 @@ def for_buyer(session: Session, buyer_id: int, start: date, end: date,
 def for_organization(session: Session, organization_id: int, start: date,
                      end: date) -> list[UsageRow]:
     """Calls to an organization's products (buyers shown by entitlement number only)."""
-    listings = select(Listing.id).where(Listing.organization_id == organization_id)
-    return _rows(session, col(Entitlement.listing_id).in_(listings), start, end)
+    return _rows(session, Listing.organization_id == organization_id, start, end)
 
 
 def span(start: date | None, end: date | None, today: date) -> tuple[date, date]:
