@@ -111,14 +111,23 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Check the whole chain; name the first entry that was altered, removed or inserted."""
     from marketplace.audit.services import verify_chain
+    from marketplace.delivery import usage_audit
 
-    report = verify_chain(get_session())
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} entries verified.")
-        return
-    click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
-               err=True)
-    sys.exit(1)
+    session = get_session()
+    sealed = usage_audit.seal_all(session)  # the gateway's calls not yet in a batch
+    report = verify_chain(session)
+    if not report.ok:
+        click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {report.checked} entries verified.")
+    usage = usage_audit.verify(session)
+    if not usage.ok:
+        for problem in usage.problems:
+            click.echo(f"Gateway usage records BROKEN: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"Gateway usage records intact: {usage.records} usage records in "
+               f"{usage.batches} sealed batches ({sealed} sealed now).")
 
 
 @click.group("mail", help="The e-mail outbox.")
