@@ -12,7 +12,7 @@ from marketplace.delivery import entitlements, keys
 from marketplace.delivery.models import EntitlementState, UsageRecord
 from marketplace.delivery.scope import GrantedScope, OperationGrant
 from marketplace.plugins import get_runtime
-from tests.factories import make_user
+from tests.factories import logged_in_client, make_user
 from tests.gateway_support import (
     BODY,
     LOOKUP,
@@ -150,7 +150,6 @@ MATRIX = [
                          ids=[case.__name__[5:] for case, _s, _t in MATRIX])
 def test_each_refusal_has_its_status_and_sentence_and_meters_nothing(
         app, db, client, world, case, status, sentence):
-    response_before = None
     before = metered(db)
     response = case(app, db, client, world)
     # the setup's own successful calls are metered; the refused one is not
@@ -158,7 +157,7 @@ def test_each_refusal_has_its_status_and_sentence_and_meters_nothing(
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     assert sentence in response.get_json()["detail"]
-    assert metered(db) == (before[0] + successes, before[1] + successes), response_before
+    assert metered(db) == (before[0] + successes, before[1] + successes)
     assert "X-Request-Id" not in response.headers
     assert "Set-Cookie" not in response.headers
 
@@ -220,7 +219,6 @@ def test_the_key_may_be_sent_as_x_api_key_and_a_session_is_not_a_key(app, db, cl
     buy(db, world, world.buyer, quota=3)
     token = new_key(db, app, world.buyer)
     assert _call(client, world, headers={"X-API-Key": token}).status_code == 200
-    from tests.factories import logged_in_client
     signed_in = logged_in_client(app, world.buyer)
     refused = _call(signed_in, world)
     assert refused.status_code == 403 and "not a signed-in session" in refused.get_json()["detail"]
@@ -233,7 +231,8 @@ def test_a_key_scoped_to_other_entitlements_does_not_cover_this_one(app, db, cli
     entitlements.change_state(db, first, EntitlementState.REVOKED, reason="refunded")
     second = buy(db, world, world.buyer, quota=3)
     response = _call(client, world, token)
-    assert response.status_code == 403 and "does not cover your entitlement" in response.get_json()["detail"]
+    assert response.status_code == 403
+    assert "does not cover your entitlement" in response.get_json()["detail"]
     assert _call(client, world, new_key(db, app, world.buyer,
                                         entitlement_ids=[second.id])).status_code == 200
 
