@@ -99,6 +99,13 @@ def seed_demo() -> None:
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
+    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
+
+    product_id = demo_product_id(session)
+    if product_id is not None:
+        click.echo(f"  Demo API key ({DEMO_API['buyer']}): {DEMO_API['key']}")
+        click.echo("  Try a metered call through the gateway:")
+        click.echo(f"    {demo_curl(current_app.config['PUBLIC_BASE_URL'], product_id)}")
 
 
 @click.group("audit", help="The hash-chained audit log.")

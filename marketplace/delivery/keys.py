@@ -136,9 +136,12 @@ def _own_entitlements(session: Session, buyer_id: int, ids: Iterable[int]) -> li
     return wanted
 
 
-def _issue(session: Session, secret_key: str, **values) -> NewKey:
-    prefix = secrets.token_hex(4)
-    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+def _issue(session: Session, secret_key: str, token: str | None = None, **values) -> NewKey:
+    if token is None:
+        prefix = secrets.token_hex(4)
+        token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    else:  # a fixed key (the demo's); it must read like any other
+        prefix = _TOKEN.match(token).group(1)
     key = ApiKey(prefix=prefix, secret_hash=_digest(secret_key, token), **values)
     session.add(key)
     session.flush()
@@ -147,8 +150,10 @@ def _issue(session: Session, secret_key: str, **values) -> NewKey:
 
 def create(session: Session, secret_key: str, buyer_id: int, *, name: str,
            entitlement_ids: Iterable[int] = (), networks: Iterable[str] = (),
-           expires_at: datetime | None = None) -> NewKey:
+           expires_at: datetime | None = None, token: str | None = None) -> NewKey:
     """Make a key for ``buyer_id`` (the caller has asked the policy), audited.
+
+    ``token``: a fixed key instead of a random one (the demo data's only).
 
     :raises ValidationFailed: a bad name, an entitlement not the buyer's, a bad network, an
         expiry in the past.
@@ -158,7 +163,7 @@ def create(session: Session, secret_key: str, buyer_id: int, *, name: str,
     allowed = parse_networks(networks)
     if expires_at is not None and expires_at <= utcnow():
         raise ValidationFailed({"expires_at": [str(_l("Choose an expiry in the future."))]})
-    new = _issue(session, secret_key, buyer_id=buyer_id, name=name, entitlement_ids=ids,
+    new = _issue(session, secret_key, token, buyer_id=buyer_id, name=name, entitlement_ids=ids,
                  allowed_networks=allowed, expires_at=expires_at)
     audit.record(session, actor_id=buyer_id, action="api_key.create", subject_type="api_key",
                  subject_id=new.key.id, details={"prefix": new.key.prefix, "name": name,
