@@ -206,6 +206,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "usage.Usage":                     (L, A, A, A, A, A),
     "usage.MerchantUsage":             (L, F, F, A, A, F),
     "api_keys.merchant_usage":         (L, F, F, A, A, F),
+    # the holder's try-it console (the page; its calls go to the gateway with a key)
+    "api_keys.holder_console":         (L, A, F, F, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from marketplace.base import utcnow
 from marketplace.db import get_session
 from marketplace.delivery import entitlements, keys, usage
+from marketplace.delivery import holder_console as holder_console_ops
 from marketplace.delivery.key_forms import NewKeyForm, RotateKeyForm
-from marketplace.delivery.models import ApiKey
+from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, current_actor
 from marketplace.settings import settings
@@ -109,6 +110,20 @@ def revoke_key(key_id: int):
         flash(_("The key %(prefix)s is revoked.", prefix=key.prefix), "success")
     db.commit()
     return redirect(url_for("api_keys.key_list"))
+
+
+@blp.route("/account/entitlements/<int:entitlement_id>/console")
+def holder_console(entitlement_id: int):
+    """Try the operations of an entitlement with one of the buyer's keys: real, metered calls
+    sent by the browser to the gateway."""
+    entitlement = get_session().get(Entitlement, entitlement_id)
+    if entitlement is None:
+        abort(404)
+    authorize("entitlement.view", entitlement)
+    operations = holder_console_ops.operations_for(entitlement)
+    return render_template("delivery/holder_console.html", entitlement=entitlement,
+                           operations=operations,
+                           data=holder_console_ops.as_data(operations))
 
 
 @blp.route("/merchant/usage")

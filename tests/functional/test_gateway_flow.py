@@ -183,3 +183,25 @@ def test_calls_are_sealed_in_batches_and_a_changed_usage_record_is_found(app, db
     db.execute(text("DELETE FROM usage_record WHERE id = 3"))
     db.commit()
     assert "records removed [3]" in usage_audit.verify(db).problems[0]
+
+
+def test_the_holders_console_lists_the_covered_operations_and_stores_no_key(app, db, world):
+    entitlement = buy(db, world, world.buyer, quota=3)
+    page = signed_in(app, world.buyer).get(f"/account/entitlements/{entitlement.id}/console")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"/api/v1/gateway/{world.product_id}/gw_registry/lookup" in text
+    assert 'type="password" autocomplete="off"' in text
+    assert "js/gateway-console.js" in text
+    assert "dmk_" not in text.replace("dmk_…", "")
+    other = signed_in(app, make_user(db)).get(f"/account/entitlements/{entitlement.id}/console")
+    assert other.status_code == 403
+
+
+def test_file_inputs_are_found_for_the_upload_form(app):
+    from marketplace.delivery.holder_console import file_fields
+
+    info = get_runtime(app).operation("governance_tools", "desensitize")
+    assert file_fields(info.input_schema) == ("file",)
+    lookup = get_runtime(app).operation("gw_registry", "lookup")
+    assert file_fields(lookup.input_schema) == ()

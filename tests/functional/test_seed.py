@@ -347,8 +347,8 @@ def test_the_demo_buyer_calls_the_gateway_with_the_printed_key(seeded, client, a
     """``make run`` prints this key and the README's curl line: the call works and is metered."""
     import json
 
-    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
     from marketplace.delivery.models import UsageRecord
+    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
 
     product_id = demo_product_id(seeded)
     plugin, operation = DEMO_API["operation"]
