@@ -85,7 +85,7 @@ def rotate_key(key_id: int):
     authorize("api_key.rotate", key)
     form = RotateKeyForm()
     if not form.validate():
-        flash(_("The old key may keep working for 0 to 168 hours."), "error")
+        flash(_("The old key may keep working for 0 to %(hours)d hours.", hours=168), "error")
         return redirect(url_for("api_keys.key_list"))
     db = get_session()
     try:
