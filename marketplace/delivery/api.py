@@ -20,6 +20,7 @@ from marketplace.api.problems import PROBLEM_JSON, ProblemSchema, domain_error_p
 from marketplace.base import utcnow
 from marketplace.db import get_session
 from marketplace.delivery import keys, usage
+from marketplace.delivery.gateway import MAX_ID
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey
 from marketplace.errors import DomainError
@@ -99,7 +100,8 @@ def asks(action: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if "key_id" in kwargs:
-                key = get_session().get(ApiKey, kwargs.pop("key_id"))
+                key_id = kwargs.pop("key_id")
+                key = get_session().get(ApiKey, key_id) if key_id <= MAX_ID else None
                 if key is None:
                     abort(404, message=_("No API key has this id."))
                 authorize(action, key)

@@ -12,6 +12,7 @@ from marketplace.base import utcnow
 from marketplace.db import get_session
 from marketplace.delivery import entitlements, keys, usage
 from marketplace.delivery import holder_console as holder_console_ops
+from marketplace.delivery.gateway import MAX_ID
 from marketplace.delivery.key_forms import NewKeyForm, RotateKeyForm
 from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.errors import DomainError, ValidationFailed
@@ -72,7 +73,7 @@ def key_list():
 
 
 def _key(key_id: int) -> ApiKey:
-    key = get_session().get(ApiKey, key_id)
+    key = get_session().get(ApiKey, key_id) if key_id <= MAX_ID else None
     if key is None:
         abort(404)
     return key
@@ -116,7 +117,8 @@ def revoke_key(key_id: int):
 def holder_console(entitlement_id: int):
     """Try the operations of an entitlement with one of the buyer's keys: real, metered calls
     sent by the browser to the gateway."""
-    entitlement = get_session().get(Entitlement, entitlement_id)
+    entitlement = (get_session().get(Entitlement, entitlement_id)
+                   if entitlement_id <= MAX_ID else None)
     if entitlement is None:
         abort(404)
     authorize("entitlement.view", entitlement)

@@ -125,14 +125,6 @@ class DatabaseQuota:
     def confirm(self, session: Session, reservation: Reservation) -> None:
         """Nothing to do: the reservation already is the durable count."""
 
-    def remaining(self, session: Session, entitlement: Entitlement) -> int | None:
-        terms = terms_for(session, entitlement)
-        if terms.limit is None:
-            return None
-        used = session.exec(select(QuotaCounter.used).where(
-            *_counter(entitlement.id, terms.period))).first() or 0
-        return max(0, terms.limit - used)
-
 
 # KEYS[1]: the counter; ARGV: limit, overage allowed ("1"/"0"), ttl. Returns {status, used}:
 # status 1 within the quota, 2 overage, 0 spent, -1 missing (seed it from the database).
@@ -192,15 +184,6 @@ class RedisQuota:
         if reservation.counted:
             _ensure_row(session, reservation.entitlement_id, reservation.terms.period)
             _bump(session, reservation.entitlement_id, reservation.terms.period, below=None)
-
-    def remaining(self, session: Session, entitlement: Entitlement) -> int | None:
-        terms = terms_for(session, entitlement)
-        if terms.limit is None:
-            return None
-        used = self.client.get(self.key(entitlement.id, terms.period))
-        if used is None:
-            return DatabaseQuota().remaining(session, entitlement)
-        return max(0, terms.limit - int(used))
 
 
 _STORES: dict[str, DatabaseQuota | RedisQuota] = {}

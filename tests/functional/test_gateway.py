@@ -245,3 +245,16 @@ def test_allowed_networks_refuse_other_addresses(app, db, client, world):
     allowed = client.post(world.url(), json=BODY, headers=bearer(token),
                           environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert allowed.status_code == 200
+
+
+def test_ids_too_large_for_the_database_are_a_404_not_a_500(app, db, client, world):
+    buy(db, world, world.buyer, quota=3)
+    token = new_key(db, app, world.buyer)
+    huge = 2**63
+    response = client.post(f"/api/v1/gateway/{huge}/gw_registry/lookup", json=BODY,
+                            headers=bearer(token))
+    assert response.status_code == 404
+    signed_in = logged_in_client(app, world.buyer)
+    assert signed_in.delete(f"/api/v1/keys/{huge}").status_code == 404
+    assert signed_in.get(f"/account/entitlements/{huge}/console").status_code == 404
+    assert signed_in.post(f"/account/keys/{huge}/revoke").status_code == 404
