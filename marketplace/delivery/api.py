@@ -184,6 +184,7 @@ def _span(args) -> tuple[date, date]:
 @usage_blp.route("")
 class Usage(MethodView):
     @asks("usage.view")
+    @usage_blp.doc(security=[{"sessionCookie": []}, {"apiKey": []}])
     @usage_blp.arguments(UsageArgsSchema, location="query")
     @usage_blp.response(200, UsageRowSchema(many=True))
     @usage_blp.alt_response(401, description="Neither signed in nor an API key.", **PROBLEM)
