@@ -28,7 +28,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from marketplace.catalog.models import Listing
+from marketplace.base import utcnow
+from marketplace.catalog.models import Listing, PricingModel
 from marketplace.delivery import announce, keys, output_policy, usage_audit
 from marketplace.delivery.entitlements import STATE_LABELS, is_usable
 from marketplace.delivery.keys import KeyActor
@@ -149,10 +150,13 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
     sdk_scope = GrantedScope.from_json(entitlement.scope).sdk_scope()
     reservation = quota.reserve(session, entitlement)
     if reservation is None:
+        # a membership's quota comes back with its next period; a pack's never does
+        retry_after = (max(1, int((entitlement.valid_to - utcnow()).total_seconds()))
+                       if reservation_period_ends(entitlement) else None)
         raise GatewayRefusal(429, _l(
             "The quota of entitlement #%(id)d is used up (%(quota)d calls); buy more calls or "
             "wait for your membership's next period.", id=entitlement.id,
-            quota=entitlement.quota or 0), quota_remaining=0)
+            quota=entitlement.quota or 0), quota_remaining=0, retry_after=retry_after)
     try:
         output = runtime.invoke(plugin, operation, payload, buyer=buyer, scope=sdk_scope,
                                 snapshot=snapshot)
@@ -173,6 +177,11 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
         usage_audit.seal(session)
         session.commit()
     return result
+
+
+def reservation_period_ends(entitlement: Entitlement) -> bool:
+    """Whether a spent quota comes back: a membership's, at the end of its period."""
+    return entitlement.pricing_model == PricingModel.MEMBERSHIP and entitlement.valid_to is not None
 
 
 def _record(session: Session, actor: KeyActor, entitlement: Entitlement, ref: str,

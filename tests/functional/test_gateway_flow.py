@@ -133,7 +133,10 @@ def test_membership_counts_per_period_with_overage_only_when_the_plan_has_it(app
     membership.overage_unit_price = None
     db.add(membership)
     db.commit()
-    assert client.post(world.url(), json=BODY, headers=bearer(token)).status_code == 429
+    spent = client.post(world.url(), json=BODY, headers=bearer(token))
+    assert spent.status_code == 429
+    # the quota comes back with the next period, in about 30 days
+    assert 29 * 86400 < int(spent.headers["Retry-After"]) <= 30 * 86400
     # a renewal extends the entitlement: a new period, counted from zero
     entitlement = db.merge(entitlement)
     entitlement.valid_to = entitlement.valid_to + timedelta(days=30)
