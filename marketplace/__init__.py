@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.api import init_api
     from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
+    from marketplace.delivery import key_auth
     from marketplace.notifications import plugin_notices
     from marketplace.notifications import request_hooks as notification_hooks
     from marketplace.plugins.errors import InvocationError
@@ -58,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     storefront_cache.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    key_auth.init_app(app)  # requests with an API key: the key's actor, and no session
     web.init_app(app)
     # Domains add their own parts to every page; the web package knows none of them.
     catalog_templating.init_app(app)
@@ -89,12 +91,16 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
+    from marketplace.delivery.gateway_views import blp as gateway
+    from marketplace.delivery.key_views import blp as api_keys
     from marketplace.delivery.views import blp as delivery
     from marketplace.notifications.views import blp as notifications
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
+    from marketplace.web import csrf
 
     for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
                       commerce_account, commerce_merchant, payments_webhook, reviews, delivery,
-                      authorization):
+                      authorization, api_keys, gateway):
         app.register_blueprint(blueprint)
+    csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

@@ -99,6 +99,13 @@ def seed_demo() -> None:
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
+    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
+
+    product_id = demo_product_id(session)
+    if product_id is not None:
+        click.echo(f"  Demo API key ({DEMO_API['buyer']}): {DEMO_API['key']}")
+        click.echo("  Try a metered call through the gateway:")
+        click.echo(f"    {demo_curl(current_app.config['PUBLIC_BASE_URL'], product_id)}")
 
 
 @click.group("audit", help="The hash-chained audit log.")
@@ -111,14 +118,23 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Check the whole chain; name the first entry that was altered, removed or inserted."""
     from marketplace.audit.services import verify_chain
+    from marketplace.delivery import usage_audit
 
-    report = verify_chain(get_session())
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} entries verified.")
-        return
-    click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
-               err=True)
-    sys.exit(1)
+    session = get_session()
+    sealed = usage_audit.seal_all(session)  # the gateway's calls not yet in a batch
+    report = verify_chain(session)
+    if not report.ok:
+        click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {report.checked} entries verified.")
+    usage = usage_audit.verify(session)
+    if not usage.ok:
+        for problem in usage.problems:
+            click.echo(f"Gateway usage records BROKEN: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"Gateway usage records intact: {usage.records} usage records in "
+               f"{usage.batches} sealed batches ({sealed} sealed now).")
 
 
 @click.group("mail", help="The e-mail outbox.")

@@ -147,6 +147,10 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # and hosts: a Redis server's URL, e.g. redis://127.0.0.1:6379/0. Empty (the embedded
         # default): the database and each process's memory (DESIGN.md §4).
         "REDIS_URL": env.get("REDIS_URL", "").strip(),
+        # The delivery gateway (marketplace/delivery/gateway.py): calls per API key (a
+        # Flask-Limiter rate string), and how many calls' usage records one audit entry seals.
+        "GATEWAY_RATE_LIMIT": env.get("GATEWAY_RATE_LIMIT", "600/minute"),
+        "GATEWAY_AUDIT_BATCH": int(env.get("GATEWAY_AUDIT_BATCH", "100")),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

@@ -50,13 +50,19 @@ class Settings:
     mail: MailSettings
     #: Redis for counters shared by every process (rate limits, quotas, breakers); "" for none.
     redis_url: str = ""
+    #: Calls one API key may make through the gateway (a rate string such as "600/minute").
+    gateway_rate_limit: str = "600/minute"
+    #: Gateway calls whose usage records one audit entry seals (see delivery/usage_audit.py).
+    gateway_audit_batch: int = 100
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(secret_key=str(config["SECRET_KEY"]),
                    commission_bp=int(config["COMMERCE_COMMISSION_BP"]),
                    mail=MailSettings.from_config(config),
-                   redis_url=str(config.get("REDIS_URL") or ""))
+                   redis_url=str(config.get("REDIS_URL") or ""),
+                   gateway_rate_limit=str(config.get("GATEWAY_RATE_LIMIT") or "600/minute"),
+                   gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)))
 
 
 def init_app(app: Flask) -> None:

@@ -21,6 +21,7 @@ def init_api(app: Flask) -> DatamarketApi:
     from marketplace.api.csrf import blp as csrf_token
     from marketplace.authorization.api import blp as applications
     from marketplace.commerce.api import BLUEPRINTS as commerce
+    from marketplace.delivery.api import BLUEPRINTS as delivery
     from marketplace.storefront.api import blp as products
 
     api = DatamarketApi(
@@ -45,10 +46,14 @@ def init_api(app: Flask) -> DatamarketApi:
     api.spec.components.security_scheme("csrfToken", {
         "type": "apiKey", "in": "header", "name": "X-CSRFToken",
         "description": "The token from GET /api/v1/csrf-token, required on every write."})
+    api.spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer",
+        "description": "An API key (dmk_...) made under Account → API keys, for the gateway "
+                       "(POST /api/v1/gateway/<product_id>/<plugin>/<operation>) and usage."})
     api.register_blueprint(products, url_prefix="/api/v1/products")
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
     api.register_blueprint(applications, url_prefix="/api/v1/applications")
-    for blueprint, url_prefix in commerce:
+    for blueprint, url_prefix in (*commerce, *delivery):
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):
         policy.declare_public_endpoint(app, endpoint)

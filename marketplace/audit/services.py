@@ -61,6 +61,12 @@ def _chain_head(session: Session) -> AuditChainHead:
     return head
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's append lock for the rest of the caller's transaction (a writer that
+    must read something consistently with what it then appends, as sealing a batch does)."""
+    _chain_head(session)
+
+
 def record(
     session: Session,
     *,

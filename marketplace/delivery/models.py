@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from marketplace.base import json_column, utcnow
@@ -65,3 +66,58 @@ class UsageRecord(SQLModel, table=True):
     occurred_at: datetime = Field(default_factory=utcnow, index=True)
     # The gateway's request id: a retried write of the same call records nothing new.
     request_id: str = Field(max_length=64, unique=True)
+    #: The key the call was made with (None: recorded outside the gateway).
+    api_key_id: int | None = Field(default=None, foreign_key="api_key.id", index=True)
+    #: ``call`` within the quota (or unmetered), ``overage`` beyond a membership's quota.
+    kind: str = Field(default="call", max_length=20)
+    #: The audit entry (its ``seq``) that sealed this record in a batch; None until sealed.
+    audit_batch: int | None = Field(default=None, index=True)
+
+
+class UsageKind(StrEnum):
+    CALL = "call"
+    OVERAGE = "overage"
+
+
+class ApiKey(SQLModel, table=True):
+    """A buyer's API key for the delivery gateway (see :mod:`marketplace.delivery.keys`).
+
+    Only ``prefix`` (the visible part, for lookup) and an HMAC of the secret are kept; the
+    secret is shown once. ``entitlement_ids`` empty means every entitlement of the buyer, now
+    and later; ``allowed_networks`` empty means any address.
+    """
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    buyer_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, unique=True, index=True)
+    secret_hash: str = Field(max_length=64)
+    entitlement_ids: list[int] = Field(default_factory=list,
+                                       sa_column=json_column(nullable=False))
+    allowed_networks: list[str] = Field(default_factory=list,
+                                        sa_column=json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    #: The key that replaced this one on rotation (this one then expires after the overlap).
+    replaced_by_id: int | None = Field(default=None, foreign_key="api_key.id")
+
+
+class QuotaCounter(SQLModel, table=True):
+    """Calls counted against an entitlement's quota in one period (``period``: ``pack`` for a
+    call pack, the period's end for a membership, so that a renewal starts a new row).
+
+    The gateway reserves a call with a conditional ``UPDATE ... SET used = used + 1 WHERE
+    used < quota`` before invoking, and gives it back if the call fails.
+    """
+
+    __tablename__ = "quota_counter"
+    __table_args__ = (UniqueConstraint("entitlement_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entitlement_id: int = Field(foreign_key="entitlement.id", index=True)
+    period: str = Field(max_length=40)
+    used: int = Field(default=0)

@@ -13,7 +13,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import MerchantOrganization, User
@@ -22,10 +22,14 @@ from marketplace.authorization import services as authorization
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.commerce.orders import cart, fulfilment
+from marketplace.delivery import keys
+from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.demo import catalog_data
 from marketplace.demo.samples import credit_code
 from marketplace.plugins import get_runtime
 from marketplace.plugins.errors import OperationNotFound
+from marketplace.settings import settings
 
 DEMO_SEED = 20250630
 
@@ -142,6 +146,7 @@ def _load(session: Session, rng: random.Random) -> None:
         if spec["approved"]:
             member = next(m for m, org in merchants.values() if org.id == listing.organization_id)
             authorization.decide(session, member, application, "approve")
+    _demo_purchase(session, published[DEMO_API["product"]])
 
 
 #: Authorization applications for the level 3 traffic-violation query: the demo buyer's, approved
@@ -157,6 +162,47 @@ APPLICATIONS: list[dict[str, Any]] = [
      "scenario": "Fleet safety management", "legal_basis": "contract",
      "detail": "The vehicles are registered to our company; drivers' employment contracts."},
 ]
+
+
+# The demo buyer's paid call pack and API key, so that ``make run`` shows a working gateway
+# call. The key is fixed (a demo's, printed in the banner and the README), hashed under the
+# app's secret like any other.
+DEMO_API = {
+    "product": "pii-scan",
+    "buyer": "buyer@example.com",
+    "key": "dmk_demo0001_DemoBuyerKey-works-only-on-the-demo-data",
+    "operation": ("governance_tools", "pii_scan"),
+    "body": '{"values": ["联系人手机 138 0013 8000", "no personal data here"]}',
+}
+
+
+def demo_curl(base_url: str, product_id: int) -> str:
+    """The README's one-line gateway call with the demo key."""
+    plugin, operation = DEMO_API["operation"]
+    return (f"curl -X POST -H 'Authorization: Bearer {DEMO_API['key']}' "
+            f"-H 'Content-Type: application/json' -d '{DEMO_API['body']}' "
+            f"{base_url}/api/v1/gateway/{product_id}/{plugin}/{operation}")
+
+
+def demo_product_id(session: Session) -> int | None:
+    """The product the demo key calls, once the demo is loaded."""
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == DEMO_API["key"].split("_")[1])
+                       ).first()
+    if key is None:
+        return None
+    entitlement = session.exec(select(Entitlement).where(Entitlement.buyer_id == key.buyer_id)
+                               .order_by(col(Entitlement.id))).first()
+    return entitlement.product_id if entitlement else None
+
+
+def _demo_purchase(session: Session, listing: Listing) -> None:
+    buyer = accounts.find_user_by_email(session, DEMO_API["buyer"])
+    plan = next(p for p in catalog.plans_for(session, listing.id) if p.model == "per_call")
+    cart.add(session, buyer, plan.id, pack_calls=1000)
+    order = cart.checkout(session, buyer, attempt="demo-seed")
+    fulfilment.record_charge(session, order, amount=order.total, provider_ref="demo-seed")
+    keys.create(session, settings().secret_key, buyer.id, name="Demo key",
+                token=DEMO_API["key"])
 
 
 def _sign_up(session: Session, email: str, name: str) -> User:

@@ -341,3 +341,26 @@ def test_storefront_and_api_serve_the_seeded_catalog(demo, demo_client):
     assert len(listed.json) == len(published)
     hidden = _listings(demo, ListingState.DRAFT)[0]
     assert demo_client.get(f"/api/v1/products/{hidden.product_id}").status_code == 404
+
+
+def test_the_demo_buyer_calls_the_gateway_with_the_printed_key(seeded, client, app):
+    """``make run`` prints this key and the README's curl line: the call works and is metered."""
+    import json
+
+    from marketplace.delivery.models import UsageRecord
+    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
+
+    product_id = demo_product_id(seeded)
+    plugin, operation = DEMO_API["operation"]
+    line = demo_curl("http://127.0.0.1:8000", product_id)
+    assert f"/api/v1/gateway/{product_id}/{plugin}/{operation}" in line
+    response = client.post(f"/api/v1/gateway/{product_id}/{plugin}/{operation}",
+                           data=DEMO_API["body"].encode(),
+                           headers={"Authorization": f"Bearer {DEMO_API['key']}",
+                                    "Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["findings"][0]["kind"] == "mobile"
+    assert response.headers["X-Quota-Remaining"] == "999"
+    assert json.loads(DEMO_API["body"])
+    seeded.rollback()
+    assert len(seeded.exec(select(UsageRecord)).all()) == 1

@@ -19,7 +19,8 @@ from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
-from marketplace.delivery.models import Entitlement
+from marketplace.delivery.keys import KeyActor
+from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.notifications.models import Notification
 from marketplace.reviews.models import ProductReview
 from marketplace.reviews.services import ReviewStanding
@@ -86,6 +87,9 @@ RESOURCES = {
                                             organization_id=ORG_A, purpose="p", scenario="s",
                                             legal_basis="consent", starts_on=date(2027, 1, 1),
                                             ends_on=date(2027, 12, 31)),
+    # the buyer's API key
+    "api_key": ApiKey(id=11, buyer_id=1, name="billing server", prefix="abcd1234",
+                      secret_hash="x"),
 }
 
 Y, N = True, False
@@ -165,6 +169,15 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("order.cancel", "order"):            (N, Y, N, N, N, N, N),
     ("receipt.view", "order"):            (N, Y, N, Y, N, Y, N),
     ("entitlement.list", None):           (N, Y, Y, Y, Y, Y, N),
+    # API keys: made and listed by anyone signed in; rotated by their buyer; revoked by their
+    # buyer or an admin. The gateway takes keys only (see test_a_key_is_an_actor_of_its_own).
+    ("api_key.list", None):               (N, Y, Y, Y, Y, Y, N),
+    ("api_key.create", None):             (N, Y, Y, Y, Y, Y, N),
+    ("api_key.rotate", "api_key"):        (N, Y, N, N, N, N, N),
+    ("api_key.revoke", "api_key"):        (N, Y, N, N, N, Y, N),
+    ("gateway.call", "entitlement"):      (N, N, N, N, N, N, N),
+    ("usage.view", None):                 (N, Y, Y, Y, Y, Y, N),
+    ("usage.merchant", None):             (N, N, N, Y, Y, N, N),
     ("subscription.cancel", "subscription"): (N, Y, N, N, N, Y, N),
     ("quote.request", None):              (N, Y, Y, Y, Y, Y, N),
     ("quote.list", None):                 (N, Y, Y, Y, Y, Y, N),
@@ -278,3 +291,22 @@ def test_only_published_listings_are_visible_to_buyers(state):
     assert not policy.can(ACTORS["buyer"], "listing.view", _listing(state))
     assert not policy.can(None, "listing.view", _listing(state))
     assert policy.can(ACTORS["owner"], "listing.view", _listing(state))
+
+
+def test_a_key_is_an_actor_of_its_own():
+    """An API key calls the gateway on the entitlements of its buyer it covers and reads its
+    buyer's usage; it manages no keys and is never an admin or a merchant."""
+    entitlement = RESOURCES["entitlement"]
+    all_of_theirs = KeyActor(key_id=11, buyer_id=1, entitlement_ids=frozenset())
+    only_another = KeyActor(key_id=12, buyer_id=1, entitlement_ids=frozenset({99}))
+    strangers = KeyActor(key_id=13, buyer_id=2, entitlement_ids=frozenset())
+    assert policy.can(all_of_theirs, "gateway.call", entitlement)
+    assert not policy.can(only_another, "gateway.call", entitlement)
+    assert not policy.can(strangers, "gateway.call", entitlement)
+    assert not policy.can(all_of_theirs, "gateway.call", RESOURCES["order"])
+    assert policy.can(all_of_theirs, "usage.view")
+    for action, resource in (("api_key.list", None), ("api_key.create", None),
+                             ("api_key.rotate", "api_key"), ("api_key.revoke", "api_key"),
+                             ("entitlement.view", "entitlement"), ("usage.merchant", None),
+                             ("entitlement.list", None)):
+        assert not policy.can(all_of_theirs, action, RESOURCES[resource]), action

@@ -1,0 +1,196 @@
+"""Quotas as sold, counted so that concurrent calls never overspend.
+
+- a call pack (one-time or per-call with a quota): ``quota`` calls in all, then refused;
+- a membership: ``quota`` calls per period (the counter row is keyed by the period's end, so a
+  renewal that extends the entitlement starts a new count); beyond it only if the plan has an
+  ``overage_unit_price``, and then those calls are recorded as overage for the monthly bill;
+- pay-as-you-go (no quota): never refused for quota, every call metered.
+
+A call is *reserved* before the plugin runs and *released* if it fails, so a failed call is
+never counted. Two stores, chosen by ``REDIS_URL``:
+
+- :class:`DatabaseQuota` (the embedded default): a conditional ``UPDATE quota_counter SET used =
+  used + 1 WHERE ... AND used < quota`` committed at once. PostgreSQL re-checks the condition
+  under the row lock and SQLite takes its write lock, so two calls can never both take the last
+  unit;
+- :class:`RedisQuota`: a Lua script checks and increments in one step in Redis (no database
+  write lock held by the reservation); the database counter is the durable record, incremented
+  with the usage record of each successful call and used to seed Redis when its key is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from marketplace.catalog.models import PricingModel, PricingPlan
+from marketplace.delivery.models import Entitlement, QuotaCounter, UsageKind
+
+#: Seconds an idle Redis counter lives before it is seeded again from the database.
+REDIS_TTL = 86_400
+
+
+@dataclass(frozen=True)
+class QuotaTerms:
+    """How an entitlement's calls are counted: ``limit`` None means not limited."""
+
+    limit: int | None
+    period: str = ""
+    overage: bool = False
+
+
+def terms_for(session: Session, entitlement: Entitlement) -> QuotaTerms:
+    if entitlement.quota is None:
+        return QuotaTerms(None)
+    if entitlement.pricing_model == PricingModel.MEMBERSHIP:
+        plan = session.get(PricingPlan, entitlement.plan_id)
+        period = entitlement.valid_to.isoformat() if entitlement.valid_to else "open"
+        return QuotaTerms(entitlement.quota, f"until:{period}",
+                          plan is not None and plan.overage_unit_price is not None)
+    return QuotaTerms(entitlement.quota, "pack")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A call let through: counted (``counted``) or merely metered, and what it is billed as."""
+
+    entitlement_id: int
+    terms: QuotaTerms
+    kind: str = UsageKind.CALL
+    counted: bool = False
+    #: Calls left within the quota after this one (None: no quota).
+    remaining: int | None = None
+
+
+def _ensure_row(session: Session, entitlement_id: int, period: str) -> None:
+    exists = session.exec(select(QuotaCounter.id).where(
+        QuotaCounter.entitlement_id == entitlement_id, QuotaCounter.period == period)).first()
+    if exists is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(QuotaCounter(entitlement_id=entitlement_id, period=period, used=0))
+    except IntegrityError:
+        pass  # another call made it first
+
+
+def _counter(entitlement_id: int, period: str):
+    return (QuotaCounter.entitlement_id == entitlement_id, QuotaCounter.period == period)
+
+
+def _bump(session: Session, entitlement_id: int, period: str, *, below: int | None,
+          by: int = 1) -> int | None:
+    """Add ``by`` to the counter (only while it is below ``below`` when given); the new count,
+    or None when the condition failed."""
+    statement = update(QuotaCounter).where(*_counter(entitlement_id, period))
+    if below is not None:
+        statement = statement.where(QuotaCounter.used < below)
+    if by < 0:
+        statement = statement.where(QuotaCounter.used > 0)
+    row = session.execute(statement.values(used=QuotaCounter.used + by)
+                          .returning(QuotaCounter.used)).first()
+    return None if row is None else int(row[0])
+
+
+class DatabaseQuota:
+    """Quota counted in the ``quota_counter`` table (see the module's notes)."""
+
+    def reserve(self, session: Session, entitlement: Entitlement) -> Reservation | None:
+        """Count one call before it runs, committed at once; None when the quota is spent."""
+        terms = terms_for(session, entitlement)
+        if terms.limit is None:
+            return Reservation(entitlement.id, terms)
+        _ensure_row(session, entitlement.id, terms.period)
+        used = _bump(session, entitlement.id, terms.period, below=terms.limit)
+        kind = UsageKind.CALL
+        if used is None and terms.overage:
+            used, kind = _bump(session, entitlement.id, terms.period, below=None), \
+                UsageKind.OVERAGE
+        session.commit()
+        if used is None:
+            return None
+        return Reservation(entitlement.id, terms, kind, True, max(0, terms.limit - used))
+
+    def release(self, session: Session, reservation: Reservation) -> None:
+        """Give back a reserved call that failed, committed at once."""
+        if reservation.counted:
+            session.rollback()
+            _bump(session, reservation.entitlement_id, reservation.terms.period, below=None,
+                  by=-1)
+            session.commit()
+
+    def confirm(self, session: Session, reservation: Reservation) -> None:
+        """Nothing to do: the reservation already is the durable count."""
+
+
+# KEYS[1]: the counter; ARGV: limit, overage allowed ("1"/"0"), ttl. Returns {status, used}:
+# status 1 within the quota, 2 overage, 0 spent, -1 missing (seed it from the database).
+_RESERVE = """
+local used = redis.call('GET', KEYS[1])
+if not used then return {-1, 0} end
+used = tonumber(used)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if used < tonumber(ARGV[1]) then return {1, redis.call('INCR', KEYS[1])} end
+if ARGV[2] == '1' then return {2, redis.call('INCR', KEYS[1])} end
+return {0, used}
+"""
+
+
+class RedisQuota:
+    """Quota counted in Redis, with the database counter as the durable record."""
+
+    def __init__(self, redis_url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        self.script = self.client.register_script(_RESERVE)
+
+    @staticmethod
+    def key(entitlement_id: int, period: str) -> str:
+        return f"datamarket:quota:{entitlement_id}:{period}"
+
+    def _seed(self, session: Session, entitlement_id: int, period: str) -> None:
+        _ensure_row(session, entitlement_id, period)
+        used = session.exec(select(QuotaCounter.used).where(
+            *_counter(entitlement_id, period))).first() or 0
+        session.commit()
+        self.client.set(self.key(entitlement_id, period), used, nx=True, ex=REDIS_TTL)
+
+    def reserve(self, session: Session, entitlement: Entitlement) -> Reservation | None:
+        terms = terms_for(session, entitlement)
+        if terms.limit is None:
+            return Reservation(entitlement.id, terms)
+        key = self.key(entitlement.id, terms.period)
+        args = [terms.limit, "1" if terms.overage else "0", REDIS_TTL]
+        status, used = self.script(keys=[key], args=args)
+        if status == -1:
+            self._seed(session, entitlement.id, terms.period)
+            status, used = self.script(keys=[key], args=args)
+        if status not in (1, 2):
+            return None
+        kind = UsageKind.CALL if status == 1 else UsageKind.OVERAGE
+        return Reservation(entitlement.id, terms, kind, True, max(0, terms.limit - int(used)))
+
+    def release(self, session: Session, reservation: Reservation) -> None:
+        if reservation.counted:
+            self.client.decr(self.key(reservation.entitlement_id, reservation.terms.period))
+
+    def confirm(self, session: Session, reservation: Reservation) -> None:
+        """Add the successful call to the database counter (in the usage record's
+        transaction)."""
+        if reservation.counted:
+            _ensure_row(session, reservation.entitlement_id, reservation.terms.period)
+            _bump(session, reservation.entitlement_id, reservation.terms.period, below=None)
+
+
+_STORES: dict[str, DatabaseQuota | RedisQuota] = {}
+
+
+def store_for(redis_url: str) -> DatabaseQuota | RedisQuota:
+    """The quota store for a deployment: Redis when ``redis_url`` is set, else the database."""
+    if redis_url not in _STORES:
+        _STORES[redis_url] = RedisQuota(redis_url) if redis_url else DatabaseQuota()
+    return _STORES[redis_url]

@@ -1,0 +1,78 @@
+"""Usage as buyers and merchants read it: gateway calls per entitlement and day.
+
+The usage records are delivery's (written by the gateway); commerce's billing reads the same
+records per period. Days are UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from marketplace.catalog.models import Listing
+from marketplace.delivery.models import Entitlement, UsageRecord
+
+#: The longest span one usage query covers.
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    entitlement_id: int
+    product_id: int
+    title: str
+    day: str
+    operation: str
+    kind: str
+    calls: int
+
+
+def _day(value) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)[:10]
+
+
+def _rows(session: Session, where, start: date, end: date) -> list[UsageRow]:
+    day = func.date(UsageRecord.occurred_at)
+    low = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    high = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    query = (select(UsageRecord.entitlement_id, Entitlement.product_id, Listing.title, day,
+                    UsageRecord.operation, UsageRecord.kind, func.sum(UsageRecord.units))
+             .join(Entitlement, Entitlement.id == UsageRecord.entitlement_id)
+             .join(Listing, Listing.id == Entitlement.listing_id)
+             .where(where, UsageRecord.occurred_at >= low, UsageRecord.occurred_at < high)
+             .group_by(UsageRecord.entitlement_id, Entitlement.product_id, Listing.title, day,
+                       UsageRecord.operation, UsageRecord.kind)
+             .order_by(day.desc(), col(UsageRecord.entitlement_id)))
+    return [UsageRow(e, p, t, _day(d), op, kind, int(n))
+            for e, p, t, d, op, kind, n in session.exec(query).all()]
+
+
+def for_buyer(session: Session, buyer_id: int, start: date, end: date,
+              entitlement_ids: frozenset[int] | None = None) -> list[UsageRow]:
+    """A buyer's calls per entitlement, day, operation and kind, from ``start`` to ``end``
+    (inclusive); only ``entitlement_ids`` when given (an API key's)."""
+    where = Entitlement.buyer_id == buyer_id
+    if entitlement_ids:
+        where = where & col(Entitlement.id).in_(sorted(entitlement_ids))
+    return _rows(session, where, start, end)
+
+
+def for_organization(session: Session, organization_id: int, start: date,
+                     end: date) -> list[UsageRow]:
+    """Calls to an organization's products (buyers shown by entitlement number only)."""
+    return _rows(session, Listing.organization_id == organization_id, start, end)
+
+
+def span(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The days a query covers: the last 30 by default, at most :data:`MAX_DAYS`.
+
+    :raises ValueError: ``start`` after ``end``, or a longer span.
+    """
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end or (end - start).days >= MAX_DAYS:
+        raise ValueError("span")
+    return start, end

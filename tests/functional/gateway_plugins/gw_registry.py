@@ -1,0 +1,46 @@
+"""A merchant's plugin for the gateway's tests: a lookup with three output fields, and an
+operation that always fails."""
+
+from __future__ import annotations
+
+from datamarket_sdk import Context, Manifest, Operation, hookimpl
+from pydantic import BaseModel, Field
+
+MERCHANT = "91350100M000100Y43"
+
+
+class Query(BaseModel):
+    credit_code: str = Field(description="The company's unified social credit code.",
+                             min_length=18, max_length=18)
+
+
+class Answer(BaseModel):
+    name: str = Field(description="The registered name.")
+    listed: bool = Field(description="On the blacklist.")
+    score: float = Field(description="Risk score.")
+
+
+def lookup(ctx: Context, query: Query) -> Answer:
+    return Answer(name=f"Company {query.credit_code[-4:]}", listed=query.credit_code.endswith("X"),
+                  score=0.82)
+
+
+def fail(ctx: Context, query: Query) -> Answer:
+    raise RuntimeError("internal failure")
+
+
+@hookimpl
+def datamarket_plugin_manifest() -> Manifest:
+    return Manifest(name="gw_registry", version="1.0.0", merchant=MERCHANT, sdk=">=0.1,<0.2",
+                    title="Gateway test registry")
+
+
+@hookimpl
+def datamarket_operations() -> list[Operation]:
+    return [
+        Operation(name="lookup", summary="Look up a company.", input_model=Query,
+                  output_model=Answer, handler=lookup,
+                  example_input={"credit_code": "91350100M000100Y43"}),
+        Operation(name="fail", summary="Always fails.", input_model=Query,
+                  output_model=Answer, handler=fail),
+    ]
