@@ -192,7 +192,7 @@ def _record(session: Session, actor: KeyActor, entitlement: Entitlement, ref: st
                             request_id=request_id, api_key_id=actor.key_id,
                             kind=reservation.kind))
     quota.confirm(session, reservation)
-    keys.touch(session, actor.key_id)
+    keys.touch(session, actor.key_id, last_used_at=actor.last_used_at)
     session.commit()
     return CallResult(output, request_id, entitlement.id, reservation.kind,
                       reservation.remaining)

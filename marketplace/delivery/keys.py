@@ -20,7 +20,7 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -71,6 +71,8 @@ class KeyActor:
     role: str = "api_key"
     locale: str | None = None  # the request's Accept-Language decides
     organization_id: int | None = None
+    #: When the key was last recorded as used, as read with it (see :func:`touch`).
+    last_used_at: datetime | None = field(default=None, compare=False)
 
     def get_id(self) -> str:
         return f"key:{self.key_id}"
@@ -82,7 +84,8 @@ class KeyActor:
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyActor:
-        return cls(key.id, key.buyer_id, frozenset(key.entitlement_ids or ()))
+        return cls(key.id, key.buyer_id, frozenset(key.entitlement_ids or ()),
+                   last_used_at=key.last_used_at)
 
 
 @dataclass(frozen=True)
@@ -275,9 +278,17 @@ def authenticate(session: Session, token: str, secret_key: str, remote_addr: str
     return KeyCheck(actor=KeyActor.of(key))
 
 
-def touch(session: Session, key_id: int, now: datetime | None = None) -> None:
-    """Record that a key was used: at most one write a minute per key, not one per call."""
+def touch(session: Session, key_id: int, now: datetime | None = None, *,
+          last_used_at: datetime | None = None) -> None:
+    """Record that a key was used: at most one write a minute per key, not one per call.
+
+    :param last_used_at: the value read with the key in this request; when it is recent, no
+        statement is sent at all (on SQLite even an UPDATE that changes nothing takes the
+        database's write lock).
+    """
     now = now or utcnow()
+    if last_used_at is not None and last_used_at >= now - LAST_USED_RESOLUTION:
+        return
     session.exec(update(ApiKey).where(
         ApiKey.id == key_id,
         or_(col(ApiKey.last_used_at).is_(None),

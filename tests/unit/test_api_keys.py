@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from marketplace.base import utcnow
@@ -82,3 +83,21 @@ def test_last_used_is_written_at_most_once_a_minute(db):
     db.commit()
     db.refresh(made.key)
     assert made.key.last_used_at == start + timedelta(seconds=61)
+
+
+def test_a_key_read_as_recently_used_costs_no_statement(db):
+    buyer = make_user(db)
+    made = keys.create(db, SECRET, buyer.id, name="k")
+    db.commit()
+    start = utcnow()
+    sent: list[str] = []
+    engine = db.get_bind()
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        keys.touch(db, made.key.id, start + timedelta(seconds=30), last_used_at=start)
+        assert sent == []
+        keys.touch(db, made.key.id, start + timedelta(seconds=61), last_used_at=start)
+        assert len(sent) == 1 and sent[0].lstrip().upper().startswith("UPDATE")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
