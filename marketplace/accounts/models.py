@@ -55,7 +55,8 @@ class User(SQLModel, table=True):
     )
     locale: str = Field(default="en", max_length=10)
     is_active: bool = Field(default=True)
-    # Bumped on password change so that every other session of this user is logged out.
+    # The session generation: bumped on logout, password change and an admin's "sign out
+    # everywhere", so that every session and remember-me cookie issued before ends.
     session_version: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
 

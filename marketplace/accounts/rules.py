@@ -55,5 +55,5 @@ for _action in ("account.view", "account.change_password"):
     register(_action, signed_in)
 register("organization.view", organization_member_or_admin)
 register("organization.edit", owns_organization)
-for _action in ("organization.verify", "user.list", "user.change_role"):
+for _action in ("organization.verify", "user.list", "user.change_role", "user.end_sessions"):
     register(_action, is_admin)

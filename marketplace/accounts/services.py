@@ -102,6 +102,25 @@ def sign_up(
     return user
 
 
+def end_sessions(session: Session, actor: User | None, user: User, *, reason: str) -> None:
+    """End every session of ``user``, on every device, remember-me cookies included.
+
+    Each session carries the user's session generation (``User.get_id``); bumping it makes
+    the sign-in loader refuse every cookie issued before. ``reason`` is what the audit log
+    says: ``logout`` or ``admin`` (an admin's "sign out everywhere").
+    """
+    user.session_version += 1
+    session.add(user)
+    audit.record(
+        session,
+        actor_id=actor.id if actor else None,
+        action="user.sessions_ended",
+        subject_type="user",
+        subject_id=user.id,
+        details={"reason": reason},
+    )
+
+
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Change the password and end every other session of this user."""
     if not check_password(user, current):

@@ -89,6 +89,12 @@ def login():
 @blp.route("/logout", methods=["POST"])
 @public
 def logout():
+    user = current_actor()
+    if user is not None:
+        # The cookie is signed, not stored: ending it here would leave every copy of it valid.
+        db = get_session()
+        services.end_sessions(db, user, user, reason="logout")
+        db.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("storefront.home"))
