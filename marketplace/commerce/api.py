@@ -55,6 +55,7 @@ from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement
 from marketplace.errors import DomainError
 from marketplace.policy import authorize, current_actor
+from marketplace.web.bounds import api_page
 
 cart_blp = Blueprint("cart", __name__, description=(
     "The signed-in buyer's cart: plans chosen, with the option and price of each, before "
@@ -230,7 +231,8 @@ class Orders(MethodView):
         Newest first, optionally only those in one state.
         """
         rows, pagination_parameters.item_count = queries.buyer_orders(
-            get_session(), current_actor().id, state=args["state"], page=pagination_parameters.page,
+            get_session(), current_actor().id, state=args["state"],
+            page=api_page(pagination_parameters.page),
             per_page=pagination_parameters.page_size)
         return [order_summary(order) for order in rows]
 

@@ -48,6 +48,8 @@ def plan_from(form) -> tuple[PricingPlan, Listing] | None:
     """The plan a buy form names (None when it names none); 404 if it does not exist."""
     if not form.plan_id.data:
         return None
+    if form.plan_id.errors:  # out of the range of ids: no such plan
+        abort(404)
     db = get_session()
     plan = db.get(PricingPlan, form.plan_id.data)
     listing = db.get(Listing, plan.listing_id) if plan else None

@@ -14,6 +14,7 @@ from marketplace.commerce.models import OrderState
 from marketplace.commerce.orders.pricing import CALL_PACKS
 from marketplace.commerce.payments import TEST_CARDS
 from marketplace.delivery.models import EntitlementState
+from marketplace.web.bounds import ID_RANGE
 
 #: How a cart or order line is bought under its plan.
 LINE_OPTIONS = ("standard", "pay_as_you_go", "call_pack", "quote")
@@ -57,13 +58,13 @@ class CartSchema(Schema):
 
 
 class CartItemArgsSchema(Schema):
-    plan_id = fields.Integer(required=True, metadata={"description": "A pricing plan of a "
-                                                                     "published product."})
-    pack_calls = fields.Integer(load_default=None, allow_none=True, metadata={
+    plan_id = fields.Integer(required=True, validate=ID_RANGE, metadata={
+        "description": "A pricing plan of a published product."})
+    pack_calls = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE, metadata={
         "description": "For a per-call plan: buy this many calls up front (one of "
                        f"{', '.join(str(n) for n in CALL_PACKS)}); leave out to pay as you go.",
         "enum": list(CALL_PACKS)})
-    quote_id = fields.Integer(load_default=None, allow_none=True, metadata={
+    quote_id = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE, metadata={
         "description": "For a service-fee plan: the merchant's quote you accept."})
 
 

@@ -55,6 +55,7 @@ from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.bounds import page_arg
 from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
@@ -221,7 +222,7 @@ def checkout():
 def order_list():
     authorize("order.list")
     db = get_session()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     found, total = queries.buyer_orders(db, actor().id, page=page, per_page=ORDERS_PER_PAGE)
     return render_template(
         "commerce/orders.html", orders=found, total=total, page=page,
