@@ -12,8 +12,8 @@ from flask import Flask, abort, request
 from marshmallow import validate
 from werkzeug.routing import IntegerConverter
 
-#: The largest value of a 64-bit signed integer column.
-MAX_ID = 2**63 - 1
+from marketplace.base import MAX_ID
+
 #: Pages past this are empty anyway; the offset they would need could overflow.
 MAX_PAGE = 100_000
 
