@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import services, throttle
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -49,6 +49,11 @@ def _safe_next(default: str) -> str:
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
+        email = services.normalize_email(form.email.data)
+        if wait := throttle.SIGN_UP.wait(email):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+            return throttle.refused(wait, render_template("accounts/signup.html", form=form))
+        throttle.SIGN_UP.hit(email)
         db = get_session()
         try:
             user = services.sign_up(
@@ -74,13 +79,18 @@ def signup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        email = services.normalize_email(form.email.data)
+        if wait := throttle.SIGN_IN.wait(email):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+            return throttle.refused(wait, render_template("accounts/login.html", form=form))
         db = get_session()
-        user = services.authenticate(db, form.email.data, form.password.data)
+        user = services.authenticate(db, email, form.password.data)
         db.commit()
         if user is not None:
             login_user(user)
             session["lang"] = user.locale
             return redirect(_safe_next(url_for("storefront.home")))
+        throttle.SIGN_IN.hit(email)
         form.form_errors.append(_("The e-mail address or password is wrong."))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
@@ -120,18 +130,12 @@ def account():
     authorize("account.view")
     user = current_actor()
     form = ChangePasswordForm()
+    wait = None
     if form.validate_on_submit():
         authorize("account.change_password")
-        db = get_session()
-        try:
-            services.change_password(db, user, form.current_password.data, form.new_password.data)
-            db.commit()
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_field_errors(form, exc.field_errors)
-        else:
-            # The session id changed with the password; sign this session in again.
-            login_user(user)
+        if wait := throttle.PASSWORD_CHANGE.wait(f"user-{user.id}"):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+        elif _change_password(form, user):
             flash(_("Your password is changed; other sessions were logged out."), "success")
             return redirect(url_for("accounts.account"))
     organization = (
@@ -140,11 +144,27 @@ def account():
         else None
     )
     bought = purchases(get_session(), user) if check("entitlement.list") else {}
-    return (
-        render_template("accounts/account.html", form=form, user=user, organization=organization,
-                        **bought),
-        422 if form.errors else 200,
-    )
+    page = render_template("accounts/account.html", form=form, user=user,
+                           organization=organization, **bought)
+    if wait:
+        return throttle.refused(wait, page)
+    return page, 422 if form.errors else 200
+
+
+def _change_password(form: ChangePasswordForm, user) -> bool:
+    """Change the password as the form says; a wrong current password counts against the
+    throttle. The session id changes with the password, so this session signs in again."""
+    db = get_session()
+    try:
+        services.change_password(db, user, form.current_password.data, form.new_password.data)
+        db.commit()
+    except ValidationFailed as exc:
+        db.rollback()
+        throttle.PASSWORD_CHANGE.hit(f"user-{user.id}")
+        apply_field_errors(form, exc.field_errors)
+        return False
+    login_user(user)
+    return True
 
 
 @blp.route("/account/organization/new", methods=["GET", "POST"])
