@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from marketplace import policy
 from marketplace.settings import settings
-from marketplace.web import bounds, errors, headers, limits
+from marketplace.web import bounds, errors, headers, limits, text_input
 
 csrf = CSRFProtect()
 
@@ -27,4 +27,5 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     headers.init_app(app, production=app.config.get("DATAMARKET_ENV") == "production")
     limits.init_app(app, settings(app).redis_url)
+    text_input.init_app(app)
     app.context_processor(_template_globals)
