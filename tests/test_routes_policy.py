@@ -78,6 +78,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.logout":                 (A, A, A, A, A, A),
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
+    "accounts.privacy":                (L, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),
@@ -111,6 +112,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.reject_organization":       (L, F, F, F, F, A),
     "admin.users":                     (L, F, F, F, F, A),
     "admin.change_role":               (L, F, F, F, F, A),
+    "admin.end_sessions":              (L, F, F, F, F, A),
     "admin.audit_log":                 (L, F, F, F, F, A),
     "admin.verify_audit":              (L, F, F, F, F, A),
     "admin.plugins":                   (L, F, F, F, F, A),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -48,3 +48,8 @@ class OrganizationForm(FlaskForm):
     )
     contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired()])
     description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
+
+
+class PrivacyForm(FlaskForm):
+    share_email_with_sellers = BooleanField(
+        _l("Show my e-mail address to the merchants I buy from"))

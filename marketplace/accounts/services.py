@@ -121,6 +121,18 @@ def end_sessions(session: Session, actor: User | None, user: User, *, reason: st
     )
 
 
+def set_email_sharing(session: Session, user: User, share: bool) -> bool:
+    """Whether the sellers of ``user``'s orders may see its e-mail address; audited. Returns
+    whether anything changed."""
+    if user.share_email_with_sellers == share:
+        return False
+    user.share_email_with_sellers = share
+    session.add(user)
+    audit.record(session, actor_id=user.id, action="user.email_sharing", subject_type="user",
+                 subject_id=user.id, details={"share_email_with_sellers": share})
+    return True
+
+
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Change the password and end every other session of this user."""
     if not check_password(user, current):

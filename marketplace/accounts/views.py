@@ -23,6 +23,7 @@ from marketplace.accounts.forms import (
     LoginForm,
     OrganizationForm,
     OrganizationProfileForm,
+    PrivacyForm,
     SignUpForm,
 )
 from marketplace.accounts.models import MerchantOrganization
@@ -165,6 +166,20 @@ def _change_password(form: ChangePasswordForm, user) -> bool:
         return False
     login_user(user)
     return True
+
+
+@blp.route("/account/privacy", methods=["POST"])
+def privacy():
+    authorize("account.edit_privacy")
+    form = PrivacyForm()
+    if form.validate_on_submit():
+        db = get_session()
+        changed = services.set_email_sharing(db, current_actor(),
+                                             bool(form.share_email_with_sellers.data))
+        db.commit()
+        flash(_("Your privacy choice is saved.") if changed else _("Nothing changed."),
+              "success")
+    return redirect(url_for("accounts.account"))
 
 
 @blp.route("/account/organization/new", methods=["GET", "POST"])

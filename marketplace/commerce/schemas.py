@@ -103,10 +103,16 @@ class OrderSummarySchema(Schema):
 
 class OrderSchema(OrderSummarySchema):
     lines = fields.List(fields.Nested(OrderLineSchema))
-    paid = fields.Integer(metadata={"description": "Everything received, in the smallest "
-                                                  "currency unit."})
-    refunded = fields.Integer(metadata={"description": "Everything returned, in the smallest "
-                                                      "currency unit."})
+    seller_part = fields.Boolean(metadata={
+        "description": "True when you see only the lines your organization sold (a merchant "
+                       "reading a buyer's order): total is then what those lines cost, and "
+                       "paid, refunded and receipts, which cover the whole order, are left out."})
+    paid = fields.Integer(allow_none=True, metadata={
+        "description": "Everything received, in the smallest currency unit; null in a "
+                       "seller's part."})
+    refunded = fields.Integer(allow_none=True, metadata={
+        "description": "Everything returned, in the smallest currency unit; null in a "
+                       "seller's part."})
     fulfilled_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True, metadata={"description": "When it was "
                                                                          "cancelled or its "
@@ -199,7 +205,9 @@ class ReceiptSchema(Schema):
     currency = fields.String()
     payment_reference = fields.String(metadata={"description": "The payment provider's id of "
                                                                "the payment."})
-    buyer = fields.String(metadata={"description": "The buyer's display name."})
+    buyer = fields.String(metadata={"description": "The buyer's display name; for a seller, "
+                                                   "its organization's name if it has one."})
     sellers = fields.List(fields.Nested(SellerSchema))
     lines = fields.List(fields.Nested(ReceiptLineSchema))
-    refunded = fields.Integer(metadata={"description": "Refunded on the order so far."})
+    refunded = fields.Integer(allow_none=True, metadata={
+        "description": "Refunded on the order so far; null in a seller's part."})

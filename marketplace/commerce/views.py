@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
@@ -42,8 +42,8 @@ from marketplace.commerce.models import (
     PaymentEventKind,
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
-from marketplace.commerce.orders.access import OrderAccess, order_access
-from marketplace.commerce.pages import actor, plan_from, product_again
+from marketplace.commerce.orders.access import OrderAccess, buyer_shown_to_sellers, order_access
+from marketplace.commerce.pages import actor, plan_from, product_again, seller_view
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
@@ -237,11 +237,19 @@ def order_detail(order_number: str):
     authorize("order.view", access)
     db = get_session()
     lines = cart.order_lines(db, order.id)
+    granted = entitlements.for_order(db, order.id)
+    part = seller_view(access, lines)
+    if part is not None:  # a merchant: its own lines only, nothing of the others' payments
+        return render_template(
+            "commerce/order.html", order=order, lines=part.lines, part=part, subscriptions={},
+            entitlements=[e for e in granted if e.order_line_id in part.line_ids],
+            events=[], event_labels={}, receipts=[], paid=None, refunded=None,
+            can_pay=False, can_cancel=False)
     return render_template(
-        "commerce/order.html", order=order, lines=lines,
+        "commerce/order.html", order=order, lines=lines, part=None,
         events=fulfilment.events_for(db, order.id),
         event_labels=reports.PAYMENT_EVENT_LABELS,
-        entitlements=entitlements.for_order(db, order.id),
+        entitlements=granted,
         receipts=fulfilment.receipts_for(db, order.id),
         paid=fulfilment.paid_amount(db, order.id),
         refunded=fulfilment.refunded_amount(db, order.id),
@@ -353,11 +361,23 @@ def receipt(receipt_number: str):
         abort(404)
     access = order_access(db, order)
     authorize("receipt.view", access)
+    lines = cart.order_lines(db, order.id)
+    buyer = db.get(User, order.buyer_id)
+    part = seller_view(access, lines)
+    if part is not None:  # a merchant: its own lines and sum, the buyer as sellers see it
+        buyer_name, buyer_email = buyer_shown_to_sellers(
+            buyer, db.get(MerchantOrganization, buyer.organization_id)
+            if buyer.organization_id else None)
+        return render_template(
+            "commerce/receipt.html", receipt=found, order=order, lines=part.lines, part=part,
+            buyer_name=buyer_name, buyer_email=buyer_email,
+            sellers=organizations_by_id(db, [part.organization_id]).values(),
+            payment=None, refunds=[], refunded=None)
     refunds = [event for event in fulfilment.events_for(db, order.id)
                if event.kind == PaymentEventKind.REFUND_SUCCEEDED]
     return render_template(
-        "commerce/receipt.html", receipt=found, order=order,
-        lines=cart.order_lines(db, order.id), buyer=db.get(User, order.buyer_id),
+        "commerce/receipt.html", receipt=found, order=order, lines=lines, part=None,
+        buyer_name=buyer.display_name, buyer_email=buyer.email,
         sellers=organizations_by_id(db, sorted(access.organization_ids)).values(),
         payment=db.get(PaymentEvent, found.payment_event_id), refunds=refunds,
         refunded=sum(event.amount for event in refunds),
