@@ -79,6 +79,9 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
     "accounts.privacy":                (L, A, A, A, A, A),
+    # a confirmation link (public: a bad one says so) sends anonymous visitors to log in
+    "accounts.confirm_email":          (L, A, A, A, A, A),
+    "accounts.resend_confirmation":    (L, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),
@@ -288,6 +291,7 @@ ID_ARGUMENTS = {
     "subscription_id": lambda world, variant: world.subscription.id,
     "review_id": lambda world, variant: world.review.id,
     "application_id": lambda world, variant: world.application.id,
+    "token": lambda world, variant: "not-a-signed-token",
 }
 
 

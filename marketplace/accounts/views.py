@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from marketplace.accounts import services, throttle
+from marketplace.accounts import confirmation, services, throttle
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -57,22 +57,63 @@ def signup():
         throttle.SIGN_UP.hit(email)
         db = get_session()
         try:
-            user = services.sign_up(
-                db,
-                email=form.email.data,
-                password=form.password.data,
-                display_name=form.display_name.data,
-                locale=session.get("lang", "en"),
-            )
-            db.commit()
+            user = services.sign_up(db, email=email, password=form.password.data,
+                                    display_name=form.display_name.data,
+                                    locale=session.get("lang", "en"))
+            confirmation.mail_confirmation(db, user, _confirmation_link(user))
         except ValidationFailed as exc:
             db.rollback()
             apply_field_errors(form, exc.field_errors)
+        except services.AccountExists:
+            db.rollback()
+            confirmation.mail_existing_account(
+                db, services.find_user_by_email(db, email),
+                url_for("accounts.login", _external=True))
+            db.commit()
+            return _signed_up(email)
         else:
-            login_user(user)
-            flash(_("Welcome to Datamarket, %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(url_for("storefront.home")))
+            db.commit()
+            return _signed_up(email)
     return render_template("accounts/signup.html", form=form), 200 if not form.errors else 422
+
+
+def _signed_up(email: str):
+    """The one answer to a valid sign-up, whether the address was new or had an account."""
+    flash(_("We sent a message to %(email)s. Follow its link to confirm the address, then "
+            "log in.", email=email), "success")
+    return redirect(url_for("accounts.login"))
+
+
+def _confirmation_link(user) -> str:
+    token = confirmation.token_for(current_app.config["SECRET_KEY"], user)
+    return url_for("accounts.confirm_email", token=token, _external=True)
+
+
+@blp.route("/confirm/<token>")
+@public
+def confirm_email(token: str):
+    db = get_session()
+    try:
+        confirmation.confirm(db, current_app.config["SECRET_KEY"], token)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Your e-mail address is confirmed: you can buy now."), "success")
+    return redirect(url_for("accounts.account" if current_actor() else "accounts.login"))
+
+
+@blp.route("/account/confirmation", methods=["POST"])
+def resend_confirmation():
+    authorize("account.view")
+    user = current_actor()
+    if user.email_confirmed_at is None:
+        db = get_session()
+        confirmation.mail_confirmation(db, user, _confirmation_link(user))
+        db.commit()
+        flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @blp.route("/login", methods=["GET", "POST"])

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from marketplace.accounts.confirmation import EmailNotConfirmed
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
@@ -169,6 +170,10 @@ def add_to_cart():
     try:
         cart.add(db, actor(), plan.id, pack_calls=form.pack_calls.data)
         db.commit()
+    except EmailNotConfirmed as exc:  # the account page has the button that sends a new link
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.account"))
     except ValidationFailed as exc:
         db.rollback()
         return product_again(listing, plan,

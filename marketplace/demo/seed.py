@@ -160,7 +160,8 @@ APPLICATIONS: list[dict[str, Any]] = [
 
 
 def _sign_up(session: Session, email: str, name: str) -> User:
-    return accounts.sign_up(session, email=email, password=_PASSWORDS[email], display_name=name)
+    return accounts.sign_up(session, email=email, password=_PASSWORDS[email], display_name=name,
+                            confirmed=True)
 
 
 def _create(session: Session, rng: random.Random, member: User, org: MerchantOrganization,
