@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.password_views import blp as passwords
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import BLUEPRINTS as admin_blueprints
     from marketplace.authorization.views import blp as authorization
@@ -94,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
 
-    for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
-                      commerce_account, commerce_merchant, payments_webhook, reviews, delivery,
-                      authorization):
+    for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
+                      commerce, commerce_account, commerce_merchant, payments_webhook, reviews,
+                      delivery, authorization):
         app.register_blueprint(blueprint)

@@ -82,6 +82,9 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     # a confirmation link (public: a bad one says so) sends anonymous visitors to log in
     "accounts.confirm_email":          (L, A, A, A, A, A),
     "accounts.resend_confirmation":    (L, A, A, A, A, A),
+    "passwords.request_password_reset": (A, A, A, A, A, A),
+    # a bad reset link is sent back to ask for a new one
+    "passwords.reset_password":        (A, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),

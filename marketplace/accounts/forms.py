@@ -53,3 +53,15 @@ class OrganizationForm(FlaskForm):
 class PrivacyForm(FlaskForm):
     share_email_with_sellers = BooleanField(
         _l("Show my e-mail address to the merchants I buy from"))
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )

@@ -40,7 +40,7 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _password_errors(password: str) -> list[str]:
+def password_errors(password: str) -> list[str]:
     if len(password) < MIN_PASSWORD_LENGTH:
         return [
             str(_l("Use at least %(n)d characters for the password.", n=MIN_PASSWORD_LENGTH))
@@ -88,7 +88,7 @@ def sign_up(
     errors: dict[str, list[str]] = {}
     if not EMAIL_RE.match(email):
         errors["email"] = [str(_l("Enter an e-mail address such as name@example.com."))]
-    if pw_errors := _password_errors(password):
+    if pw_errors := password_errors(password):
         errors["password"] = pw_errors
     if not display_name.strip():
         errors["display_name"] = [str(_l("Tell us your name."))]
@@ -148,7 +148,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Change the password and end every other session of this user."""
     if not check_password(user, current):
         raise ValidationFailed({"current_password": [str(_l("The current password is wrong."))]})
-    if pw_errors := _password_errors(new):
+    if pw_errors := password_errors(new):
         raise ValidationFailed({"new_password": pw_errors})
     user.password_hash = hash_password(new)
     user.session_version += 1
