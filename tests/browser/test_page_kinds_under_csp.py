@@ -15,8 +15,8 @@ from marketplace.db import get_engine, new_session
 
 pytestmark = pytest.mark.browser
 
-ANONYMOUS = ["/", "/products", "/search?q=credit", "/login", "/signup", "/products/{product}",
-             "/merchants/{organization}", "/api/docs", "/no-such-page"]
+ANONYMOUS = ["/", "/products", "/search?q=credit", "/login", "/signup", "/password/reset",
+             "/products/{product}", "/merchants/{organization}", "/api/docs", "/no-such-page"]
 BUYER = ["/", "/account", "/cart", "/orders", "/notifications", "/account/quotes",
          "/products/{product}", "/account/organization/new"]
 MERCHANT = ["/merchant", "/merchant/listings/new", "/merchant/listings/{listing}",
