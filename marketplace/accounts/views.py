@@ -143,7 +143,8 @@ def login():
 def logout():
     user = current_actor()
     if user is not None:
-        # The cookie is signed, not stored: ending it here would leave every copy of it valid.
+        # The session is a signed cookie: forgetting it here would leave every copy of it
+        # valid, so the user's session generation moves on instead (ending them all).
         db = get_session()
         services.end_sessions(db, user, user, reason="logout")
         db.commit()
