@@ -1,7 +1,7 @@
 """user_account: when the e-mail address was confirmed, and whether sellers may see it
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-07 03:00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0008'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
