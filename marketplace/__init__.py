@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.password_views import blp as passwords
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import BLUEPRINTS as admin_blueprints
     from marketplace.authorization.views import blp as authorization
@@ -99,8 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.storefront.views import blp as storefront
     from marketplace.web import csrf
 
-    for blueprint in (storefront, accounts, notifications, merchant, *admin_blueprints, commerce,
-                      commerce_account, commerce_merchant, payments_webhook, reviews, delivery,
-                      authorization, api_keys, gateway):
+    for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
+                      commerce, commerce_account, commerce_merchant, payments_webhook, reviews,
+                      delivery, authorization, api_keys, gateway):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

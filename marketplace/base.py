@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 
+#: The largest id the tables hold (64-bit signed integer columns, on SQLite and PostgreSQL).
+MAX_ID = 2**63 - 1
+
 
 def utcnow() -> datetime:
     """The current time, aware and in UTC: SQLModel's datetime columns store and return UTC."""

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState, PricingPlan, Product
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.models import (
@@ -178,7 +179,7 @@ def quick_user(session: Session, organization: MerchantOrganization | None = Non
     """A buyer (or, with ``organization``, a merchant) row; it cannot sign in."""
     n = next(_quick)
     user = User(email=f"quick{n}@example.com", display_name=f"Quick {n}", password_hash="-",
-                role=Role.MERCHANT if organization else Role.BUYER,
+                email_confirmed_at=utcnow(), role=Role.MERCHANT if organization else Role.BUYER,
                 organization_id=organization.id if organization else None)
     session.add(user)
     session.flush()

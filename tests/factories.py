@@ -22,7 +22,10 @@ _rng = random.Random(20261127)
 
 
 def make_user(session: Session, role: Role = Role.BUYER, *, name: str | None = None,
-              organization: MerchantOrganization | None = None, locale: str = "en") -> User:
+              organization: MerchantOrganization | None = None, locale: str = "en",
+              confirmed: bool = True) -> User:
+    """A user made through sign-up; its e-mail address is confirmed (so it may buy) unless
+    ``confirmed`` is False."""
     n = next(_counter)
     user = accounts.sign_up(
         session,
@@ -30,6 +33,7 @@ def make_user(session: Session, role: Role = Role.BUYER, *, name: str | None = N
         password=PASSWORD,
         display_name=name or f"{role.value.title()} {n}",
         locale=locale,
+        confirmed=confirmed,
     )
     if organization is not None:
         user.organization_id = organization.id

@@ -81,6 +81,13 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.logout":                 (A, A, A, A, A, A),
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
+    "accounts.privacy":                (L, A, A, A, A, A),
+    # a confirmation link (public: a bad one says so) sends anonymous visitors to log in
+    "accounts.confirm_email":          (L, A, A, A, A, A),
+    "accounts.resend_confirmation":    (L, A, A, A, A, A),
+    "passwords.request_password_reset": (A, A, A, A, A, A),
+    # a bad reset link is sent back to ask for a new one
+    "passwords.reset_password":        (A, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),
@@ -114,6 +121,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.reject_organization":       (L, F, F, F, F, A),
     "admin.users":                     (L, F, F, F, F, A),
     "admin.change_role":               (L, F, F, F, F, A),
+    "admin.end_sessions":              (L, F, F, F, F, A),
     "admin.audit_log":                 (L, F, F, F, F, A),
     "admin.verify_audit":              (L, F, F, F, F, A),
     "admin.plugins":                   (L, F, F, F, F, A),
@@ -310,6 +318,7 @@ ID_ARGUMENTS = {
     "key_id": lambda world, variant: world.api_key.id,
     "plugin": lambda world, variant: world.listing.plugin_name or "world_plugin",
     "operation": lambda world, variant: world.listing.operation_name or "lookup",
+    "token": lambda world, variant: "not-a-signed-token",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -48,3 +48,20 @@ class OrganizationForm(FlaskForm):
     )
     contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired()])
     description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
+
+
+class PrivacyForm(FlaskForm):
+    share_email_with_sellers = BooleanField(
+        _l("Show my e-mail address to the merchants I buy from"))
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )

@@ -55,8 +55,14 @@ class User(SQLModel, table=True):
     )
     locale: str = Field(default="en", max_length=10)
     is_active: bool = Field(default=True)
-    # Bumped on password change so that every other session of this user is logged out.
+    # The session generation: bumped on logout, password change and an admin's "sign out
+    # everywhere", so that every session and remember-me cookie issued before ends.
     session_version: int = Field(default=0)
+    # None until the owner follows the link mailed at sign-up; buying needs a confirmed address.
+    email_confirmed_at: datetime | None = None
+    # Whether the sellers of this buyer's orders may see its e-mail address (off by default:
+    # they see its organization or name only).
+    share_email_with_sellers: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
 
     # Flask-Login's user protocol.

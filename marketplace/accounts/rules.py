@@ -51,9 +51,9 @@ def _create_organization(actor: User | None, _resource: Any = None) -> bool:
     return actor is not None and actor.organization_id is None and actor.role == Role.BUYER
 
 
-for _action in ("account.view", "account.change_password"):
+for _action in ("account.view", "account.change_password", "account.edit_privacy"):
     register(_action, signed_in)
 register("organization.view", organization_member_or_admin)
 register("organization.edit", owns_organization)
-for _action in ("organization.verify", "user.list", "user.change_role"):
+for _action in ("organization.verify", "user.list", "user.change_role", "user.end_sessions"):
     register(_action, is_admin)

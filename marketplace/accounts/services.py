@@ -40,7 +40,7 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _password_errors(password: str) -> list[str]:
+def password_errors(password: str) -> list[str]:
     if len(password) < MIN_PASSWORD_LENGTH:
         return [
             str(_l("Use at least %(n)d characters for the password.", n=MIN_PASSWORD_LENGTH))
@@ -67,32 +67,43 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+class AccountExists(Conflict):
+    """Sign-up with an e-mail address that already has an account."""
+
+
 def sign_up(
-    session: Session, *, email: str, password: str, display_name: str, locale: str = "en"
+    session: Session, *, email: str, password: str, display_name: str, locale: str = "en",
+    confirmed: bool = False,
 ) -> User:
     """Create a buyer account.
 
-    :raises ValidationFailed: for a malformed e-mail, a short password, a missing name, or an
-        e-mail address that already has an account.
+    The account's address is unconfirmed (:mod:`marketplace.accounts.confirmation`) unless
+    ``confirmed`` (accounts an operator creates: the demo's, the CLI's admins).
+
+    :raises ValidationFailed: for a malformed e-mail, a short password or a missing name.
+    :raises AccountExists: the e-mail address already has an account; checked after the
+        rest, so that the sign-up page can answer as it does for a new account.
     """
     email = normalize_email(email)
     errors: dict[str, list[str]] = {}
     if not EMAIL_RE.match(email):
         errors["email"] = [str(_l("Enter an e-mail address such as name@example.com."))]
-    elif find_user_by_email(session, email) is not None:
-        errors["email"] = [str(_l("An account with this e-mail address already exists."))]
-    if pw_errors := _password_errors(password):
+    if pw_errors := password_errors(password):
         errors["password"] = pw_errors
     if not display_name.strip():
         errors["display_name"] = [str(_l("Tell us your name."))]
     if errors:
         raise ValidationFailed(errors)
+    password_hash = hash_password(password)  # spent either way: the answer takes as long
+    if find_user_by_email(session, email) is not None:
+        raise AccountExists(_l("An account with this e-mail address already exists."))
     user = User(
         email=email,
         display_name=display_name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role.BUYER,
         locale=locale,
+        email_confirmed_at=utcnow() if confirmed else None,
     )
     session.add(user)
     session.flush()
@@ -102,11 +113,42 @@ def sign_up(
     return user
 
 
+def end_sessions(session: Session, actor: User | None, user: User, *, reason: str) -> None:
+    """End every session of ``user``, on every device, remember-me cookies included.
+
+    Each session carries the user's session generation (``User.get_id``); bumping it makes
+    the sign-in loader refuse every cookie issued before. ``reason`` is what the audit log
+    says: ``logout`` or ``admin`` (an admin's "sign out everywhere").
+    """
+    user.session_version += 1
+    session.add(user)
+    audit.record(
+        session,
+        actor_id=actor.id if actor else None,
+        action="user.sessions_ended",
+        subject_type="user",
+        subject_id=user.id,
+        details={"reason": reason},
+    )
+
+
+def set_email_sharing(session: Session, user: User, share: bool) -> bool:
+    """Whether the sellers of ``user``'s orders may see its e-mail address; audited. Returns
+    whether anything changed."""
+    if user.share_email_with_sellers == share:
+        return False
+    user.share_email_with_sellers = share
+    session.add(user)
+    audit.record(session, actor_id=user.id, action="user.email_sharing", subject_type="user",
+                 subject_id=user.id, details={"share_email_with_sellers": share})
+    return True
+
+
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Change the password and end every other session of this user."""
     if not check_password(user, current):
         raise ValidationFailed({"current_password": [str(_l("The current password is wrong."))]})
-    if pw_errors := _password_errors(new):
+    if pw_errors := password_errors(new):
         raise ValidationFailed({"new_password": pw_errors})
     user.password_hash = hash_password(new)
     user.session_version += 1
@@ -153,7 +195,8 @@ def create_admin(session: Session, *, email: str, password: str, display_name: s
     """Create an admin account, or promote an existing account to admin."""
     user = find_user_by_email(session, email)
     if user is None:
-        user = sign_up(session, email=email, password=password, display_name=display_name)
+        user = sign_up(session, email=email, password=password, display_name=display_name,
+                       confirmed=True)
     set_role(session, None, user, Role.ADMIN)
     return user
 

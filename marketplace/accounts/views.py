@@ -17,12 +17,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import confirmation, services, throttle
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
     OrganizationForm,
     OrganizationProfileForm,
+    PrivacyForm,
     SignUpForm,
 )
 from marketplace.accounts.models import MerchantOrganization
@@ -49,24 +50,70 @@ def _safe_next(default: str) -> str:
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
+        email = services.normalize_email(form.email.data)
+        if wait := throttle.SIGN_UP.wait(email):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+            return throttle.refused(wait, render_template("accounts/signup.html", form=form))
+        throttle.SIGN_UP.hit(email)
         db = get_session()
         try:
-            user = services.sign_up(
-                db,
-                email=form.email.data,
-                password=form.password.data,
-                display_name=form.display_name.data,
-                locale=session.get("lang", "en"),
-            )
-            db.commit()
+            user = services.sign_up(db, email=email, password=form.password.data,
+                                    display_name=form.display_name.data,
+                                    locale=session.get("lang", "en"))
+            confirmation.mail_confirmation(db, user, _confirmation_link(user))
         except ValidationFailed as exc:
             db.rollback()
             apply_field_errors(form, exc.field_errors)
+        except services.AccountExists:
+            db.rollback()
+            confirmation.mail_existing_account(
+                db, services.find_user_by_email(db, email),
+                url_for("accounts.login", _external=True))
+            db.commit()
+            return _signed_up(email)
         else:
-            login_user(user)
-            flash(_("Welcome to Datamarket, %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(url_for("storefront.home")))
+            db.commit()
+            return _signed_up(email)
     return render_template("accounts/signup.html", form=form), 200 if not form.errors else 422
+
+
+def _signed_up(email: str):
+    """The one answer to a valid sign-up, whether the address was new or had an account."""
+    flash(_("We sent a message to %(email)s. Follow its link to confirm the address, then "
+            "log in.", email=email), "success")
+    return redirect(url_for("accounts.login"))
+
+
+def _confirmation_link(user) -> str:
+    token = confirmation.token_for(current_app.config["SECRET_KEY"], user)
+    return url_for("accounts.confirm_email", token=token, _external=True)
+
+
+@blp.route("/confirm/<token>")
+@public
+def confirm_email(token: str):
+    db = get_session()
+    try:
+        confirmation.confirm(db, current_app.config["SECRET_KEY"], token)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Your e-mail address is confirmed: you can buy now."), "success")
+    return redirect(url_for("accounts.account" if current_actor() else "accounts.login"))
+
+
+@blp.route("/account/confirmation", methods=["POST"])
+def resend_confirmation():
+    authorize("account.view")
+    user = current_actor()
+    if user.email_confirmed_at is None:
+        db = get_session()
+        confirmation.mail_confirmation(db, user, _confirmation_link(user))
+        db.commit()
+        flash(_("We sent a new confirmation link to %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @blp.route("/login", methods=["GET", "POST"])
@@ -74,13 +121,18 @@ def signup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        email = services.normalize_email(form.email.data)
+        if wait := throttle.SIGN_IN.wait(email):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+            return throttle.refused(wait, render_template("accounts/login.html", form=form))
         db = get_session()
-        user = services.authenticate(db, form.email.data, form.password.data)
+        user = services.authenticate(db, email, form.password.data)
         db.commit()
         if user is not None:
             login_user(user)
             session["lang"] = user.locale
             return redirect(_safe_next(url_for("storefront.home")))
+        throttle.SIGN_IN.hit(email)
         form.form_errors.append(_("The e-mail address or password is wrong."))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
@@ -89,6 +141,13 @@ def login():
 @blp.route("/logout", methods=["POST"])
 @public
 def logout():
+    user = current_actor()
+    if user is not None:
+        # The session is a signed cookie: forgetting it here would leave every copy of it
+        # valid, so the user's session generation moves on instead (ending them all).
+        db = get_session()
+        services.end_sessions(db, user, user, reason="logout")
+        db.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("storefront.home"))
@@ -114,18 +173,12 @@ def account():
     authorize("account.view")
     user = current_actor()
     form = ChangePasswordForm()
+    wait = None
     if form.validate_on_submit():
         authorize("account.change_password")
-        db = get_session()
-        try:
-            services.change_password(db, user, form.current_password.data, form.new_password.data)
-            db.commit()
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_field_errors(form, exc.field_errors)
-        else:
-            # The session id changed with the password; sign this session in again.
-            login_user(user)
+        if wait := throttle.PASSWORD_CHANGE.wait(f"user-{user.id}"):
+            form.form_errors.append(throttle.too_many_attempts(wait))
+        elif _change_password(form, user):
             flash(_("Your password is changed; other sessions were logged out."), "success")
             return redirect(url_for("accounts.account"))
     organization = (
@@ -134,11 +187,41 @@ def account():
         else None
     )
     bought = purchases(get_session(), user) if check("entitlement.list") else {}
-    return (
-        render_template("accounts/account.html", form=form, user=user, organization=organization,
-                        **bought),
-        422 if form.errors else 200,
-    )
+    page = render_template("accounts/account.html", form=form, user=user,
+                           organization=organization, **bought)
+    if wait:
+        return throttle.refused(wait, page)
+    return page, 422 if form.errors else 200
+
+
+def _change_password(form: ChangePasswordForm, user) -> bool:
+    """Change the password as the form says; a wrong current password counts against the
+    throttle. The session id changes with the password, so this session signs in again."""
+    db = get_session()
+    try:
+        services.change_password(db, user, form.current_password.data, form.new_password.data)
+        db.commit()
+    except ValidationFailed as exc:
+        db.rollback()
+        throttle.PASSWORD_CHANGE.hit(f"user-{user.id}")
+        apply_field_errors(form, exc.field_errors)
+        return False
+    login_user(user)
+    return True
+
+
+@blp.route("/account/privacy", methods=["POST"])
+def privacy():
+    authorize("account.edit_privacy")
+    form = PrivacyForm()
+    if form.validate_on_submit():
+        db = get_session()
+        changed = services.set_email_sharing(db, current_actor(),
+                                             bool(form.share_email_with_sellers.data))
+        db.commit()
+        flash(_("Your privacy choice is saved.") if changed else _("Nothing changed."),
+              "success")
+    return redirect(url_for("accounts.account"))
 
 
 @blp.route("/account/organization/new", methods=["GET", "POST"])

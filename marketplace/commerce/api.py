@@ -34,7 +34,8 @@ from marketplace.commerce.api_documents import (
 )
 from marketplace.commerce.models import Order, Receipt, ServiceQuote
 from marketplace.commerce.orders import cart, queries
-from marketplace.commerce.orders.access import order_access
+from marketplace.commerce.orders.access import SellerPart, order_access
+from marketplace.commerce.pages import seller_view
 from marketplace.commerce.payments import flow as payment_flow
 from marketplace.commerce.payments import get_payments
 from marketplace.commerce.schemas import (
@@ -55,6 +56,7 @@ from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement
 from marketplace.errors import DomainError
 from marketplace.policy import authorize, current_actor
+from marketplace.web.bounds import api_page
 
 cart_blp = Blueprint("cart", __name__, description=(
     "The signed-in buyer's cart: plans chosen, with the option and price of each, before "
@@ -230,7 +232,8 @@ class Orders(MethodView):
         Newest first, optionally only those in one state.
         """
         rows, pagination_parameters.item_count = queries.buyer_orders(
-            get_session(), current_actor().id, state=args["state"], page=pagination_parameters.page,
+            get_session(), current_actor().id, state=args["state"],
+            page=api_page(pagination_parameters.page),
             per_page=pagination_parameters.page_size)
         return [order_summary(order) for order in rows]
 
@@ -267,9 +270,11 @@ class OrderItem(MethodView):
     def get(self, order: Order):
         """Read an order.
 
-        Its lines, state, amounts paid and refunded, receipt numbers and entitlement ids.
+        Its lines, state, amounts paid and refunded, receipt numbers and entitlement ids. A
+        merchant reads only the lines its organization sold (``seller_part``).
         """
-        return order_document(get_session(), order)
+        db = get_session()
+        return order_document(db, order, _seller_part(db, order))
 
 
 @orders_blp.route("/<order_number>/payment")
@@ -372,6 +377,13 @@ class ReceiptItem(MethodView):
     def get(self, receipt: Receipt):
         """Read a receipt.
 
-        The amount paid, the payment reference, the sellers and the lines.
+        The amount paid, the payment reference, the sellers and the lines; a merchant reads
+        only its own lines and their sum.
         """
-        return receipt_document(get_session(), receipt)
+        db = get_session()
+        return receipt_document(db, receipt, _seller_part(db, db.get(Order, receipt.order_id)))
+
+
+def _seller_part(db: Session, order: Order) -> SellerPart | None:
+    """What the signed-in merchant may see of ``order``; None for its buyer or an admin."""
+    return seller_view(order_access(db, order), cart.order_lines(db, order.id))

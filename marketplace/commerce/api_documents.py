@@ -13,6 +13,7 @@ from marketplace.catalog.models import PricingModel
 from marketplace.commerce import orders
 from marketplace.commerce.models import Order, OrderLine, OrderState, PaymentEvent, Receipt
 from marketplace.commerce.orders import cart, fulfilment, queries
+from marketplace.commerce.orders.access import SellerPart, buyer_shown_to_sellers
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement, EntitlementState
 
@@ -49,10 +50,13 @@ def order_summary(order: Order) -> dict:
             "paid_at": order.paid_at}
 
 
-def order_document(db: Session, order: Order) -> dict:
-    granted = {e.order_line_id: e.id for e in entitlements.for_order(db, order.id)}
+def order_document(db: Session, order: Order, part: SellerPart | None = None) -> dict:
+    """The order as its buyer or an admin sees it; ``part`` for a merchant of a seller: its own
+    lines and their sum, without the payments, refunds and receipts of the whole order."""
+    granted = {e.order_line_id: e.id for e in entitlements.for_order(db, order.id)
+               if part is None or e.order_line_id in part.line_ids}
     lines = []
-    for line in cart.order_lines(db, order.id):
+    for line in part.lines if part is not None else cart.order_lines(db, order.id):
         terms = line.plan_terms
         lines.append({
             **line.model_dump(include={"id", "product_id", "listing_id", "plan_id", "title",
@@ -62,8 +66,15 @@ def order_document(db: Session, order: Order) -> dict:
             "pack_calls": terms.get("pack_calls"), "quota": terms.get("quota"),
             "plan_terms": terms, "entitlement_id": granted.get(line.id),
         })
+    if part is not None:
+        return {
+            **order_summary(order), "total": part.total, "lines": lines, "seller_part": True,
+            "paid": None, "refunded": None, "fulfilled_at": order.fulfilled_at,
+            "closed_at": order.closed_at, "failure_reason": "", "payable": False,
+            "receipts": [], "entitlements": sorted(granted.values()),
+        }
     return {
-        **order_summary(order), "lines": lines,
+        **order_summary(order), "lines": lines, "seller_part": False,
         "paid": fulfilment.paid_amount(db, order.id),
         "refunded": fulfilment.refunded_amount(db, order.id),
         "fulfilled_at": order.fulfilled_at, "closed_at": order.closed_at,
@@ -91,12 +102,28 @@ def entitlement_documents(db: Session, rows: list[Entitlement]) -> list[dict]:
     } for e in rows]
 
 
-def receipt_document(db: Session, receipt: Receipt) -> dict:
+def receipt_document(db: Session, receipt: Receipt, part: SellerPart | None = None) -> dict:
+    """A receipt as its buyer or an admin sees it; ``part`` for a merchant of a seller: its own
+    lines and their sum, and the buyer as sellers see it (:func:`buyer_shown_to_sellers`)."""
     order = db.get(Order, receipt.order_id)
-    lines = cart.order_lines(db, order.id)
+    lines = part.lines if part is not None else cart.order_lines(db, order.id)
     organizations = [db.get(MerchantOrganization, org_id)
                      for org_id in dict.fromkeys(line.organization_id for line in lines)]
     buyer = db.get(User, receipt.buyer_id)
+    if part is not None:
+        name, _email = buyer_shown_to_sellers(
+            buyer, db.get(MerchantOrganization, buyer.organization_id)
+            if buyer.organization_id else None)
+        return {
+            "number": receipt.number, "order_number": order.number,
+            "issued_at": receipt.issued_at, "amount": part.total, "currency": receipt.currency,
+            "payment_reference": "", "buyer": name,
+            "sellers": [{"name": org.name, "credit_code": org.credit_code}
+                        for org in organizations],
+            "lines": [{"title": line.title, "plan_name": line.plan_name, "amount": line.amount}
+                      for line in lines],
+            "refunded": None,
+        }
     return {
         "number": receipt.number, "order_number": order.number, "issued_at": receipt.issued_at,
         "amount": receipt.amount, "currency": receipt.currency,

@@ -5,20 +5,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.commerce.payments import TEST_CARDS
+from marketplace.web.bounds import MAX_ID
+
+_ID = NumberRange(min=1, max=MAX_ID, message=_l("Choose one of the plans on the page."))
 
 
 class AddToCartForm(FlaskForm):
     """One plan of the product page; ``pack_calls`` empty buys a per-call plan pay-as-you-go."""
 
-    plan_id = IntegerField(validators=[DataRequired()])
-    pack_calls = IntegerField(_l("How to pay"), validators=[Optional()])
+    plan_id = IntegerField(validators=[DataRequired(), _ID])
+    pack_calls = IntegerField(_l("How to pay"), validators=[Optional(), _ID])
 
 
 class QuoteRequestForm(FlaskForm):
-    plan_id = IntegerField(validators=[DataRequired()])
+    plan_id = IntegerField(validators=[DataRequired(), _ID])
     request = TextAreaField(
         _l("Describe the job"),
         validators=[DataRequired(message=_l("Describe the job you need quoted.")),

@@ -47,6 +47,7 @@ from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.money import amount_input
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.bounds import page_arg
 from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce_merchant", __name__, template_folder="templates",
@@ -78,7 +79,7 @@ def sales():
     if state not in reports.ORDER_STATES:
         state = ""
     page = reports.sales_for_organization(db, organization.id, state=state or None,
-                                          page=request.args.get("page", 1, type=int) or 1,
+                                          page=page_arg(),
                                           per_page=SALES_PER_PAGE)
     refundable = {}
     for sale in page.rows:

@@ -23,8 +23,9 @@ from marketplace.commerce.merchant_admin_forms import (
     amount_in_fen,
     rate_label,
 )
-from marketplace.commerce.models import Order
+from marketplace.commerce.models import Order, OrderLine
 from marketplace.commerce.orders import cart, queries
+from marketplace.commerce.orders.access import OrderAccess, SellerPart, seller_part
 from marketplace.commerce.payments import get_payments, subscriptions
 from marketplace.commerce.payments.refunds import refund
 from marketplace.db import get_session
@@ -33,6 +34,17 @@ from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.policy import check, current_actor
 from marketplace.storefront.product_page import render_product
 from marketplace.web.forms import apply_field_errors
+
+# ---------------------------------------------------------------------------- orders
+
+
+def seller_view(access: OrderAccess, lines: list[OrderLine]) -> SellerPart | None:
+    """``None`` when the signed-in user sees the whole order (its buyer, an admin); for a
+    merchant of a seller, its own part. Call after ``authorize("order.view", access)``."""
+    if check("order.view_whole", access):
+        return None
+    return seller_part(lines, actor().organization_id)
+
 
 # ---------------------------------------------------------------------------- buying
 
@@ -48,6 +60,8 @@ def plan_from(form) -> tuple[PricingPlan, Listing] | None:
     """The plan a buy form names (None when it names none); 404 if it does not exist."""
     if not form.plan_id.data:
         return None
+    if form.plan_id.errors:  # out of the range of ids: no such plan
+        abort(404)
     db = get_session()
     plan = db.get(PricingPlan, form.plan_id.data)
     listing = db.get(Listing, plan.listing_id) if plan else None

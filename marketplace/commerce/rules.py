@@ -28,6 +28,13 @@ def order_buyer(actor: User | None, access: OrderAccess) -> bool:
     return actor is not None and isinstance(access, OrderAccess) and access.buyer_id == actor.id
 
 
+@rule("order.view_whole")
+def _whole_order(actor: User | None, access: OrderAccess) -> bool:
+    """The whole of an order (every merchant's lines, the payments, the buyer's e-mail): its
+    buyer and admins. A merchant sees only its own part."""
+    return is_admin(actor) or order_buyer(actor, access)
+
+
 @rule("order.view", "receipt.view")
 def _order_party(actor: User | None, access: OrderAccess) -> bool:
     """The buyer, a merchant whose product the order bought, or an admin."""

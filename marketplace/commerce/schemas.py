@@ -14,6 +14,7 @@ from marketplace.commerce.models import OrderState
 from marketplace.commerce.orders.pricing import CALL_PACKS
 from marketplace.commerce.payments import TEST_CARDS
 from marketplace.delivery.models import EntitlementState
+from marketplace.web.bounds import ID_RANGE
 
 #: How a cart or order line is bought under its plan.
 LINE_OPTIONS = ("standard", "pay_as_you_go", "call_pack", "quote")
@@ -57,13 +58,13 @@ class CartSchema(Schema):
 
 
 class CartItemArgsSchema(Schema):
-    plan_id = fields.Integer(required=True, metadata={"description": "A pricing plan of a "
-                                                                     "published product."})
-    pack_calls = fields.Integer(load_default=None, allow_none=True, metadata={
+    plan_id = fields.Integer(required=True, validate=ID_RANGE, metadata={
+        "description": "A pricing plan of a published product."})
+    pack_calls = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE, metadata={
         "description": "For a per-call plan: buy this many calls up front (one of "
                        f"{', '.join(str(n) for n in CALL_PACKS)}); leave out to pay as you go.",
         "enum": list(CALL_PACKS)})
-    quote_id = fields.Integer(load_default=None, allow_none=True, metadata={
+    quote_id = fields.Integer(load_default=None, allow_none=True, validate=ID_RANGE, metadata={
         "description": "For a service-fee plan: the merchant's quote you accept."})
 
 
@@ -102,10 +103,16 @@ class OrderSummarySchema(Schema):
 
 class OrderSchema(OrderSummarySchema):
     lines = fields.List(fields.Nested(OrderLineSchema))
-    paid = fields.Integer(metadata={"description": "Everything received, in the smallest "
-                                                  "currency unit."})
-    refunded = fields.Integer(metadata={"description": "Everything returned, in the smallest "
-                                                      "currency unit."})
+    seller_part = fields.Boolean(metadata={
+        "description": "True when you see only the lines your organization sold (a merchant "
+                       "reading a buyer's order): total is then what those lines cost, and "
+                       "paid, refunded and receipts, which cover the whole order, are left out."})
+    paid = fields.Integer(allow_none=True, metadata={
+        "description": "Everything received, in the smallest currency unit; null in a "
+                       "seller's part."})
+    refunded = fields.Integer(allow_none=True, metadata={
+        "description": "Everything returned, in the smallest currency unit; null in a "
+                       "seller's part."})
     fulfilled_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True, metadata={"description": "When it was "
                                                                          "cancelled or its "
@@ -198,7 +205,9 @@ class ReceiptSchema(Schema):
     currency = fields.String()
     payment_reference = fields.String(metadata={"description": "The payment provider's id of "
                                                                "the payment."})
-    buyer = fields.String(metadata={"description": "The buyer's display name."})
+    buyer = fields.String(metadata={"description": "The buyer's display name; for a seller, "
+                                                   "its organization's name if it has one."})
     sellers = fields.List(fields.Nested(SellerSchema))
     lines = fields.List(fields.Nested(ReceiptLineSchema))
-    refunded = fields.Integer(metadata={"description": "Refunded on the order so far."})
+    refunded = fields.Integer(allow_none=True, metadata={
+        "description": "Refunded on the order so far; null in a seller's part."})

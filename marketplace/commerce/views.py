@@ -23,7 +23,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from marketplace.accounts.models import User
+from marketplace.accounts.confirmation import EmailNotConfirmed
+from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import organizations_by_id
 from marketplace.base import utcnow
 from marketplace.catalog.models import PricingModel
@@ -42,8 +43,8 @@ from marketplace.commerce.models import (
     PaymentEventKind,
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
-from marketplace.commerce.orders.access import OrderAccess, order_access
-from marketplace.commerce.pages import actor, plan_from, product_again
+from marketplace.commerce.orders.access import OrderAccess, buyer_shown_to_sellers, order_access
+from marketplace.commerce.pages import actor, plan_from, product_again, seller_view
 from marketplace.commerce.payments import (
     TEST_CARDS,
     PaymentError,
@@ -55,6 +56,7 @@ from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.bounds import page_arg
 from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("commerce", __name__, template_folder="templates")
@@ -168,6 +170,10 @@ def add_to_cart():
     try:
         cart.add(db, actor(), plan.id, pack_calls=form.pack_calls.data)
         db.commit()
+    except EmailNotConfirmed as exc:  # the account page has the button that sends a new link
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.account"))
     except ValidationFailed as exc:
         db.rollback()
         return product_again(listing, plan,
@@ -221,7 +227,7 @@ def checkout():
 def order_list():
     authorize("order.list")
     db = get_session()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     found, total = queries.buyer_orders(db, actor().id, page=page, per_page=ORDERS_PER_PAGE)
     return render_template(
         "commerce/orders.html", orders=found, total=total, page=page,
@@ -236,11 +242,19 @@ def order_detail(order_number: str):
     authorize("order.view", access)
     db = get_session()
     lines = cart.order_lines(db, order.id)
+    granted = entitlements.for_order(db, order.id)
+    part = seller_view(access, lines)
+    if part is not None:  # a merchant: its own lines only, nothing of the others' payments
+        return render_template(
+            "commerce/order.html", order=order, lines=part.lines, part=part, subscriptions={},
+            entitlements=[e for e in granted if e.order_line_id in part.line_ids],
+            events=[], event_labels={}, receipts=[], paid=None, refunded=None,
+            can_pay=False, can_cancel=False)
     return render_template(
-        "commerce/order.html", order=order, lines=lines,
+        "commerce/order.html", order=order, lines=lines, part=None,
         events=fulfilment.events_for(db, order.id),
         event_labels=reports.PAYMENT_EVENT_LABELS,
-        entitlements=entitlements.for_order(db, order.id),
+        entitlements=granted,
         receipts=fulfilment.receipts_for(db, order.id),
         paid=fulfilment.paid_amount(db, order.id),
         refunded=fulfilment.refunded_amount(db, order.id),
@@ -352,11 +366,23 @@ def receipt(receipt_number: str):
         abort(404)
     access = order_access(db, order)
     authorize("receipt.view", access)
+    lines = cart.order_lines(db, order.id)
+    buyer = db.get(User, order.buyer_id)
+    part = seller_view(access, lines)
+    if part is not None:  # a merchant: its own lines and sum, the buyer as sellers see it
+        buyer_name, buyer_email = buyer_shown_to_sellers(
+            buyer, db.get(MerchantOrganization, buyer.organization_id)
+            if buyer.organization_id else None)
+        return render_template(
+            "commerce/receipt.html", receipt=found, order=order, lines=part.lines, part=part,
+            buyer_name=buyer_name, buyer_email=buyer_email,
+            sellers=organizations_by_id(db, [part.organization_id]).values(),
+            payment=None, refunds=[], refunded=None)
     refunds = [event for event in fulfilment.events_for(db, order.id)
                if event.kind == PaymentEventKind.REFUND_SUCCEEDED]
     return render_template(
-        "commerce/receipt.html", receipt=found, order=order,
-        lines=cart.order_lines(db, order.id), buyer=db.get(User, order.buyer_id),
+        "commerce/receipt.html", receipt=found, order=order, lines=lines, part=None,
+        buyer_name=buyer.display_name, buyer_email=buyer.email,
         sellers=organizations_by_id(db, sorted(access.organization_ids)).values(),
         payment=db.get(PaymentEvent, found.payment_event_id), refunds=refunds,
         refunded=sum(event.amount for event in refunds),

@@ -22,7 +22,7 @@ from marketplace.commerce.payments import (
 )
 from marketplace.db import get_session
 from marketplace.policy import public
-from marketplace.web import csrf
+from marketplace.web import csrf, text_input
 from marketplace.web.errors import problem_response
 
 blp = Blueprint("payments", __name__)
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 @blp.route("/payments/webhook", methods=["POST"])
 @public
+@text_input.exempt
 def webhook():
     """The payment provider's events: verified first (bad signature: 400, nothing changes),
     then handled once each; a failure rolls back and answers 500 so that the provider retries."""

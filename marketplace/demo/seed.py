@@ -206,7 +206,8 @@ def _demo_purchase(session: Session, listing: Listing) -> None:
 
 
 def _sign_up(session: Session, email: str, name: str) -> User:
-    return accounts.sign_up(session, email=email, password=_PASSWORDS[email], display_name=name)
+    return accounts.sign_up(session, email=email, password=_PASSWORDS[email], display_name=name,
+                            confirmed=True)
 
 
 def _create(session: Session, rng: random.Random, member: User, org: MerchantOrganization,

@@ -92,6 +92,12 @@ def notify(
     session.info["outbox_pending"] = True
 
 
+def send_mail(session: Session, to_address: str, subject: str, body: str) -> None:
+    """Queue one e-mail in the caller's transaction; it is sent once the caller commits."""
+    session.add(OutboundEmail(to_address=to_address, subject=subject, body=body))
+    session.info["outbox_pending"] = True
+
+
 def unread_count(session: Session, user_id: int) -> int:
     return session.exec(
         select(func.count())

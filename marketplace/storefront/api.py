@@ -30,6 +30,7 @@ from marketplace.storefront.schemas import (
     ProductQueryArgsSchema,
     SearchMetadataSchema,
 )
+from marketplace.web.bounds import api_page
 
 blp = Blueprint(
     "products", __name__, description="Published data products: find them, read what they are "
@@ -73,7 +74,7 @@ class Products(MethodView):
     @blp.paginate(page_size=24, max_page_size=100)
     def get(self, args, pagination_parameters):
         """Search the products on sale: words, filters and sort, with facet counts."""
-        page, size = pagination_parameters.page, pagination_parameters.page_size
+        page, size = api_page(pagination_parameters.page), pagination_parameters.page_size
         # The answer is kept like the storefront's page parts (storefront/cache.py), also by
         # which plugins are switched on: the documents say whether each operation answers.
         plugins = plugin_states(get_session())

@@ -29,6 +29,7 @@ from marketplace.storefront import facets
 from marketplace.storefront.cache import page_part, rendered
 from marketplace.storefront.forms import BrowseForm
 from marketplace.storefront.product_page import on_sale, render_product
+from marketplace.web.bounds import page_arg
 
 blp = Blueprint("storefront", __name__, template_folder="templates")
 
@@ -159,7 +160,7 @@ def merchant_page(organization_id: int):
     organization = db.get(MerchantOrganization, organization_id)
     if organization is None or not organization.is_verified:
         abort(404)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     content = page_part(("merchant", organization.id, page),
                         lambda: _merchant_content(organization, page))
     return render_template("storefront/merchant.html", organization=organization,

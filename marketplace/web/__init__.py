@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from marketplace import policy
 from marketplace.settings import settings
-from marketplace.web import errors, limits
+from marketplace.web import bounds, errors, headers, limits, text_input
 
 csrf = CSRFProtect()
 
@@ -22,7 +22,10 @@ def _template_globals() -> dict:
 
 
 def init_app(app: Flask) -> None:
+    bounds.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app, production=app.config.get("DATAMARKET_ENV") == "production")
     limits.init_app(app, settings(app).redis_url)
+    text_input.init_app(app)
     app.context_processor(_template_globals)

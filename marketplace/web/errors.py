@@ -58,12 +58,21 @@ def problem_response(status: int, detail: str, **extra):
     return response
 
 
+#: What an API client that did not sign in is told (Werkzeug's default speaks of a bad password).
+NOT_SIGNED_IN = _l("Sign in first: this API uses the session cookie set by logging in on the "
+                   "website (POST /login).")
+
+
 def _handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_problem_json():
         # flask-smorest's abort() and webargs put the message and field errors in ``data``.
         data = getattr(error, "data", None) or {}
         extra = {"errors": data["messages"]} if "messages" in data else {}
+        if status == 401:
+            response = problem_response(401, str(NOT_SIGNED_IN))
+            response.headers["WWW-Authenticate"] = 'Cookie realm="Datamarket"'
+            return response
         return problem_response(status, data.get("message") or error.description or "", **extra)
     if status == 401:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -56,8 +56,31 @@ def page():
             ],
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        # Every page of every browser test runs under the Content-Security-Policy; anything it
+        # blocks (an inline script, an on*= handler, a style or image from elsewhere) fails the
+        # test that loaded it.
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        violations: list[str] = []
+        page.on("console", lambda message: _note_violation(violations, message, page))
+        page.csp_violations = violations
         yield page
         context.close()
         browser.close()
+        assert not violations, "the Content-Security-Policy blocked:\n" + "\n".join(violations)
+
+
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+                event.lineNumber);
+});
+"""
+
+
+def _note_violation(violations: list[str], message, page) -> None:
+    text = message.text
+    if message.type == "error" and ("CSP violation" in text or "Content Security Policy" in text):
+        violations.append(f"{page.url}: {text}")

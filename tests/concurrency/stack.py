@@ -12,6 +12,8 @@ Used by the concurrency suite (tests/concurrency) and by ``bench/checkout_load.p
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.client
 import json
 import os
@@ -152,7 +154,7 @@ class Marketplace:
 
     def visitor(self) -> Visitor:
         """A new browser session on the marketplace (closed when the stack stops)."""
-        visitor = Visitor(self.base)
+        visitor = Visitor(self.base, mail_folder=self.folder / "instance" / "mail")
         self._visitors.append(visitor)
         return visitor
 
@@ -221,10 +223,11 @@ class Visitor:
     """One person's browser session: a cookie jar shared by every thread that uses it (a
     double click is two threads with the same session), a keep-alive connection per thread."""
 
-    def __init__(self, base: str, email: str = ""):
+    def __init__(self, base: str, email: str = "", mail_folder: Path | None = None):
         parts = urllib.parse.urlsplit(base)
         self.host, self.port = parts.hostname, parts.port
         self.email = email
+        self.mail_folder = mail_folder
         self.cookies: dict[str, str] = {}
         self.api_token = ""
         self._lock = threading.Lock()
@@ -306,11 +309,24 @@ class Visitor:
             "password": password}), "log in")
 
     def sign_up(self, email: str, password: str = PASSWORD) -> Visitor:
+        """Sign up, follow the confirmation link mailed to the address, and log in."""
         self.email = email
         page = self.request("GET", "/signup")
-        return self._after_sign_in(self.request("POST", "/signup", form={
+        reply = self.request("POST", "/signup", form={
             "csrf_token": hidden_value(page.text, "csrf_token"), "display_name": email[:40],
-            "email": email, "password": password, "confirm": password}), "sign up")
+            "email": email, "password": password, "confirm": password})
+        if reply.status != 302:
+            raise AssertionError(f"sign up {email}: {reply.status} {reply.text[:500]}")
+        self.request("GET", self._confirmation_path(email))
+        return self.log_in(email, password)
+
+    def _confirmation_path(self, email_address: str) -> str:
+        assert self.mail_folder is not None, "this visitor was not told the mail folder"
+        for path in sorted(self.mail_folder.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == email_address:
+                return re.search(r"/confirm/\S+", message.get_content()).group(0)
+        raise AssertionError(f"no confirmation mail for {email_address}")
 
     # -- buying --------------------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import random
+import re
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -10,7 +14,14 @@ from sqlmodel import select
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
 from marketplace.demo.synthetic import unified_social_credit_code
 from marketplace.notifications.models import Notification
-from tests.factories import PASSWORD, forget, logged_in_client, make_merchant, make_user
+from tests.factories import (
+    PASSWORD,
+    forget,
+    logged_in_client,
+    make_merchant,
+    make_user,
+    page_text,
+)
 
 NEW_PASSWORD = "a longer new passphrase"
 
@@ -44,27 +55,88 @@ def test_login_and_signup_pages_link_to_each_other(client):
     assert "At least 10 characters" in signup_page
 
 
-def test_sign_up_logs_the_new_buyer_in(client, db):
+def _mails(app, to: str) -> list[str]:
+    """The bodies of the mails sent to ``to`` (the mail folder of development and tests)."""
+    messages = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in sorted(Path(app.config["MAIL_FOLDER"]).glob("*.eml"))]
+    return [m.get_content() for m in messages if m["To"] == to]
+
+
+def _link(mail: str) -> str:
+    return re.search(r"http://localhost(/confirm/\S+)", mail).group(1)
+
+
+def test_sign_up_mails_a_confirmation_link_that_lets_the_buyer_buy(app, client, db):
     response = signup(client, email="Ada@Example.com")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
     user = fresh_user(db, "ada@example.com")
-    assert user.role == Role.BUYER
-    account = client.get("/account")
-    assert account.status_code == 200
-    page = account.get_data(as_text=True)
-    assert "ada@example.com" in page
-    assert "Buyer" in page
+    assert user.role == Role.BUYER and user.email_confirmed_at is None
+    assert client.get("/account").status_code == 302  # not signed in by signing up
+
+    (mail,) = _mails(app, "ada@example.com")
+    assert login(client, "ada@example.com", "correct horse battery").status_code == 302
+    page = page_text(client.get("/account"))
+    assert "ada@example.com" in page and "not confirmed" in page
     assert "Become a data merchant" in page
     assert 'href="/account/organization/new"' in page
 
+    confirmed = client.get(_link(mail))
+    assert confirmed.status_code == 302
+    assert fresh_user(db, "ada@example.com").email_confirmed_at is not None
+    assert "not confirmed" not in page_text(client.get("/account"))
 
-def test_sign_up_with_a_taken_email_is_refused(client, db):
+
+def test_sign_up_with_a_taken_email_answers_the_same_and_mails_the_owner(app, client, db):
     existing = make_user(db)
-    response = signup(client, email=existing.email.upper())
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
+    fresh = signup(app.test_client(), email="brand-new@example.com")
+    taken = signup(client, email=existing.email.upper())
+    assert (taken.status_code, taken.headers["Location"]) == (fresh.status_code,
+                                                               fresh.headers["Location"])
+    assert "already" not in page_text(client.get("/login"))
     forget(db)
     assert len(db.exec(select(User).where(User.email == existing.email)).all()) == 1
+    (mail,) = _mails(app, existing.email)
+    assert "already has an account" in mail and "/confirm/" not in mail
+    assert fresh_user(db, existing.email).session_version == existing.session_version
+
+
+def test_an_unconfirmed_buyer_cannot_buy_and_is_offered_a_new_link(app, db):
+    from tests.commerce_factories import make_plan, make_shop, published_listing_with
+    shop = make_shop(db)
+    _, (plan,) = published_listing_with(db, shop, make_plan("one_time", price=10_00))
+    buyer = make_user(db, confirmed=False)
+    client = logged_in_client(app, buyer)
+
+    page = client.post("/cart/items", data={"plan_id": plan.id})
+    assert page.status_code == 302 and page.headers["Location"] == "/account"
+    account = page_text(client.get("/account"))
+    assert "Confirm your e-mail address before buying" in account
+    assert "Send a new confirmation link" in account
+    token = client.get("/api/v1/csrf-token").get_json()["csrf_token"]
+    api = client.post("/api/v1/cart", json={"plan_id": plan.id}, headers={"X-CSRFToken": token})
+    assert api.status_code == 403
+    assert "Confirm your e-mail address" in api.get_json()["detail"]
+
+    assert client.post("/account/confirmation").status_code == 302
+    (mail,) = _mails(app, buyer.email)
+    client.get(_link(mail))
+    assert client.post("/api/v1/cart", json={"plan_id": plan.id},
+                       headers={"X-CSRFToken": token}).status_code == 201
+
+
+def test_a_forged_or_expired_confirmation_link_confirms_nothing(app, client, db):
+    from marketplace.accounts import confirmation
+    user = make_user(db, confirmed=False)
+    token = confirmation.token_for(app.config["SECRET_KEY"], user)
+    assert client.get(f"/confirm/{token[:-2]}xx").status_code == 302
+    forget(db)
+    assert fresh_user(db, user.email).email_confirmed_at is None
+    with pytest.raises(confirmation.BadConfirmationLink):
+        confirmation.confirm(db, app.config["SECRET_KEY"], token, max_age=-1)
+    forged = confirmation.token_for("another secret", user)
+    with pytest.raises(confirmation.BadConfirmationLink):
+        confirmation.confirm(db, app.config["SECRET_KEY"], forged)
 
 
 def test_sign_up_with_a_short_password_says_how_long_it_must_be(client, db):

@@ -36,7 +36,6 @@ from marketplace.catalog.models import (
 )
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_LOGINS, seed
-from marketplace.errors import ValidationFailed
 from marketplace.models import metadata
 from marketplace.plugins import get_runtime
 
@@ -294,7 +293,7 @@ def test_a_failing_seed_leaves_nothing_behind(db):
     db.commit()
     get_runtime().sync()  # the plugins found are recorded by the seed: not demo data
     counts, last_seq = _row_counts(db), _last_seq(db)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(accounts.AccountExists):
         seed(db)
     assert _row_counts(db) == counts
     assert _last_seq(db) == last_seq

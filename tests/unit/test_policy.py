@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     # accounts
     ("account.view", None):               (N, Y, Y, Y, Y, Y, N),
     ("account.change_password", None):    (N, Y, Y, Y, Y, Y, N),
+    ("account.edit_privacy", None):       (N, Y, Y, Y, Y, Y, N),
     ("notification.list", None):          (N, Y, Y, Y, Y, Y, N),
     ("notification.read", "notification"): (N, Y, N, N, N, N, N),
     ("organization.create", None):        (N, Y, Y, N, N, N, N),
@@ -156,6 +157,7 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("organization.verify", "org"):     (N, N, N, N, N, Y, N),
     ("user.list", None):                (N, N, N, N, N, Y, N),
     ("user.change_role", "user"):       (N, N, N, N, N, Y, N),
+    ("user.end_sessions", "user"):      (N, N, N, N, N, Y, N),
     ("audit.view", None):               (N, N, N, N, N, Y, N),
     ("plugin.manage", None):            (N, N, N, N, N, Y, N),
     # entitlements: the buyer they were granted to, and admins (not the selling merchant)
@@ -185,6 +187,10 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("quote.accept", "quote"):            (N, Y, N, N, N, N, N),
     ("quote.withdraw", "quote"):          (N, Y, N, N, N, N, N),
     ("order.view", "mixed_order"):        (N, Y, N, Y, Y, Y, N),
+    # the whole of an order (every seller's lines, the payments): its buyer and admins only;
+    # each seller sees its own part
+    ("order.view_whole", "order"):        (N, Y, N, N, N, Y, N),
+    ("order.view_whole", "mixed_order"):  (N, Y, N, N, N, Y, N),
     # selling: a merchant's books (no resource: its own), refunds of orders it fully owns,
     # answering quotes to its organization
     ("ledger.view", None):                (N, N, N, Y, Y, N, N),

@@ -21,6 +21,7 @@ from marketplace.commerce.pages import order_or_404, submit_refund
 from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.policy import authorize, check
+from marketplace.web.bounds import page_arg
 
 ORDERS_PER_PAGE = 50
 
@@ -34,7 +35,7 @@ def orders_list():
         state = ""
     search = request.args.get("q", "").strip()[:200]
     page = reports.orders_page(db, state=state or None, search=search,
-                               page=request.args.get("page", 1, type=int) or 1,
+                               page=page_arg(),
                                per_page=ORDERS_PER_PAGE)
     return render_template(
         "admin/orders.html",

@@ -16,6 +16,7 @@ from marketplace.admin.views import blp, get_or_404
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.policy import authorize, current_actor
+from marketplace.web.bounds import page_arg
 from marketplace.web.forms import errors_text
 
 USERS_PER_PAGE = 50
@@ -25,7 +26,7 @@ USERS_PER_PAGE = 50
 def users():
     authorize("user.list")
     db = get_session()
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     rows, total = services.users_page(db, page, USERS_PER_PAGE)
     return render_template(
         "admin/users.html",
@@ -47,7 +48,7 @@ def change_role(user_id: int):
     user = get_or_404(User, user_id)
     authorize("user.change_role", user)
     form = RoleForm()
-    back = url_for("admin.users", page=request.form.get("page", type=int) or None)
+    back = url_for("admin.users", page=page_arg(values=request.form))
     if not form.validate_on_submit():
         flash(errors_text(form.role) or _("Choose a role from the list."), "error")
         return redirect(back)
@@ -62,3 +63,15 @@ def change_role(user_id: int):
         flash(_("%(name)s is now: %(role)s.", name=user.display_name,
                 role=_role_name(form.role.data)), "success")
     return redirect(back)
+
+
+@blp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+def end_sessions(user_id: int):
+    """Sign the user out everywhere: every session and remember-me cookie ends now."""
+    user = get_or_404(User, user_id)
+    authorize("user.end_sessions", user)
+    db = get_session()
+    accounts.end_sessions(db, current_actor(), user, reason="admin")
+    db.commit()
+    flash(_("%(name)s is signed out everywhere.", name=user.display_name), "success")
+    return redirect(url_for("admin.users", page=page_arg(values=request.form)))

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from marketplace.accounts.confirmation import require_confirmed
 from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.authorization import grants as authorization
@@ -54,7 +55,11 @@ def _buyable(session: Session, plan_id: int) -> tuple[PricingPlan, Listing]:
 
 def add(session: Session, buyer: User, plan_id: int, *, pack_calls: int | None = None,
         quote: ServiceQuote | None = None) -> CartItem:
-    """Put a plan in the buyer's cart (again: update the pack size), priced to check it."""
+    """Put a plan in the buyer's cart (again: update the pack size), priced to check it.
+
+    :raises EmailNotConfirmed: the buyer has not confirmed its e-mail address yet.
+    """
+    require_confirmed(buyer)
     plan, listing = _buyable(session, plan_id)
     if buyer.organization_id is not None and buyer.organization_id == listing.organization_id:
         raise ValidationFailed({"plan": [str(_l("You cannot buy your own organization's "
@@ -124,6 +129,7 @@ def checkout(session: Session, buyer: User, *, attempt: str = "") -> Order:
     :raises ValidationFailed: the cart is empty, mixes a membership with other items, or
         mixes currencies.
     """
+    require_confirmed(buyer)
     key = _checkout_key(buyer.id, attempt) if attempt else None
     if (existing := find_checkout(session, buyer.id, attempt)) is not None:
         return existing

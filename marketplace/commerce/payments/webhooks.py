@@ -15,6 +15,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from marketplace.base import MAX_ID
 from marketplace.commerce.models import (
     Order,
     OrderLine,
@@ -48,6 +49,9 @@ def handle(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> st
     except IntegrityError:
         return "duplicate"
     outcome = _dispatch(session, gateway, event)
+    if outcome.startswith("ignored"):
+        # Acknowledged (the provider must not retry it for days) and recorded, but unusable.
+        log.warning("webhook event %s (%s) %s", event.id, event.type, outcome)
     row = session.get(ProcessedWebhook, event.id)
     row.outcome = outcome[:200]
     session.add(row)
@@ -107,9 +111,10 @@ def _subscription_record(session: Session, gateway: PaymentGateway,
     if subscription is not None:
         return subscription
     info = gateway.retrieve_subscription(provider_id)
-    if not gateway.is_ours({"metadata": info.metadata}) or "order_line_id" not in info.metadata:
+    line_id = metadata_id(info.metadata, "order_line_id")
+    if not gateway.is_ours({"metadata": info.metadata}) or line_id is None:
         return None
-    line = session.get(OrderLine, int(info.metadata["order_line_id"]))
+    line = session.get(OrderLine, line_id)
     order = session.get(Order, line.order_id) if line else None
     if order is None:
         return None
@@ -236,6 +241,20 @@ def order_for_payment(session: Session, intent_id: str,
     if attempt is not None:
         return session.get(Order, attempt.order_id)
     order = session.exec(select(Order).where(Order.payment_intent_id == intent_id)).first()
-    if order is None and str((metadata or {}).get("order_id", "")).isdigit():
-        order = session.get(Order, int(metadata["order_id"]))
+    order_id = metadata_id(metadata, "order_id")
+    if order is None and order_id is not None:
+        order = session.get(Order, order_id)
     return order
+
+
+def metadata_id(metadata: dict | None, key: str) -> int | None:
+    """An id our metadata carries, or None when it is missing or not one of ours: anything but
+    ASCII digits (``isdigit`` also accepts "²"), or a number past the ids' range."""
+    value = (metadata or {}).get(key) if isinstance(metadata, dict) else None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
