@@ -369,8 +369,9 @@ def url_for_route(app: Flask, route: Route, world: World) -> str:
 def install_recorder(app: Flask) -> Flask:
     """Record, for each request, the policy checks its view made.
 
-    Template ``can(...)`` calls still answer but are not recorded, so a page that only hides
-    buttons is not mistaken for a page that authorizes its reader.
+    Only the view's own checks are in ``g.policy_checks``: a template's ``can(...)`` answers
+    without being recorded, and a blueprint's ``before_request`` gate is kept apart
+    (``g.policy_gate_checks``), so neither can stand in for the view's own authorization.
     """
     log: list[dict[str, Any]] = []
     app.extensions["test.policy_log"] = log
@@ -378,13 +379,10 @@ def install_recorder(app: Flask) -> Flask:
     @app.after_request
     def _remember_checks(response):  # registered last, so it runs before the guard
         log.append({"endpoint": request.endpoint, "method": request.method,
-                    "checks": list(g.get("policy_checks", [])), "status": response.status_code})
+                    "checks": list(g.get("policy_checks", [])),
+                    "gate_checks": list(g.get("policy_gate_checks", [])),
+                    "status": response.status_code})
         return response
-
-    @app.context_processor
-    def _unrecorded_template_can():
-        return {"can": lambda action, resource=None: policy.can(policy.current_actor(), action,
-                                                                resource)}
 
     return app
 
@@ -475,18 +473,52 @@ def test_guard_lets_public_and_authorized_routes_through(app_config):
         get_engine(app).dispose()
 
 
-def test_a_template_can_is_not_an_authorization_for_this_suite(app_config):
-    """The recorder ignores checks made while rendering; the route below only hides a link."""
+def test_a_template_can_is_not_an_authorization(app_config):
+    """The guard itself ignores checks made while rendering; the route below only hides a link."""
     app = _fresh_app(app_config)
 
     def _hides_a_link():
         return render_template_string("{% if can('admin.dashboard') %}admin{% endif %}page")
 
     app.add_url_rule("/_hides", "hides", _hides_a_link)
-    install_recorder(app)
     try:
-        with pytest.raises(policy.PolicyNotConsulted):
+        with pytest.raises(policy.PolicyNotConsulted, match="hides"):
             app.test_client().get("/_hides")
+    finally:
+        get_engine(app).dispose()
+
+
+def test_the_admin_gate_does_not_hide_an_admin_route_without_its_own_check(app_config, world):
+    """An admin page that forgot ``authorize`` is refused although the area's gate let the admin in.
+
+    The endpoint is named in the admin blueprint, so the blueprint's ``before_request`` gate
+    (``authorize("admin.dashboard")``) runs first and succeeds for the admin.
+    """
+    app = install_recorder(_fresh_app(app_config))
+    app.add_url_rule("/admin/_forgot", "admin.forgot_its_check", lambda: "every user's e-mail")
+    try:
+        with pytest.raises(policy.PolicyNotConsulted, match="admin.forgot_its_check"):
+            client_as(app, world.admin).get("/admin/_forgot")
+        log = app.extensions["test.policy_log"]
+        assert log[-1]["gate_checks"] == [("admin.dashboard", True)]
+        assert log[-1]["checks"] == []
+        # Others are still stopped by the gate before the view runs.
+        assert client_as(app, world.buyer).get("/admin/_forgot").status_code == 403
+    finally:
+        get_engine(app).dispose()
+
+
+def test_an_admin_route_with_its_own_check_passes_the_guard(app_config, world):
+    app = _fresh_app(app_config)
+
+    def _asks():
+        policy.authorize("admin.dashboard")
+        return "counts"
+
+    app.add_url_rule("/admin/_asks", "admin.asks", _asks)
+    try:
+        response = client_as(app, world.admin).get("/admin/_asks")
+        assert response.status_code == 200 and response.data == b"counts"
     finally:
         get_engine(app).dispose()
 
