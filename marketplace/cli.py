@@ -109,16 +109,44 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check the whole chain; name the first entry that was altered, removed or inserted."""
+    """Check the whole chain, and that it still reaches the latest checkpoint; name the first
+    entry that was altered, removed or inserted."""
+    from marketplace.audit.checkpoint import CheckpointError, read_checkpoints, verify_against
     from marketplace.audit.services import verify_chain
 
-    report = verify_chain(get_session())
+    config = settings()
+    try:
+        checkpoints = read_checkpoints(config.audit_checkpoint_file, config.secret_key)
+    except CheckpointError as exc:
+        click.echo(f"Audit checkpoints UNTRUSTED: {exc}", err=True)
+        sys.exit(1)
+    latest = checkpoints[-1] if checkpoints else None
+    report = verify_against(get_session(), latest) if latest else verify_chain(get_session())
     if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} entries verified.")
+        anchor = (f" Reaches the latest {latest.describe()}." if latest
+                  else " No checkpoint yet: `datamarket audit checkpoint` anchors the head.")
+        click.echo(f"Audit chain intact: {report.checked} entries verified.{anchor}")
         return
     click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
                err=True)
     sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Verify the chain, then append a signed checkpoint of its head to AUDIT_CHECKPOINT_FILE
+    (and the log), so that cutting the newest entries is caught by `audit verify`."""
+    from marketplace.audit.checkpoint import CheckpointError, write_checkpoint
+
+    config = settings()
+    try:
+        checkpoint = write_checkpoint(get_session(), config.audit_checkpoint_file,
+                                      config.secret_key)
+    except CheckpointError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"Wrote the {checkpoint.describe()} to {config.audit_checkpoint_file}.")
 
 
 @click.group("mail", help="The e-mail outbox.")

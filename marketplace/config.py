@@ -145,6 +145,10 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # and hosts: a Redis server's URL, e.g. redis://127.0.0.1:6379/0. Empty (the embedded
         # default): the database and each process's memory (DESIGN.md §4).
         "REDIS_URL": env.get("REDIS_URL", "").strip(),
+        # Signed checkpoints of the audit chain's head (`datamarket audit checkpoint`), kept
+        # outside the database; put it on storage the database's users cannot write.
+        "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE",
+                                         str(instance_path / "audit-checkpoints.jsonl")),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

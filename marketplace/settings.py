@@ -50,13 +50,17 @@ class Settings:
     mail: MailSettings
     #: Redis for counters shared by every process (rate limits, quotas, breakers); "" for none.
     redis_url: str = ""
+    #: Where ``datamarket audit checkpoint`` appends the signed checkpoints of the audit chain.
+    audit_checkpoint_file: Path = Path("audit-checkpoints.jsonl")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(secret_key=str(config["SECRET_KEY"]),
                    commission_bp=int(config["COMMERCE_COMMISSION_BP"]),
                    mail=MailSettings.from_config(config),
-                   redis_url=str(config.get("REDIS_URL") or ""))
+                   redis_url=str(config.get("REDIS_URL") or ""),
+                   audit_checkpoint_file=Path(config.get("AUDIT_CHECKPOINT_FILE")
+                                              or "audit-checkpoints.jsonl"))
 
 
 def init_app(app: Flask) -> None:
