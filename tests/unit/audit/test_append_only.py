@@ -2,7 +2,8 @@
 
 The trigger comes from the migrations (``0001_initial_schema``), which is how the suite builds
 its PostgreSQL schema; these tests run only there (``make test-postgres``, which ``.ci/run``
-invokes). SQLite's triggers are covered by ``test_chain.test_migrated_database_refuses_update_and_delete``.
+invokes). SQLite's triggers are covered by
+``test_chain.test_migrated_database_refuses_update_and_delete``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_the_suite_schema_comes_from_the_migrations(engine):
             "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_entry'::regclass "
             "AND NOT tgisinternal")).scalars().all()
     assert version
-    assert "audit_entry_append_only" in triggers
+    assert {"audit_entry_append_only", "audit_entry_no_truncate"} <= set(triggers)
 
 
 @pytest.mark.parametrize("statement", [
@@ -45,6 +46,7 @@ def test_the_suite_schema_comes_from_the_migrations(engine):
     "UPDATE audit_entry SET actor_id = 99",
     "DELETE FROM audit_entry WHERE seq = 3",
     "DELETE FROM audit_entry",
+    "TRUNCATE audit_entry",
 ])
 def test_update_and_delete_are_refused_by_the_database(engine, statement):
     with pytest.raises(DBAPIError, match="audit_entry is append-only"), engine.begin() as conn:

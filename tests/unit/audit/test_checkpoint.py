@@ -8,8 +8,8 @@ still names the removed entry, and ``audit verify`` fails naming that checkpoint
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
