@@ -35,6 +35,7 @@ def register_commands(app) -> None:
     app.cli.add_command(plugin_group)
     app.cli.add_command(payments_group)
     app.cli.add_command(reindex)
+    app.cli.add_command(demo_code)
 
 
 @click.group("db", help="Database schema migrations.")
@@ -87,7 +88,8 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the demo accounts and catalog (running it again changes nothing)."""
-    from marketplace.demo.seed import DEMO_LOGINS, seed
+    from marketplace.accounts.second_factor import current_code
+    from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_LOGINS, seed
     from marketplace.notifications.services import deliver_outbox
 
     session = get_session()
@@ -99,6 +101,18 @@ def seed_demo() -> None:
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
+    click.echo(f"  The admin's second factor: authenticator key {DEMO_ADMIN_TOTP_SECRET} "
+               f"(code now: {current_code(DEMO_ADMIN_TOTP_SECRET)}; "
+               "`datamarket demo-code` prints the current one)")
+
+
+@click.command("demo-code")
+def demo_code() -> None:
+    """Print the demo admin's current sign-in code (what an authenticator app would show)."""
+    from marketplace.accounts.second_factor import current_code
+    from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET
+
+    click.echo(current_code(DEMO_ADMIN_TOTP_SECRET))
 
 
 @click.group("audit", help="The hash-chained audit log.")

@@ -194,6 +194,7 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
 
 
 _IN_VIEW = "policy_in_view"
+_VIEW_RAN = "policy_view_ran"
 
 
 def _mark_view_code_path(app: Flask) -> None:
@@ -206,7 +207,7 @@ def _mark_view_code_path(app: Flask) -> None:
     dispatch = app.dispatch_request
 
     def dispatch_request():
-        g.policy_in_view = True
+        g.policy_in_view = g.policy_view_ran = True
         try:
             return dispatch()
         finally:
@@ -224,6 +225,8 @@ def init_app(app: Flask) -> None:
             return response
         if g.get("policy_checks") or is_public_endpoint(current_app, request.endpoint):
             return response
+        if not g.get(_VIEW_RAN):
+            return response  # a before_request answered (a redirect); the view served nothing
         raise PolicyNotConsulted(
             f"{request.method} {request.path} (endpoint {request.endpoint!r}) answered without "
             "consulting the authorization policy; call policy.authorize() or mark it @public."

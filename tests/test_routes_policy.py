@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from marketplace import create_app, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
+from marketplace.accounts.second_factor_views import PROVEN
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
@@ -76,6 +77,10 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "accounts.set_language":           (A, A, A, A, A, A),
     "accounts.account":                (L, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
+    # an admin's second sign-in step: only after the password step (else back to log in, or
+    # home for someone already signed in)
+    "accounts.second_factor":          (L, A, A, A, A, A),
+    "accounts.enrol_second_factor":    (L, A, A, A, A, A),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),
     # notifications
@@ -398,6 +403,8 @@ def client_as(app: Flask, user: User | None):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            if user.is_admin:  # as after the second sign-in step (tests/factories.log_in)
+                session[PROVEN] = user.id
     return client
 
 

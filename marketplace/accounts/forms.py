@@ -48,3 +48,7 @@ class OrganizationForm(FlaskForm):
     )
     contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired()])
     description = TextAreaField(_l("About the organization"), validators=[Length(max=2000)])
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
