@@ -43,15 +43,16 @@ def postgres_url(worker_id: str) -> str | None:
     return url
 
 
-def create_postgres_database(suffix: str) -> str:
-    """A new, empty PostgreSQL database named after the configured one, dropped first if a
-    previous run left it; returns its URL."""
+def create_postgres_database(suffix: str, template: str | None = None) -> str:
+    """A new PostgreSQL database named after the configured one, dropped first if a previous
+    run left it: empty, or a copy of the database ``template``; returns its URL."""
     base = make_url(POSTGRES_URL)
     name = f"{base.database}_{suffix}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
 

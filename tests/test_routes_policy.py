@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,9 +23,10 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask, g, render_template_string, request, url_for
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from marketplace import create_app, policy
+from marketplace import create_app, migrate, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.accounts.second_factor_views import PROVEN
@@ -42,6 +43,7 @@ from marketplace.notifications.services import notify
 from marketplace.plugins.models import InstalledPlugin
 from marketplace.reviews import services as reviews
 from marketplace.reviews.models import ProductReview
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.factories import make_listing, make_merchant, make_organization, make_user
 
 IGNORED_ENDPOINTS = {"static"}
@@ -271,19 +273,23 @@ ID_ARGUMENTS = {
 
 
 @pytest.fixture(scope="module")
-def world_template(tmp_path_factory) -> tuple[Path, World]:
-    """The rows every route test needs, built once into a SQLite file that each test copies.
+def world_template(tmp_path_factory, worker_id) -> tuple[str, World]:
+    """The rows every route test needs, built once into a database that each test copies.
 
     The matrix makes a few hundred requests, each on an untouched copy, so that one actor's
-    action never changes what the next actor sees. Authorization does not depend on the database
-    engine, so this module uses SQLite even when the suite runs against PostgreSQL.
+    action never changes what the next actor sees. On SQLite the copy is of the file; on
+    PostgreSQL (when the suite runs there) the world is a migrated database that each test's
+    database is created from as a template, so the matrix runs on the production schema.
     """
     folder = tmp_path_factory.mktemp("route-world")
-    path = folder / "world.db"
-    url = f"sqlite:///{path}"
-    engine = create_engine(url)
-    metadata.create_all(engine)
-    engine.dispose()
+    if POSTGRES_URL:
+        url = create_postgres_database(f"world_{worker_id}")
+        migrate.upgrade(url)
+    else:
+        url = f"sqlite:///{folder / 'world.db'}"
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
                       "SEARCH_POLL_SECONDS": 0,
                       "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
@@ -299,17 +305,27 @@ def world_template(tmp_path_factory) -> tuple[Path, World]:
             world = _make_world(db)
         finally:
             db.close()
-            get_engine(app).dispose()  # the last connection folds the WAL into the file
-    assert not path.with_name("world.db-wal").exists()
-    return path, world
+            # The last connection folds SQLite's WAL into the file; PostgreSQL copies a
+            # template only when nobody is connected to it.
+            get_engine(app).dispose()
+    if not POSTGRES_URL:
+        assert not (folder / "world.db-wal").exists()
+    return url, world
 
 
 @pytest.fixture
-def database_url(tmp_path, world_template) -> str:
+def database_url(tmp_path, world_template, worker_id) -> Iterator[str]:
     """Overrides conftest's empty database with a fresh copy of the world."""
-    target = tmp_path / "routes.db"
-    shutil.copyfile(world_template[0], target)
-    return f"sqlite:///{target}"
+    template = world_template[0]
+    if not POSTGRES_URL:
+        target = tmp_path / "routes.db"
+        shutil.copyfile(make_url(template).database, target)
+        yield f"sqlite:///{target}"
+        return
+    url = create_postgres_database(f"routes_{worker_id}",
+                                   template=make_url(template).database)
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture
