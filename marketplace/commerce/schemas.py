@@ -56,14 +56,19 @@ class CartSchema(Schema):
     currency = fields.String()
 
 
+#: The largest id a row can have (PostgreSQL's integer): larger ids are refused as input.
+MAX_ID = 2**31 - 1
+
+
 class CartItemArgsSchema(Schema):
-    plan_id = fields.Integer(required=True, metadata={"description": "A pricing plan of a "
-                                                                     "published product."})
+    plan_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID), metadata={
+        "description": "A pricing plan of a published product."})
     pack_calls = fields.Integer(load_default=None, allow_none=True, metadata={
         "description": "For a per-call plan: buy this many calls up front (one of "
                        f"{', '.join(str(n) for n in CALL_PACKS)}); leave out to pay as you go.",
         "enum": list(CALL_PACKS)})
-    quote_id = fields.Integer(load_default=None, allow_none=True, metadata={
+    quote_id = fields.Integer(load_default=None, allow_none=True,
+                              validate=validate.Range(1, MAX_ID), metadata={
         "description": "For a service-fee plan: the merchant's quote you accept."})
 
 
