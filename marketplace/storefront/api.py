@@ -15,6 +15,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
 from marketplace.catalog import operations
 from marketplace.db import get_session
 from marketplace.plugins.services import states as plugin_states
@@ -118,7 +119,8 @@ def _search_answer(args: dict, page: int, size: int) -> tuple[str, int, str]:
 @blp.route("/<int(max=2147483647):product_id>")
 class ProductItem(MethodView):
     @blp.response(200, ListedProductSchema)
-    @blp.alt_response(404, description="No published product has this id.")
+    @blp.alt_response(404, description="No published product has this id.",
+                      schema=ProblemSchema, content_type=PROBLEM_JSON)
     def get(self, product_id: int):
         """Read one published product: description, data dictionary, sample, pricing, rating,
         and the plugin operation it sells with its input and output JSON Schema."""

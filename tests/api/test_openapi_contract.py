@@ -13,6 +13,7 @@ A new way of signing in (API keys, with the delivery gateway) is one more entry 
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections.abc import Callable
@@ -117,3 +118,46 @@ def test_an_undocumented_method_is_405_with_allow(client, path):
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
     assert documented <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def _resolved(response: dict) -> dict:
+    if "$ref" in response:
+        return DOCUMENT["components"]["responses"][response["$ref"].split("/")[-1]]
+    return response
+
+
+def test_every_error_is_documented_as_problem_json():
+    seen = 0
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) >= 400:
+                    content = _resolved(response).get("content", {})
+                    assert set(content) == {"application/problem+json"}, (path, method, status)
+                    assert content["application/problem+json"]["schema"] == {
+                        "$ref": "#/components/schemas/Problem"}
+                    seen += 1
+    assert seen > 40
+
+
+def test_json_headers_are_documented_as_the_strings_they_are(client):
+    pagination = DOCUMENT["components"]["headers"]["PAGINATION"]["schema"]
+    assert pagination["type"] == "string"
+    assert pagination["contentMediaType"] == "application/json"
+    search = DOCUMENT["paths"]["/api/v1/products"]["get"]["responses"]["200"]["headers"]
+    assert search["X-Search"]["schema"]["type"] == "string"
+    sent = client.get("/api/v1/products").headers["X-Pagination"]
+    assert isinstance(sent, str) and set(json.loads(sent)) <= set(
+        pagination["contentSchema"]["properties"])
+
+
+def test_business_rule_refusals_are_documented_on_their_routes():
+    paths = DOCUMENT["paths"]
+    checkout = paths["/api/v1/orders"]["post"]["responses"]["422"]["description"]
+    adding = paths["/api/v1/cart"]["post"]["responses"]["422"]["description"]
+    paying = paths["/api/v1/orders/{order_number}/payment"]["post"]["responses"]["422"]
+    assert "the cart is empty" in checkout
+    assert "no longer on sale" in adding and "authorization application" in adding
+    assert "test card" in paying["description"]
