@@ -226,7 +226,9 @@ def init_app(app: Flask) -> None:
         if g.get("policy_checks") or is_public_endpoint(current_app, request.endpoint):
             return response
         if not g.get(_VIEW_RAN):
-            return response  # a before_request answered (a redirect); the view served nothing
+            # The view never ran: a before_request answered (the admin gate's refusal, turned
+            # into a redirect to log in); nothing of the view was served.
+            return response
         raise PolicyNotConsulted(
             f"{request.method} {request.path} (endpoint {request.endpoint!r}) answered without "
             "consulting the authorization policy; call policy.authorize() or mark it @public."

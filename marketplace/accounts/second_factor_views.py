@@ -2,9 +2,9 @@
 setting the authenticator up on the first sign-in.
 
 An admin's password alone never signs in: :func:`ask_for_second_factor` keeps who passed the
-password step in the session (not signed in) and sends them here. An admin already signed in
-without this step (a user promoted while signed in) is signed out by :func:`_admins_prove_it`
-and asked for it on the next page. Both steps are throttled per account and per address.
+password step in the session (not signed in) and sends them here. An admin's session without
+this step (a user promoted while signed in) is not loaded at all (``auth.load_user``): they sign
+in again. Both steps are throttled per account and per address.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import second_factor as factors
+from marketplace.accounts.auth import SECOND_FACTOR_PROVEN
 from marketplace.accounts.forms import SecondFactorForm
 from marketplace.accounts.models import User
 from marketplace.accounts.views import blp
@@ -29,16 +30,12 @@ from marketplace.web.forms import apply_field_errors
 from marketplace.web.limits import limiter
 
 PENDING = "second_factor_pending"
-#: The session key that marks a session whose admin passed the second factor (their user id).
-PROVEN = "second_factor"
+PROVEN = SECOND_FACTOR_PROVEN
 #: How long the password step stays good for the second one.
 PENDING_SECONDS = 300
 # Tries of the second step: per account (whoever asks) and per address.
 PER_ACCOUNT = "5 per minute;20 per hour"
 PER_ADDRESS = "20 per minute"
-# Pages an admin without the second factor may still reach.
-_OPEN_ENDPOINTS = {"static", "accounts.second_factor", "accounts.enrol_second_factor",
-                   "accounts.logout", "accounts.login"}
 
 
 def ask_for_second_factor(user: User, next_url: str) -> Response:
@@ -142,18 +139,3 @@ def enrol_second_factor():
     return render_template("accounts/enrol_second_factor.html", form=form, uri=uri,
                            secret=factor.totp_secret, qr=_qr_svg(uri)), \
         422 if form.errors else 200
-
-
-@blp.before_app_request
-def _admins_prove_it():
-    """An admin whose session has not passed the second factor is signed out and asked for it
-    (HTML pages) or served as anonymous (the API answers 401)."""
-    if request.endpoint in _OPEN_ENDPOINTS or not current_user.is_authenticated:
-        return None
-    user = current_user._get_current_object()
-    if not user.is_admin or session.get(PROVEN) == user.id:
-        return None
-    logout_user()
-    if request.method != "GET" or request.path.startswith("/api/"):
-        abort(401)
-    return ask_for_second_factor(user, request.full_path.rstrip("?"))

@@ -150,11 +150,13 @@ def test_a_user_promoted_while_signed_in_must_pass_the_second_factor(app, db):
     accounts.set_role(db, admin, user, Role.ADMIN)
     second_factor.enrol_with_secret(db, user, ADMIN_TOTP_SECRET)
     db.commit()
+    # Not signed in as an admin without the second factor: sent to log in again, where the
+    # password leads to the second step.
     response = client.get("/admin")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login/second-factor"
-    # Signed out meanwhile: the API answers as to anyone not signed in.
+    assert response.headers["Location"].startswith("/login?next=/admin")
     assert client.get("/api/v1/orders").status_code == 401
+    assert password_step(client, user).headers["Location"] == "/login/second-factor"
 
 
 def test_the_shared_helper_signs_admins_in_with_a_computed_code(app, db):
