@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyotp
 from datamarket_sdk import Context, Scope
 from datamarket_sdk.testing import load_plugin
 from sqlalchemy import create_engine, event
@@ -45,6 +46,7 @@ from sqlmodel import Session, select
 
 import marketplace.models  # noqa: F401  (every table on the metadata)
 from marketplace import create_app
+from marketplace.accounts import second_factor
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.db import get_engine
@@ -108,9 +110,14 @@ def signed_in_admin(app):
         admin = accounts.sign_up(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD,
                                  display_name="Bench admin")
         accounts.set_role(session, None, admin, Role.ADMIN)
+        secret = pyotp.random_base32()
+        second_factor.enrol_with_secret(session, admin, secret)  # admins sign in with one
         session.commit()
     client = app.test_client()
     response = client.post("/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    if response.status_code == 302:
+        response = client.post("/login/second-factor",
+                               data={"code": pyotp.TOTP(secret).now()})
     if response.status_code != 302:
         raise SystemExit(f"the bench admin could not sign in ({response.status_code})")
     return client

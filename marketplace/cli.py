@@ -35,6 +35,7 @@ def register_commands(app) -> None:
     app.cli.add_command(plugin_group)
     app.cli.add_command(payments_group)
     app.cli.add_command(reindex)
+    app.cli.add_command(demo_code)
 
 
 @click.group("db", help="Database schema migrations.")
@@ -87,7 +88,15 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the demo accounts and catalog (running it again changes nothing)."""
-    from marketplace.demo.seed import DEMO_LOGINS, seed
+    from marketplace.accounts.second_factor import current_code
+    from marketplace.demo.seed import (
+        DEMO_ADMIN_TOTP_SECRET,
+        DEMO_API,
+        DEMO_LOGINS,
+        demo_curl,
+        demo_product_id,
+        seed,
+    )
     from marketplace.notifications.services import deliver_outbox
 
     session = get_session()
@@ -99,13 +108,23 @@ def seed_demo() -> None:
     click.echo("Demo data " + ("created." if created else "already present; nothing changed."))
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<16} {email:<28} {password}")
-    from marketplace.demo.seed import DEMO_API, demo_curl, demo_product_id
-
     product_id = demo_product_id(session)
     if product_id is not None:
         click.echo(f"  Demo API key ({DEMO_API['buyer']}): {DEMO_API['key']}")
         click.echo("  Try a metered call through the gateway:")
         click.echo(f"    {demo_curl(current_app.config['PUBLIC_BASE_URL'], product_id)}")
+    click.echo(f"  The admin's second factor: authenticator key {DEMO_ADMIN_TOTP_SECRET} "
+               f"(code now: {current_code(DEMO_ADMIN_TOTP_SECRET)}; "
+               "`datamarket demo-code` prints the current one)")
+
+
+@click.command("demo-code")
+def demo_code() -> None:
+    """Print the demo admin's current sign-in code (what an authenticator app would show)."""
+    from marketplace.accounts.second_factor import current_code
+    from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET
+
+    click.echo(current_code(DEMO_ADMIN_TOTP_SECRET))
 
 
 @click.group("audit", help="The hash-chained audit log.")
@@ -116,18 +135,29 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check the whole chain; name the first entry that was altered, removed or inserted."""
+    """Check the whole chain, and that it still reaches the latest checkpoint; name the first
+    entry that was altered, removed or inserted."""
+    from marketplace.audit.checkpoint import CheckpointError, read_checkpoints, verify_against
     from marketplace.audit.services import verify_chain
     from marketplace.delivery import usage_audit
 
     session = get_session()
     sealed = usage_audit.seal_all(session)  # the gateway's calls not yet in a batch
-    report = verify_chain(session)
+    config = settings()
+    try:
+        checkpoints = read_checkpoints(config.audit_checkpoint_file, config.secret_key)
+    except CheckpointError as exc:
+        click.echo(f"Audit checkpoints UNTRUSTED: {exc}", err=True)
+        sys.exit(1)
+    latest = checkpoints[-1] if checkpoints else None
+    report = verify_against(session, latest) if latest else verify_chain(session)
     if not report.ok:
         click.echo(f"Audit chain BROKEN after {report.checked} good entries. {report.problem}",
                    err=True)
         sys.exit(1)
-    click.echo(f"Audit chain intact: {report.checked} entries verified.")
+    anchor = (f" Reaches the latest {latest.describe()}." if latest
+              else " No checkpoint yet: `datamarket audit checkpoint` anchors the head.")
+    click.echo(f"Audit chain intact: {report.checked} entries verified.{anchor}")
     usage = usage_audit.verify(session)
     if not usage.ok:
         for problem in usage.problems:
@@ -135,6 +165,23 @@ def audit_verify() -> None:
         sys.exit(1)
     click.echo(f"Gateway usage records intact: {usage.records} usage records in "
                f"{usage.batches} sealed batches ({sealed} sealed now).")
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Verify the chain, then append a signed checkpoint of its head to AUDIT_CHECKPOINT_FILE
+    (and the log), so that cutting the newest entries is caught by `audit verify`."""
+    from marketplace.audit.checkpoint import CheckpointError, write_checkpoint
+
+    config = settings()
+    try:
+        checkpoint = write_checkpoint(get_session(), config.audit_checkpoint_file,
+                                      config.secret_key)
+    except CheckpointError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"Wrote the {checkpoint.describe()} to {config.audit_checkpoint_file}.")
 
 
 @click.group("mail", help="The e-mail outbox.")

@@ -151,6 +151,10 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # Flask-Limiter rate string), and how many calls' usage records one audit entry seals.
         "GATEWAY_RATE_LIMIT": env.get("GATEWAY_RATE_LIMIT", "600/minute"),
         "GATEWAY_AUDIT_BATCH": int(env.get("GATEWAY_AUDIT_BATCH", "100")),
+        # Signed checkpoints of the audit chain's head (`datamarket audit checkpoint`), kept
+        # outside the database; put it on storage the database's users cannot write.
+        "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE",
+                                         str(instance_path / "audit-checkpoints.jsonl")),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

@@ -120,7 +120,14 @@ def current_actor() -> Any:
 
 
 def _record(action: str, allowed: bool) -> None:
-    g.setdefault("policy_checks", []).append((action, allowed))
+    """Remember a check for the guard, if it was made by the view itself.
+
+    Only checks made while the view function runs count (see :func:`init_app`): a
+    ``before_request`` gate (the admin area's) decides for a whole blueprint and would otherwise
+    hide a view that forgot its own check; those are kept apart in ``g.policy_gate_checks``.
+    """
+    key = "policy_checks" if g.get(_IN_VIEW) else "policy_gate_checks"
+    g.setdefault(key, []).append((action, allowed))
 
 
 def check(action: str, resource: Any = None) -> bool:
@@ -128,6 +135,15 @@ def check(action: str, resource: Any = None) -> bool:
     allowed = can(current_actor(), action, resource)
     _record(action, allowed)
     return allowed
+
+
+def shown(action: str, resource: Any = None) -> bool:
+    """What a template's ``can(...)`` asks: whether to show a button or a link.
+
+    It is never recorded: hiding a link is not authorizing the reader of the page, so a view
+    whose only check is in its template is still refused by the guard.
+    """
+    return can(current_actor(), action, resource)
 
 
 def authorize(action: str, resource: Any = None) -> None:
@@ -177,12 +193,41 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
     return bool(getattr(view, "datamarket_public", False))
 
 
+_IN_VIEW = "policy_in_view"
+_VIEW_RAN = "policy_view_ran"
+
+
+def _mark_view_code_path(app: Flask) -> None:
+    """Flag, in ``g``, the time the view function itself runs (after every ``before_request``).
+
+    ``Flask.full_dispatch_request`` calls ``self.dispatch_request()`` once the request has been
+    preprocessed; wrapping it on this app is the one place that sees exactly the view's code
+    path, whether the view is a function or a class-based (flask-smorest) method.
+    """
+    dispatch = app.dispatch_request
+
+    def dispatch_request():
+        g.policy_in_view = g.policy_view_ran = True
+        try:
+            return dispatch()
+        finally:
+            g.policy_in_view = False
+
+    app.dispatch_request = dispatch_request  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    _mark_view_code_path(app)
+
     @app.after_request
     def _require_policy(response):
         if response.status_code >= 400 or request.method == "OPTIONS":
             return response
         if g.get("policy_checks") or is_public_endpoint(current_app, request.endpoint):
+            return response
+        if not g.get(_VIEW_RAN):
+            # The view never ran: a before_request answered (the admin gate's refusal, turned
+            # into a redirect to log in); nothing of the view was served.
             return response
         raise PolicyNotConsulted(
             f"{request.method} {request.path} (endpoint {request.endpoint!r}) answered without "

@@ -54,6 +54,8 @@ class Settings:
     gateway_rate_limit: str = "600/minute"
     #: Gateway calls whose usage records one audit entry seals (see delivery/usage_audit.py).
     gateway_audit_batch: int = 100
+    #: Where ``datamarket audit checkpoint`` appends the signed checkpoints of the audit chain.
+    audit_checkpoint_file: Path = Path("audit-checkpoints.jsonl")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -62,7 +64,9 @@ class Settings:
                    mail=MailSettings.from_config(config),
                    redis_url=str(config.get("REDIS_URL") or ""),
                    gateway_rate_limit=str(config.get("GATEWAY_RATE_LIMIT") or "600/minute"),
-                   gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)))
+                   gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)),
+                   audit_checkpoint_file=Path(config.get("AUDIT_CHECKPOINT_FILE")
+                                              or "audit-checkpoints.jsonl"))
 
 
 def init_app(app: Flask) -> None:

@@ -5,18 +5,32 @@ from __future__ import annotations
 import html
 import itertools
 import random
+import secrets
+import time
 from typing import Any
 
+import pyotp
 from sqlmodel import Session
 
+from marketplace.accounts import second_factor
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
+from marketplace.accounts.models import (
+    MerchantOrganization,
+    OrganizationStatus,
+    RecoveryCode,
+    Role,
+    SecondFactor,
+    User,
+)
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import Listing, ListingState
+from marketplace.db import get_engine, new_session
 from marketplace.demo.synthetic import unified_social_credit_code
 
 PASSWORD = "correct horse battery"
+#: Every admin made here has this authenticator secret (base32), so tests can compute its codes.
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 _rng = random.Random(20261127)
 
@@ -41,6 +55,8 @@ def make_user(session: Session, role: Role = Role.BUYER, *, name: str | None = N
         session.flush()
     if role != Role.BUYER:
         accounts.set_role(session, None, user, role)
+    if role == Role.ADMIN:
+        second_factor.enrol_with_secret(session, user, ADMIN_TOTP_SECRET)
     session.commit()
     return user
 
@@ -141,9 +157,34 @@ def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
 
 
 def log_in(client, user: User) -> None:
-    """Sign ``user`` in on an existing test client."""
+    """Sign ``user`` in on an existing test client; an admin also passes the second factor, with
+    a code computed from its authenticator secret as the admin's app would show it."""
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302, "login failed"
+    if response.headers["Location"] == "/login/second-factor":
+        response = client.post("/login/second-factor",
+                               data={"code": second_factor_code(client.application, user)})
+        assert response.status_code == 302, "the second factor was refused"
+
+
+def second_factor_code(app, user: User) -> str:
+    """A code the admin's authenticator would accept now and that was not used yet.
+
+    Each code is accepted once, and only those of the current 30-second step and its two
+    neighbours are valid: a test signing the same admin in more often than that within one step
+    gets a recovery code instead (made for it here, as the admin would have one on paper).
+    """
+    with new_session(get_engine(app)) as db:
+        factor = db.get(SecondFactor, user.id)
+        totp = pyotp.TOTP(factor.totp_secret)
+        current = int(time.time() // totp.interval)
+        for step in range(current - 1, current + 2):
+            if step > factor.last_step:
+                return totp.generate_otp(step)
+        code = secrets.token_hex(5)
+        db.add(RecoveryCode(user_id=user.id, code_hash=second_factor._hash(code)))
+        db.commit()
+        return code
 
 
 def logged_in_client(app, user: User):

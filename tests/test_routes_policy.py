@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,12 +25,14 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask, g, render_template_string, request, url_for
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from marketplace import create_app, policy
+from marketplace import create_app, migrate, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.authorization.models import AuthorizationApplication
+from marketplace.accounts.second_factor_views import PROVEN
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
@@ -44,6 +47,7 @@ from marketplace.notifications.services import notify
 from marketplace.plugins.models import InstalledPlugin
 from marketplace.reviews import services as reviews
 from marketplace.reviews.models import ProductReview
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.factories import make_listing, make_merchant, make_organization, make_user
 
 IGNORED_ENDPOINTS = {"static"}
@@ -89,6 +93,10 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     # a bad reset link is sent back to ask for a new one
     "passwords.reset_password":        (A, A, A, A, A, A),
     "accounts.new_organization":       (L, A, A, F, F, F),
+    # an admin's second sign-in step: only after the password step (else back to log in, or
+    # home for someone already signed in)
+    "accounts.second_factor":          (L, A, A, A, A, A),
+    "accounts.enrol_second_factor":    (L, A, A, A, A, A),
     # a merchant edits its own organization's profile (the other merchant, its own)
     "accounts.edit_organization":      (L, F, F, A, A, F),
     # notifications
@@ -323,19 +331,23 @@ ID_ARGUMENTS = {
 
 
 @pytest.fixture(scope="module")
-def world_template(tmp_path_factory) -> tuple[Path, World]:
-    """The rows every route test needs, built once into a SQLite file that each test copies.
+def world_template(tmp_path_factory, worker_id) -> tuple[str, World]:
+    """The rows every route test needs, built once into a database that each test copies.
 
     The matrix makes a few hundred requests, each on an untouched copy, so that one actor's
-    action never changes what the next actor sees. Authorization does not depend on the database
-    engine, so this module uses SQLite even when the suite runs against PostgreSQL.
+    action never changes what the next actor sees. On SQLite the copy is of the file; on
+    PostgreSQL (when the suite runs there) the world is a migrated database that each test's
+    database is created from as a template, so the matrix runs on the production schema.
     """
     folder = tmp_path_factory.mktemp("route-world")
-    path = folder / "world.db"
-    url = f"sqlite:///{path}"
-    engine = create_engine(url)
-    metadata.create_all(engine)
-    engine.dispose()
+    if POSTGRES_URL:
+        url = create_postgres_database(f"world_{worker_id}")
+        migrate.upgrade(url)
+    else:
+        url = f"sqlite:///{folder / 'world.db'}"
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
                       "SEARCH_POLL_SECONDS": 0,
                       "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
@@ -351,17 +363,27 @@ def world_template(tmp_path_factory) -> tuple[Path, World]:
             world = _make_world(db)
         finally:
             db.close()
-            get_engine(app).dispose()  # the last connection folds the WAL into the file
-    assert not path.with_name("world.db-wal").exists()
-    return path, world
+            # The last connection folds SQLite's WAL into the file; PostgreSQL copies a
+            # template only when nobody is connected to it.
+            get_engine(app).dispose()
+    if not POSTGRES_URL:
+        assert not (folder / "world.db-wal").exists()
+    return url, world
 
 
 @pytest.fixture
-def database_url(tmp_path, world_template) -> str:
+def database_url(tmp_path, world_template, worker_id) -> Iterator[str]:
     """Overrides conftest's empty database with a fresh copy of the world."""
-    target = tmp_path / "routes.db"
-    shutil.copyfile(world_template[0], target)
-    return f"sqlite:///{target}"
+    template = world_template[0]
+    if not POSTGRES_URL:
+        target = tmp_path / "routes.db"
+        shutil.copyfile(make_url(template).database, target)
+        yield f"sqlite:///{target}"
+        return
+    url = create_postgres_database(f"routes_{worker_id}",
+                                   template=make_url(template).database)
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -434,8 +456,9 @@ def url_for_route(app: Flask, route: Route, world: World) -> str:
 def install_recorder(app: Flask) -> Flask:
     """Record, for each request, the policy checks its view made.
 
-    Template ``can(...)`` calls still answer but are not recorded, so a page that only hides
-    buttons is not mistaken for a page that authorizes its reader.
+    Only the view's own checks are in ``g.policy_checks``: a template's ``can(...)`` answers
+    without being recorded, and a blueprint's ``before_request`` gate is kept apart
+    (``g.policy_gate_checks``), so neither can stand in for the view's own authorization.
     """
     log: list[dict[str, Any]] = []
     app.extensions["test.policy_log"] = log
@@ -443,13 +466,10 @@ def install_recorder(app: Flask) -> Flask:
     @app.after_request
     def _remember_checks(response):  # registered last, so it runs before the guard
         log.append({"endpoint": request.endpoint, "method": request.method,
-                    "checks": list(g.get("policy_checks", [])), "status": response.status_code})
+                    "checks": list(g.get("policy_checks", [])),
+                    "gate_checks": list(g.get("policy_gate_checks", [])),
+                    "status": response.status_code})
         return response
-
-    @app.context_processor
-    def _unrecorded_template_can():
-        return {"can": lambda action, resource=None: policy.can(policy.current_actor(), action,
-                                                                resource)}
 
     return app
 
@@ -465,6 +485,8 @@ def client_as(app: Flask, user: User | None):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            if user.is_admin:  # as after the second sign-in step (tests/factories.log_in)
+                session[PROVEN] = user.id
     return client
 
 
@@ -540,18 +562,52 @@ def test_guard_lets_public_and_authorized_routes_through(app_config):
         get_engine(app).dispose()
 
 
-def test_a_template_can_is_not_an_authorization_for_this_suite(app_config):
-    """The recorder ignores checks made while rendering; the route below only hides a link."""
+def test_a_template_can_is_not_an_authorization(app_config):
+    """The guard itself ignores checks made while rendering; the route below only hides a link."""
     app = _fresh_app(app_config)
 
     def _hides_a_link():
         return render_template_string("{% if can('admin.dashboard') %}admin{% endif %}page")
 
     app.add_url_rule("/_hides", "hides", _hides_a_link)
-    install_recorder(app)
     try:
-        with pytest.raises(policy.PolicyNotConsulted):
+        with pytest.raises(policy.PolicyNotConsulted, match="hides"):
             app.test_client().get("/_hides")
+    finally:
+        get_engine(app).dispose()
+
+
+def test_the_admin_gate_does_not_hide_an_admin_route_without_its_own_check(app_config, world):
+    """An admin page that forgot ``authorize`` is refused although the area's gate let the admin in.
+
+    The endpoint is named in the admin blueprint, so the blueprint's ``before_request`` gate
+    (``authorize("admin.dashboard")``) runs first and succeeds for the admin.
+    """
+    app = install_recorder(_fresh_app(app_config))
+    app.add_url_rule("/admin/_forgot", "admin.forgot_its_check", lambda: "every user's e-mail")
+    try:
+        with pytest.raises(policy.PolicyNotConsulted, match="admin.forgot_its_check"):
+            client_as(app, world.admin).get("/admin/_forgot")
+        log = app.extensions["test.policy_log"]
+        assert log[-1]["gate_checks"] == [("admin.dashboard", True)]
+        assert log[-1]["checks"] == []
+        # Others are still stopped by the gate before the view runs.
+        assert client_as(app, world.buyer).get("/admin/_forgot").status_code == 403
+    finally:
+        get_engine(app).dispose()
+
+
+def test_an_admin_route_with_its_own_check_passes_the_guard(app_config, world):
+    app = _fresh_app(app_config)
+
+    def _asks():
+        policy.authorize("admin.dashboard")
+        return "counts"
+
+    app.add_url_rule("/admin/_asks", "admin.asks", _asks)
+    try:
+        response = client_as(app, world.admin).get("/admin/_asks")
+        assert response.status_code == 200 and response.data == b"counts"
     finally:
         get_engine(app).dispose()
 

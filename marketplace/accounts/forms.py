@@ -65,3 +65,7 @@ class PasswordResetForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])

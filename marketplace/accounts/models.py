@@ -84,3 +84,29 @@ class User(SQLModel, table=True):
     @property
     def is_merchant(self) -> bool:
         return self.role == Role.MERCHANT and self.organization_id is not None
+
+
+class SecondFactor(SQLModel, table=True):
+    """A user's TOTP authenticator (admins must have one): the shared secret and the time step
+    of the last code accepted, so that a code is never accepted twice."""
+
+    __tablename__ = "second_factor"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    totp_secret: str = Field(max_length=64)
+    # None while enrolling: the secret was shown but no code from it was entered yet.
+    confirmed_at: datetime | None = None
+    last_step: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code for signing in without the authenticator; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

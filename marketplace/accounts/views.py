@@ -129,6 +129,9 @@ def login():
         user = services.authenticate(db, email, form.password.data)
         db.commit()
         if user is not None:
+            if user.is_admin:
+                return second_factor_views.ask_for_second_factor(
+                    user, _safe_next(url_for("storefront.home")))
             login_user(user)
             session["lang"] = user.locale
             return redirect(_safe_next(url_for("storefront.home")))
@@ -281,3 +284,7 @@ def edit_organization():
     status = 422 if form.errors else 200
     return render_template("accounts/organization_edit.html", form=form,
                            organization=organization), status
+
+
+# The admins' second sign-in step registers its routes on this blueprint.
+from marketplace.accounts import second_factor_views  # noqa: E402

@@ -6,15 +6,63 @@ error pages (see :mod:`marketplace.web.errors`), so every failure speaks one for
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from marketplace import policy
+from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
+
+#: What ``X-Pagination`` holds: flask-smorest sends it as JSON text in the header.
+PAGINATION_FIELDS = {
+    "type": "object",
+    "properties": {name: {"type": "integer"} for name in (
+        "total", "total_pages", "first_page", "last_page", "page", "previous_page", "next_page")},
+}
+PAGINATION_HEADER = {
+    "description": (
+        "Pagination metadata as a JSON object written in the header's text, e.g. "
+        '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, '
+        '"next_page": 2}; parse it with a JSON parser.'),
+    "schema": {"type": "string", "contentMediaType": "application/json",
+               "contentSchema": PAGINATION_FIELDS},
+}
+#: Headers that some error statuses always carry.
+ERROR_HEADERS = {
+    405: {"Allow": {"description": "The methods this URL accepts.",
+                    "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before trying again.",
+                          "schema": {"type": "string"}}},
+}
 
 
 class DatamarketApi(Api):
+    """flask-smorest's Api, documenting what this API really sends: every error is an
+    ``application/problem+json`` document, and ``X-Pagination`` is a string of JSON."""
+
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         """Leave error handling to the app's problem+json handler."""
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response: dict = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                if status in ERROR_HEADERS:
+                    response["headers"] = ERROR_HEADERS[status]
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error: a problem document with its status.",
+                    "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
 
 
 def init_api(app: Flask) -> DatamarketApi:
@@ -23,6 +71,7 @@ def init_api(app: Flask) -> DatamarketApi:
     from marketplace.commerce.api import BLUEPRINTS as commerce
     from marketplace.delivery.api import BLUEPRINTS as delivery
     from marketplace.storefront.api import blp as products
+    from marketplace.storefront.api import register_schemas as register_product_schemas
 
     api = DatamarketApi(
         app,
@@ -50,6 +99,7 @@ def init_api(app: Flask) -> DatamarketApi:
         "type": "http", "scheme": "bearer",
         "description": "An API key (dmk_...) made under Account → API keys, for the gateway "
                        "(POST /api/v1/gateway/<product_id>/<plugin>/<operation>) and usage."})
+    register_product_schemas(api.spec)
     api.register_blueprint(products, url_prefix="/api/v1/products")
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
     api.register_blueprint(applications, url_prefix="/api/v1/applications")

@@ -54,3 +54,15 @@ def domain_error_problem(error: DomainError, *, field_names: dict[str, str] | No
         extra["code"] = code
     extra.update(getattr(error, "problem_extra", None) or {})
     return problem_response(error.status_code, str(error), **extra)
+
+
+def refusals_422(*rules: str) -> dict:
+    """The documentation of an operation's 422: invalid input, and each business rule that can
+    refuse it (``@blp.doc(**refusals_422(...))``); replaces flask-smorest's generic one."""
+    described = "; ".join(rules)
+    return {"responses": {"422": {
+        "description": (
+            "Invalid input (each field's messages under errors.json or errors.query), or "
+            f"a business rule refused it: {described}. The detail is a sentence for the user."),
+        "content": {PROBLEM_JSON: {"schema": ProblemSchema}},
+    }}}

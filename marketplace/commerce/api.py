@@ -22,7 +22,12 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from sqlmodel import Session
 
-from marketplace.api.problems import PROBLEM_JSON, ProblemSchema, domain_error_problem
+from marketplace.api.problems import (
+    PROBLEM_JSON,
+    ProblemSchema,
+    domain_error_problem,
+    refusals_422,
+)
 from marketplace.authorization.grants import ApplicationRequired
 from marketplace.commerce.api_documents import (
     cart_document,
@@ -178,8 +183,15 @@ class Cart(MethodView):
     @cart_blp.response(201, CartLineSchema)
     @cart_blp.alt_response(401, description="Not signed in.", **PROBLEM)
     @cart_blp.alt_response(403, description=(
-        "The quote is someone else's, or the product needs an approved authorization "
-        "application you do not have (application_url: where to apply)."), **PROBLEM)
+        "The quote is someone else's, the product needs an approved authorization "
+        "application you do not have (application_url: where to apply), or your e-mail "
+        "address is not confirmed yet."), **PROBLEM)
+    @cart_blp.doc(**refusals_422(
+        "the plan is no longer on sale (or does not exist)",
+        "it is a product of your own organization",
+        "the quote does not exist or cannot be accepted",
+        "the options do not fit the plan (pack_calls outside the plan's packs)",
+        "the cart is full"))
     def post(self, args):
         """Add a plan to your cart.
 
@@ -201,7 +213,7 @@ class Cart(MethodView):
                     if line.item.id == item.id)
 
 
-@cart_blp.route("/items/<int:item_id>")
+@cart_blp.route("/items/<int(max=2147483647):item_id>")
 class CartItem(MethodView):
     @authorized("cart.use")
     @cart_blp.response(204)
@@ -244,6 +256,9 @@ class Orders(MethodView):
     @orders_blp.alt_response(200, schema=OrderSchema, success=True, description=(
         "This attempt was checked out before: the order it made, unchanged."))
     @orders_blp.alt_response(401, description="Not signed in.", **PROBLEM)
+    @orders_blp.doc(**refusals_422(
+        "the cart is empty", "a membership is in the cart with other items",
+        "the items are in different currencies"))
     def post(self, args):
         """Check out your cart.
 
@@ -292,6 +307,7 @@ class OrderPayment(MethodView):
     @orders_blp.alt_response(409, description=(
         "The order is not awaiting payment, or payments are live: pay on the hosted payment "
         "page instead."), **PROBLEM)
+    @orders_blp.doc(**refusals_422("the order has a price and no test card was chosen"))
     def post(self, args, order: Order):
         """Pay an order with a test card.
 
@@ -349,7 +365,7 @@ class Entitlements(MethodView):
         return entitlement_documents(db, rows)
 
 
-@entitlements_blp.route("/<int:entitlement_id>")
+@entitlements_blp.route("/<int(max=2147483647):entitlement_id>")
 class EntitlementItem(MethodView):
     @authorized("entitlement.view", ENTITLEMENT)
     @entitlements_blp.response(200, EntitlementSchema)

@@ -57,6 +57,10 @@ class CartSchema(Schema):
     currency = fields.String()
 
 
+#: The largest id a row can have (PostgreSQL's integer): larger ids are refused as input.
+MAX_ID = 2**31 - 1
+
+
 class CartItemArgsSchema(Schema):
     plan_id = fields.Integer(required=True, validate=ID_RANGE, metadata={
         "description": "A pricing plan of a published product."})

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import second_factor
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.authorization import grants
@@ -44,6 +45,9 @@ DEMO_LOGINS: list[tuple[str, str, str]] = [
     ("Pending merchant", "pending-merchant@example.com", "demo-pending"),
 ]
 _PASSWORDS = {email: password for _role, email, password in DEMO_LOGINS}
+#: The demo admin's authenticator secret (base32): admins sign in with a second factor, and the
+#: demo banner prints this and the current code. Public, like the demo passwords: demo only.
+DEMO_ADMIN_TOTP_SECRET = "DATAMARKETDEMOADMINTOTPSECRET234"
 
 # The accounts whose presence means the demo was already loaded.
 _MARKER_EMAILS = ("admin@example.com", "merchant@example.com")
@@ -107,6 +111,7 @@ def _load(session: Session, rng: random.Random) -> None:
     admin = accounts.create_admin(session, email="admin@example.com",
                                   password=_PASSWORDS["admin@example.com"],
                                   display_name="平台管理员 Platform admin")
+    second_factor.enrol_with_secret(session, admin, DEMO_ADMIN_TOTP_SECRET)
     merchants: dict[str, tuple[User, MerchantOrganization]] = {}
     for key, spec in ORGANIZATIONS.items():
         email, name = spec["member"]

@@ -15,6 +15,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
 from marketplace.catalog import operations
 from marketplace.db import get_session
 from marketplace.plugins.services import states as plugin_states
@@ -38,9 +39,18 @@ blp = Blueprint(
 )
 
 SEARCH_HEADER = {
-    "description": "Search metadata (JSON): facet counts and the corrected query, if any.",
-    "schema": SearchMetadataSchema,
+    "description": (
+        "Search metadata as a JSON object written in the header's text (SearchMetadata): "
+        'facet counts and the corrected query, if any, e.g. {"facets": {"scenario": '
+        '{"finance": 4}, ...}, "corrected_query": null}; parse it with a JSON parser.'),
+    "schema": {"type": "string", "contentMediaType": "application/json",
+               "contentSchema": {"$ref": "#/components/schemas/SearchMetadata"}},
 }
+
+
+def register_schemas(spec) -> None:
+    """Components that only the headers' documentation names (by ``$ref``)."""
+    spec.components.schema("SearchMetadata", schema=SearchMetadataSchema)
 
 
 def product_document(facts: ProductFacts,
@@ -107,10 +117,11 @@ def _search_answer(args: dict, page: int, size: int) -> tuple[str, int, str]:
     return body, hits.total, json.dumps(metadata)
 
 
-@blp.route("/<int:product_id>")
+@blp.route("/<int(max=2147483647):product_id>")
 class ProductItem(MethodView):
     @blp.response(200, ListedProductSchema)
-    @blp.alt_response(404, description="No published product has this id.")
+    @blp.alt_response(404, description="No published product has this id.",
+                      schema=ProblemSchema, content_type=PROBLEM_JSON)
     def get(self, product_id: int):
         """Read one published product: description, data dictionary, sample, pricing, rating,
         and the plugin operation it sells with its input and output JSON Schema."""

@@ -18,7 +18,7 @@ csrf = CSRFProtect()
 
 
 def _template_globals() -> dict:
-    return {"can": policy.check}
+    return {"can": policy.shown}
 
 
 def init_app(app: Flask) -> None:

@@ -63,8 +63,16 @@ NOT_SIGNED_IN = _l("Sign in first: this API uses the session cookie set by loggi
                    "website (POST /login).")
 
 
+def _kept_headers(error: HTTPException) -> dict[str, str]:
+    """The headers an HTTP error carries besides its own body's (``Allow`` on a 405,
+    ``Retry-After`` on a 429 or 503), kept on the answer that replaces its body."""
+    return {name: value for name, value in error.get_headers()
+            if name.lower() in ("allow", "retry-after", "www-authenticate")}
+
+
 def _handle_http_error(error: HTTPException):
     status = error.code or 500
+    headers = _kept_headers(error)
     if wants_problem_json():
         # flask-smorest's abort() and webargs put the message and field errors in ``data``.
         data = getattr(error, "data", None) or {}
@@ -73,13 +81,17 @@ def _handle_http_error(error: HTTPException):
             response = problem_response(401, str(NOT_SIGNED_IN))
             response.headers["WWW-Authenticate"] = 'Cookie realm="Datamarket"'
             return response
-        return problem_response(status, data.get("message") or error.description or "", **extra)
+        response = problem_response(status, data.get("message") or error.description or "",
+                                    **extra)
+        response.headers.update(headers)
+        return response
     if status == 401:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     return (
         render_template("error.html", status=status, title=ERROR_TITLES.get(status, ""),
                         detail=error.description if status in (400, 409, 413, 422) else ""),
         status,
+        headers,
     )
 
 

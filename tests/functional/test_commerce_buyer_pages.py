@@ -436,10 +436,26 @@ def test_another_buyer_cannot_see_or_pay_my_order_or_receipt(app, db, buyer_clie
     assert buyer_client.get("/receipts/R000000-NOPE-1").status_code == 404
 
 
-def test_another_buyer_cannot_cancel_my_membership(app, db, shop):
+def test_another_buyer_cannot_cancel_my_membership(app, db, buyer_client, shop, payments):
+    """A real membership, bought and paid through the pages; another buyer posts its cancel."""
     listing, (plan,) = published_listing_with(db, shop, make_plan("membership"))
+    number = buy_through_pages(buyer_client, plan)
+    assert buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"}).status_code == 302
+    subscription = db.exec(select(Subscription)).one()
+    assert subscription.buyer_id == shop.buyer.id and subscription.status == "active"
     other = logged_in_client(app, make_user(db))
-    assert other.post("/subscriptions/999/cancel").status_code == 404
+
+    response = other.post(f"/subscriptions/{subscription.id}/cancel")
+
+    assert response.status_code == 403
+    forget(db)
+    assert db.get(Subscription, subscription.id).cancel_at_period_end is False
+    assert not payments.retrieve_subscription(subscription.provider_id).cancel_at_period_end
+    # The owner still can.
+    assert buyer_client.post(f"/subscriptions/{subscription.id}/cancel").status_code == 302
+    forget(db)
+    assert db.get(Subscription, subscription.id).cancel_at_period_end is True
+    assert other.post("/subscriptions/999999/cancel").status_code == 404
 
 
 # ---------------------------------------------------------------------------- hosted checkout

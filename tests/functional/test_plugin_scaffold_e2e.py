@@ -26,7 +26,7 @@ from marketplace.cli import main as datamarket
 from marketplace.plugins import get_runtime
 from marketplace.plugins.errors import PluginBadInput
 from marketplace.plugins.models import InstalledPlugin
-from tests.factories import PASSWORD, make_organization, make_user
+from tests.factories import logged_in_client, make_organization, make_user
 
 CREDIT_CODE = "91350100M000100Y43"
 PLUGIN = "hello_data"
@@ -119,10 +119,7 @@ def test_a_trusted_scaffolded_plugin_answers_inside_the_platform(app, db):
 
 
 def _signed_in(app, user):
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302, "login failed"
-    return client
+    return logged_in_client(app, user)  # an admin passes the second factor there
 
 
 def test_a_scaffolded_operation_is_attached_reviewed_published_shown_and_tried(app, db):

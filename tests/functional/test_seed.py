@@ -35,7 +35,8 @@ from marketplace.catalog.models import (
     Scenario,
 )
 from marketplace.db import get_engine, new_session
-from marketplace.demo.seed import DEMO_LOGINS, seed
+from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_LOGINS, seed
+from marketplace.errors import ValidationFailed
 from marketplace.models import metadata
 from marketplace.plugins import get_runtime
 
@@ -318,6 +319,18 @@ def test_cli_seed_demo_prints_the_logins(app, db):
     assert "Demo data created." in first.output
     for _role, email, password in DEMO_LOGINS:
         assert email in first.output and password in first.output
+    # The admin signs in with a second factor: the banner gives its key and a code, and with
+    # that code (and the printed password) the demo admin reaches the admin pages.
+    assert f"authenticator key {DEMO_ADMIN_TOTP_SECRET}" in first.output
+    code = re.search(r"code now: (\d{6})", first.output).group(1)
+    client = app.test_client()
+    password = dict((email, pw) for _r, email, pw in DEMO_LOGINS)["admin@example.com"]
+    signed = client.post("/login", data={"email": "admin@example.com", "password": password})
+    assert signed.headers["Location"] == "/login/second-factor"
+    passed = client.post("/login/second-factor", data={"code": code})
+    assert passed.status_code == 302, passed.get_data(as_text=True)
+    assert client.get("/admin").status_code == 200
+    assert runner.invoke(args=["demo-code"]).output.strip().isdigit()
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "already present" in again.output

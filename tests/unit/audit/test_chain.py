@@ -1,8 +1,9 @@
 """The hash-chained audit log: verification names exactly where history was changed.
 
 Tampering goes around the application, through SQL on the engine, as an attacker with database
-access would. Test databases are made with ``create_all`` and so lack the migration's
-append-only triggers; ``test_migrated_database_refuses_update_and_delete`` covers those.
+access would (on PostgreSQL, whose test databases are migrated, switching the append-only
+trigger off first: tests/audit_support.py). ``test_migrated_database_refuses_update_and_delete``
+and tests/unit/audit/test_append_only.py show the triggers refusing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from marketplace.audit import services as audit
 from marketplace.audit.models import AuditChainHead, AuditEntry
 from marketplace.base import utcnow
 from marketplace.db import get_engine, make_engine, new_session
+from tests.audit_support import tamper
 
 N = 6
 
@@ -57,8 +59,7 @@ def verify(engine):
 
 
 def sql(engine, statement: str, **params) -> None:
-    with engine.begin() as conn:
-        conn.execute(text(statement), params)
+    tamper(engine, statement, **params)
 
 
 def hash_of(engine, seq: int) -> str:
@@ -296,9 +297,11 @@ def test_migrated_database_refuses_update_and_delete(tmp_path):
 # ---------------------------------------------------------------------------- concurrency
 
 
-def test_concurrent_appends_form_one_chain(tmp_path):
-    """Two writers through separate sessions: the chain-head lock serializes them, no retries."""
-    url = f"sqlite:///{tmp_path / 'concurrent.db'}"
+def test_concurrent_appends_form_one_chain(empty_database_url):
+    """Two writers through separate sessions: the chain-head lock serializes them, no retries.
+
+    On a migrated database of the suite's engine (PostgreSQL when the suite runs there)."""
+    url = empty_database_url
     migrate.upgrade(url)
     engine = make_engine(url)
     per_thread, errors = 50, []
