@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,8 +30,8 @@ from sqlmodel import Session, select
 from marketplace import create_app, migrate, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
-from marketplace.authorization.models import AuthorizationApplication
 from marketplace.accounts.second_factor_views import PROVEN
+from marketplace.authorization.models import AuthorizationApplication
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription

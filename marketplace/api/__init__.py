@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import http
 
+import werkzeug.routing
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from marshmallow import fields
 
 from marketplace import policy
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
@@ -36,6 +38,28 @@ ERROR_HEADERS = {
     429: {"Retry-After": {"description": "Seconds to wait before trying again.",
                           "schema": {"type": "string"}}},
 }
+
+
+#: Text the API accepts: no control characters but tab and line breaks (the request-level check
+#: of :mod:`marketplace.web.text_input` refuses them with a 422), written as a JSON Schema pattern.
+PLAIN_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def plain_text_property(self, field, **kwargs) -> dict:
+    """Document every free-text field (and text keys of a mapping) as refusing control
+    characters, as the API does."""
+    ret = kwargs.get("ret", {})
+    if isinstance(field, fields.Dict) and isinstance(field.key_field, fields.String):
+        return {"propertyNames": {"pattern": PLAIN_TEXT}}
+    if (isinstance(field, fields.String) and "pattern" not in ret and "enum" not in ret
+            and "format" not in ret):
+        return {"pattern": PLAIN_TEXT}
+    return {}
+
+
+def plain_text_path_segment(converter) -> dict:
+    """A text URL segment, documented as refusing control characters like every text input."""
+    return {"type": "string", "pattern": PLAIN_TEXT}
 
 
 class DatamarketApi(Api):
@@ -99,6 +123,9 @@ def init_api(app: Flask) -> DatamarketApi:
         "type": "http", "scheme": "bearer",
         "description": "An API key (dmk_...) made under Account → API keys, for the gateway "
                        "(POST /api/v1/gateway/<product_id>/<plugin>/<operation>) and usage."})
+    api.ma_plugin.converter.add_attribute_function(plain_text_property)
+    for converter in (werkzeug.routing.UnicodeConverter, werkzeug.routing.PathConverter):
+        api.register_converter(converter, plain_text_path_segment)
     register_product_schemas(api.spec)
     api.register_blueprint(products, url_prefix="/api/v1/products")
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")

@@ -67,12 +67,10 @@ def for_organization(session: Session, organization_id: int, start: date,
 
 
 def span(start: date | None, end: date | None, today: date) -> tuple[date, date]:
-    """The days a query covers: the last 30 by default, at most :data:`MAX_DAYS`.
-
-    :raises ValueError: ``start`` after ``end``, or a longer span.
+    """The days a query covers: the last 30 by default, and never more than :data:`MAX_DAYS`
+    (an earlier start is moved up to the first of those days). A start after the end covers
+    no day, so the answer is empty rather than an error.
     """
     end = end or today
     start = start or end - timedelta(days=29)
-    if start > end or (end - start).days >= MAX_DAYS:
-        raise ValueError("span")
-    return start, end
+    return max(start, end - timedelta(days=MAX_DAYS - 1)), end

@@ -159,5 +159,7 @@ def test_business_rule_refusals_are_documented_on_their_routes():
     adding = paths["/api/v1/cart"]["post"]["responses"]["422"]["description"]
     paying = paths["/api/v1/orders/{order_number}/payment"]["post"]["responses"]["422"]
     assert "the cart is empty" in checkout
-    assert "no longer on sale" in adding and "authorization application" in adding
+    assert "no longer on sale" in adding
+    refused = paths["/api/v1/cart"]["post"]["responses"]["403"]["description"]
+    assert "authorization application" in refused and "not confirmed" in refused
     assert "test card" in paying["description"]

@@ -36,7 +36,6 @@ from marketplace.catalog.models import (
 )
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_LOGINS, seed
-from marketplace.errors import ValidationFailed
 from marketplace.models import metadata
 from marketplace.plugins import get_runtime
 

@@ -101,3 +101,14 @@ def test_a_key_read_as_recently_used_costs_no_statement(db):
         assert len(sent) == 1 and sent[0].lstrip().upper().startswith("UPDATE")
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_a_usage_query_covers_at_most_a_year_and_a_reversed_one_no_day():
+    from datetime import date
+
+    from marketplace.delivery import usage
+    today = date(2026, 12, 7)
+    assert usage.span(None, None, today) == (date(2026, 11, 8), today)
+    assert usage.span(date(2000, 1, 1), None, today) == (date(2025, 12, 7), today)
+    start, end = usage.span(date(2027, 1, 1), None, today)
+    assert start > end
