@@ -30,6 +30,8 @@ from marketplace.api.problems import (
 )
 from marketplace.authorization.grants import ApplicationRequired
 from marketplace.commerce.api_documents import (
+    CART_ADD_FORBIDDEN,
+    CART_ADD_REFUSALS,
     cart_document,
     cart_line_document,
     entitlement_documents,
@@ -182,16 +184,8 @@ class Cart(MethodView):
     @cart_blp.arguments(CartItemArgsSchema)
     @cart_blp.response(201, CartLineSchema)
     @cart_blp.alt_response(401, description="Not signed in.", **PROBLEM)
-    @cart_blp.alt_response(403, description=(
-        "The quote is someone else's, the product needs an approved authorization "
-        "application you do not have (application_url: where to apply), or your e-mail "
-        "address is not confirmed yet."), **PROBLEM)
-    @cart_blp.doc(**refusals_422(
-        "the plan is no longer on sale (or does not exist)",
-        "it is a product of your own organization",
-        "the quote does not exist or cannot be accepted",
-        "the options do not fit the plan (pack_calls outside the plan's packs)",
-        "the cart is full"))
+    @cart_blp.alt_response(403, description=CART_ADD_FORBIDDEN, **PROBLEM)
+    @cart_blp.doc(**CART_ADD_REFUSALS)
     def post(self, args):
         """Add a plan to your cart.
 

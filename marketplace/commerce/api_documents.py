@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.api.problems import refusals_422
 from marketplace.catalog.models import PricingModel
 from marketplace.commerce import orders
 from marketplace.commerce.models import Order, OrderLine, OrderState, PaymentEvent, Receipt
@@ -16,6 +17,17 @@ from marketplace.commerce.orders import cart, fulfilment, queries
 from marketplace.commerce.orders.access import SellerPart, buyer_shown_to_sellers
 from marketplace.delivery import entitlements
 from marketplace.delivery.models import Entitlement, EntitlementState
+
+#: Why adding to the cart can be forbidden (403) or refused by a business rule (422).
+CART_ADD_FORBIDDEN = (
+    "The quote is someone else's, the product needs an approved authorization application you "
+    "do not have (application_url: where to apply), or your e-mail address is not confirmed.")
+CART_ADD_REFUSALS = refusals_422(
+    "the plan is no longer on sale (or does not exist)",
+    "it is a product of your own organization",
+    "the quote does not exist or cannot be accepted",
+    "the options do not fit the plan (pack_calls outside the plan's packs)",
+    "the cart is full")
 
 
 def _option(model: str, pack_calls: int | None, quote_id: int | None, postpaid: bool) -> str:
