@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 
-#: The largest id the tables hold (64-bit signed integer columns, on SQLite and PostgreSQL).
-MAX_ID = 2**63 - 1
+#: The largest id the tables hold: their integer columns are PostgreSQL's INTEGER (32-bit
+#: signed); SQLite would hold more, but a larger id must not be a 500 on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

@@ -1,8 +1,9 @@
 """Bounded integers: every number that becomes an id or a page fits the database's column.
 
-SQLite and PostgreSQL keep ids in 64-bit signed integers; a larger number reaching a query
-is an ``OverflowError`` (a 500) instead of "no such thing". The URL converter registered as
-``int`` answers 404 for a segment outside 1..2**63-1; forms and JSON schemas use
+PostgreSQL keeps ids in 32-bit signed integers (SQLite in 64-bit ones); a larger number
+reaching a query is a database error (a 500) instead of "no such thing". The URL converter
+registered as ``int`` answers 404 for a segment outside 1..2**31-1
+(:data:`marketplace.base.MAX_ID`); forms and JSON schemas use
 :data:`ID_RANGE` and :func:`page_arg` so that such input is a 422 or a 404, never a 500.
 """
 
@@ -21,7 +22,8 @@ ID_RANGE = validate.Range(1, MAX_ID, error="Use a whole number from {min} to {ma
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:id>`` for ids: 1 to 2**63-1, anything else does not match (404)."""
+    """``<int:id>`` for ids: 1 to :data:`~marketplace.base.MAX_ID`, anything else does not match
+    (404)."""
 
     def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1,
                  max: int | None = MAX_ID, signed: bool = False) -> None:

@@ -36,7 +36,8 @@ def test_every_int_segment_of_2_to_the_70_is_not_found(app, db):
         assert response.status_code == 404, (method, path, response.status_code)
 
 
-@pytest.mark.parametrize("path", ["/products/0", f"/products/{2**63}", f"/products/{2**63 - 1}"])
+@pytest.mark.parametrize("path", ["/products/0", f"/products/{2**63}", f"/products/{2**31}",
+                                  f"/products/{2**31 - 1}"])
 def test_ids_out_of_range_or_unknown_are_not_found(client, path):
     assert client.get(path).status_code == 404
 
