@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from flask import url_for
-from sqlalchemy import text
 from sqlmodel import col, select
 
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, Role, User
@@ -19,6 +18,7 @@ from marketplace.catalog.models import Listing, ListingState, Product, ReviewDec
 from marketplace.db import get_engine
 from marketplace.demo.synthetic import unified_social_credit_code
 from marketplace.notifications.models import Notification
+from tests.audit_support import tamper
 from tests.factories import (
     forget,
     listing_content,
@@ -442,8 +442,7 @@ def test_audit_page_lists_entries_and_verifies_the_chain(app, db, admin, admin_c
 
 def test_audit_verification_names_a_tampered_entry(app, db, admin, admin_client):
     make_user(db)
-    with get_engine(app).begin() as conn:
-        conn.execute(text("UPDATE audit_entry SET action = 'user.nothing' WHERE seq = 1"))
+    tamper(get_engine(app), "UPDATE audit_entry SET action = 'user.nothing' WHERE seq = 1")
     page = admin_client.post("/admin/audit/verify").get_data(as_text=True)
     assert 'class="chain-result chain-broken"' in page
     assert "Entry #1 was altered" in page
