@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import http.client
 import json
 import os
 import platform
@@ -35,16 +34,19 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.parse
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-from storefront import BIN, Server, ensure_wrk, free_port  # noqa: E402  (bench/storefront.py)
+from storefront import (  # noqa: E402  (bench/storefront.py)
+    BIN,
+    Server,
+    ensure_wrk,
+    free_port,
+    load_python,
+)
 
 PLUGINS = BENCH / "plugins"
 BODY = {"text": "hello, gateway"}
@@ -138,47 +140,6 @@ class Gunicorn(Server):
 
 
 # ---------------------------------------------------------------------------- the load
-
-
-def load_python(url: str, seconds: float, connections: int, method: str = "GET",
-                body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """A keep-alive client per connection, each on a thread, for ``seconds``."""
-    parts = urllib.parse.urlsplit(url)
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        mine = []
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            conn.request(method, parts.path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            answer = response.read()
-            if response.status != 200:
-                with lock:
-                    failures.append(f"{response.status} {answer[:200]!r}")
-                break
-            mine.append((time.perf_counter() - started) * 1000)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise RuntimeError(f"{url}: {failures[0]}")
-    latencies.sort()
-    elapsed = time.monotonic() - started
-    return (len(latencies) / elapsed, latencies[len(latencies) // 2],
-            latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0.0)
 
 
 def load_wrk(wrk: str, url: str, seconds: float, connections: int, folder: Path,

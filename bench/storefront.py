@@ -210,11 +210,14 @@ def load_wrk(wrk: str, url: str, seconds: float, connections: int) -> tuple[floa
     return rps, percentile("50"), percentile("99")
 
 
-def load_python(url: str, seconds: float, connections: int) -> tuple[float, float, float]:
+def load_python(url: str, seconds: float, connections: int, method: str = "GET",
+                body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[float, float, float]:
     """A keep-alive client per connection, each on a thread, for ``seconds``."""
     parts = urllib.parse.urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     latencies: list[float] = []
+    failures: list[str] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -223,11 +226,13 @@ def load_python(url: str, seconds: float, connections: int) -> tuple[float, floa
         mine = []
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            conn.request("GET", target)
+            conn.request(method, target, body=body, headers=headers or {})
             response = conn.getresponse()
-            response.read()
+            answer = response.read()
             if response.status != 200:
-                raise RuntimeError(f"{url}: {response.status}")
+                with lock:
+                    failures.append(f"{response.status} {answer[:200]!r}")
+                break
             mine.append((time.perf_counter() - started) * 1000)
         conn.close()
         with lock:
@@ -239,10 +244,12 @@ def load_python(url: str, seconds: float, connections: int) -> tuple[float, floa
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise RuntimeError(f"{url}: {failures[0]}")
     latencies.sort()
     elapsed = time.monotonic() - started
     return (len(latencies) / elapsed, latencies[len(latencies) // 2],
-            latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0)
+            latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0.0)
 
 
 def measure(server: Server, name: str, path: str, args, wrk: str | None) -> Measured:
