@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -27,6 +27,7 @@ import marketplace.models  # noqa: F401  (every table on the metadata)
 from marketplace import create_app, migrate
 from marketplace.db import get_engine, new_session
 from marketplace.models import metadata
+from tests import postgres_support
 from tests.commerce_support import LocalstripeControl, LocalstripeServer, WebhookReceiver
 from tests.redis_support import RedisServer
 
@@ -34,47 +35,26 @@ POSTGRES_URL = os.environ.get("DATAMARKET_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> str | None:
+def postgres_url(worker_id: str) -> Iterator[str | None]:
     """A PostgreSQL database for this xdist worker, created once, or None for SQLite."""
     if not POSTGRES_URL:
-        return None
+        yield None
+        return
     url = create_postgres_database(f"test_{worker_id}")
     migrate.upgrade(url)
-    return url
+    yield url
+    postgres_support.close_connections()
 
 
 def create_postgres_database(suffix: str, template: str | None = None) -> str:
     """A new PostgreSQL database named after the configured one, dropped first if a previous
     run left it: empty, or a copy of the database ``template``; returns its URL."""
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{suffix}"
-    copy = f' TEMPLATE "{template}"' if template else ""
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    name = f"{make_url(POSTGRES_URL).database}_{suffix}"
+    return postgres_support.create_database(POSTGRES_URL, name, template)
 
 
 def drop_postgres_database(url: str) -> None:
-    base = make_url(POSTGRES_URL)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _empty_postgres(url: str) -> None:
-    # The migrated audit log refuses TRUNCATE (migration 0012), as it refuses UPDATE and
-    # DELETE; its owner (the tests' role) switches the triggers off for this one transaction.
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
-    engine.dispose()
+    postgres_support.drop_database(POSTGRES_URL, make_url(url).database)
 
 
 @pytest.fixture
@@ -107,7 +87,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def database_url(request, tmp_path, postgres_url) -> str:
     if postgres_url:
-        _empty_postgres(postgres_url)
+        postgres_support.restore(postgres_url, metadata.sorted_tables)
         return postgres_url
     target = tmp_path / "test.db"
     shutil.copyfile(request.getfixturevalue("sqlite_template"), target)

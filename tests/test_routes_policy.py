@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from marketplace import create_app, migrate, policy
+from marketplace import create_app, policy
 from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.accounts.second_factor_views import PROVEN
@@ -46,8 +45,9 @@ from marketplace.notifications.services import notify
 from marketplace.plugins.models import InstalledPlugin
 from marketplace.reviews import services as reviews
 from marketplace.reviews.models import ProductReview
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests import postgres_support
 from tests.factories import make_listing, make_merchant, make_organization, make_user
+from tests.postgres_support import Snapshot
 
 IGNORED_ENDPOINTS = {"static"}
 # The secret key of the apps that serve the world (its API key is hashed under it).
@@ -330,18 +330,19 @@ ID_ARGUMENTS = {
 
 
 @pytest.fixture(scope="module")
-def world_template(tmp_path_factory, worker_id) -> tuple[str, World]:
-    """The rows every route test needs, built once into a database that each test copies.
+def world_template(tmp_path_factory, postgres_url) -> tuple[str, World, Snapshot | None]:
+    """The rows every route test needs, built once and put back before each test.
 
-    The matrix makes a few hundred requests, each on an untouched copy, so that one actor's
-    action never changes what the next actor sees. On SQLite the copy is of the file; on
-    PostgreSQL (when the suite runs there) the world is a migrated database that each test's
-    database is created from as a template, so the matrix runs on the production schema.
+    The matrix makes a few hundred requests, each on an untouched world, so that one actor's
+    action never changes what the next actor sees. On SQLite each test copies the world's file;
+    on PostgreSQL (when the suite runs there) the world is built in the worker's migrated
+    database, so the matrix runs on the production schema, and each test gets its rows back
+    from a snapshot.
     """
     folder = tmp_path_factory.mktemp("route-world")
-    if POSTGRES_URL:
-        url = create_postgres_database(f"world_{worker_id}")
-        migrate.upgrade(url)
+    if postgres_url:
+        url = postgres_url
+        postgres_support.restore(url, metadata.sorted_tables)
     else:
         url = f"sqlite:///{folder / 'world.db'}"
         engine = create_engine(url)
@@ -362,27 +363,24 @@ def world_template(tmp_path_factory, worker_id) -> tuple[str, World]:
             world = _make_world(db)
         finally:
             db.close()
-            # The last connection folds SQLite's WAL into the file; PostgreSQL copies a
-            # template only when nobody is connected to it.
+            # The last connection folds SQLite's WAL into the file.
             get_engine(app).dispose()
-    if not POSTGRES_URL:
-        assert not (folder / "world.db-wal").exists()
-    return url, world
+    if postgres_url:
+        return url, world, postgres_support.take_snapshot(url, metadata.sorted_tables)
+    assert not (folder / "world.db-wal").exists()
+    return url, world, None
 
 
 @pytest.fixture
-def database_url(tmp_path, world_template, worker_id) -> Iterator[str]:
-    """Overrides conftest's empty database with a fresh copy of the world."""
-    template = world_template[0]
-    if not POSTGRES_URL:
-        target = tmp_path / "routes.db"
-        shutil.copyfile(make_url(template).database, target)
-        yield f"sqlite:///{target}"
-        return
-    url = create_postgres_database(f"routes_{worker_id}",
-                                   template=make_url(template).database)
-    yield url
-    drop_postgres_database(url)
+def database_url(tmp_path, world_template) -> str:
+    """Overrides conftest's empty database with the world, untouched."""
+    url, _world, snapshot = world_template
+    if snapshot is not None:
+        postgres_support.restore(url, metadata.sorted_tables, snapshot)
+        return url
+    target = tmp_path / "routes.db"
+    shutil.copyfile(make_url(url).database, target)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture

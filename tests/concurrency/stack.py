@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from tests.commerce_support import LocalstripeControl, LocalstripeServer
+from tests.postgres_support import create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -69,7 +70,7 @@ class Marketplace:
         base = make_url(base_url)
         if not base.drivername.startswith("postgresql"):
             raise ValueError(f"a PostgreSQL URL is needed, not {base.drivername}")
-        self.admin_url = base
+        self.admin_url = base_url
         self.database_name = f"{base.database}_{suffix}"
         self.database_url = base.set(database=self.database_name).render_as_string(
             hide_password=False)
@@ -108,11 +109,7 @@ class Marketplace:
 
     def start(self) -> Marketplace:
         self.folder.mkdir(parents=True, exist_ok=True)
-        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{self.database_name}"'))
-        admin.dispose()
+        create_database(self.admin_url, self.database_name)
         self.localstripe = LocalstripeServer.start(log_file=self.folder / "localstripe.log")
         self.provider = LocalstripeControl(self.localstripe.base_url)
         self._cli("db", "upgrade")

@@ -24,6 +24,7 @@ from marketplace.db import get_engine, new_session
 from marketplace.plugins import get_runtime
 from tests.concurrency.stack import BIN, DEFAULT_DATABASE_URL, ROOT, free_port
 from tests.gateway_support import BODY, PLUGINS, buy, make_world, new_key
+from tests.postgres_support import create_database
 
 QUOTA, CALLS, CLIENTS, WORKERS, THREADS = 100, 400, 40, 3, 4
 SECRET = "gateway-load-secret"
@@ -33,13 +34,8 @@ def _database(kind: str, tmp_path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'gateway.db'}"
     base = make_url(os.environ.get("DATAMARKET_TEST_DATABASE_URL") or DEFAULT_DATABASE_URL)
-    name = f"{base.database}_gateway_load"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return create_database(base.render_as_string(hide_password=False),
+                           f"{base.database}_gateway_load")
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "sqlite+redis", "postgresql+redis"])
