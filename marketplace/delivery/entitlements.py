@@ -87,7 +87,8 @@ def period_end(start: datetime, billing_period: str | None) -> datetime:
 
 
 def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,
-          quota: int | None, valid_to: datetime | None = None) -> Entitlement:
+          quota: int | None, valid_to: datetime | None = None,
+          overage_unit_price: int | None = None) -> Entitlement:
     """Grant the entitlement of a paid order line; granting the same line again returns it.
 
     For a product that needs an authorization application, the buyer's approved application
@@ -115,6 +116,8 @@ def grant(session: Session, order: Order, line: OrderLine, listing: Listing, *,
         if not needs_application or application is not None else GrantedScope().to_json(),
         application_id=application.id if application else None, valid_from=now,
         valid_to=valid_to, quota=quota,
+        overage_unit_price=overage_unit_price if line.pricing_model == PricingModel.MEMBERSHIP
+        else None,
     )
     if needs_application and application is None:
         entitlement.state = E.SUSPENDED

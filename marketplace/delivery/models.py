@@ -48,6 +48,10 @@ class Entitlement(SQLModel, table=True):
     valid_from: datetime = Field(default_factory=utcnow)
     valid_to: datetime | None = None
     quota: int | None = Field(default=None, ge=0)
+    #: A membership's price per call beyond its quota, as sold (fen); None: no overage, the
+    #: quota is a hard stop. Copied from the order line, so a later change to the plan
+    #: never changes what an entitlement already bought allows.
+    overage_unit_price: int | None = Field(default=None, ge=0)
     state: str = Field(default=EntitlementState.ACTIVE, max_length=20, index=True)
     state_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)

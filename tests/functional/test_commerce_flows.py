@@ -177,6 +177,7 @@ def test_membership_becomes_a_subscription_and_its_entitlement_ends_with_the_per
     (entitlement,) = entitlements.for_order(db, order.id)
     assert entitlement.valid_to == info.current_period_end
     assert entitlement.quota == 50_000 and entitlements.is_usable(entitlement)
+    assert entitlement.overage_unit_price == plan.overage_unit_price == 20  # as sold
     (charge,) = payment_events(db, order.id, K.CHARGE_SUCCEEDED)
     assert charge.provider_ref == info.latest_invoice_id
     assert_paid_once(db, order, 1_200_00)

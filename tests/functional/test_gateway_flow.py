@@ -115,11 +115,12 @@ def test_rotation_keeps_the_old_key_for_the_overlap_then_refuses_it(app, db, wor
     assert again.status_code == 409
 
 
-def test_membership_counts_per_period_with_overage_only_when_the_plan_has_it(app, db, world):
+def test_membership_counts_per_period_with_overage_only_as_sold(app, db, world):
     entitlement = buy(db, world, world.buyer, quota=2)
     membership = next(p for p in plans_for(db, world.listing.id) if p.model == "membership")
     entitlement.pricing_model, entitlement.plan_id = "membership", membership.id
     entitlement.valid_to = utcnow() + timedelta(days=30)
+    entitlement.overage_unit_price = membership.overage_unit_price  # sold with overage
     db.add(entitlement)
     db.commit()
     token = new_key(db, app, world.buyer)
@@ -130,8 +131,16 @@ def test_membership_counts_per_period_with_overage_only_when_the_plan_has_it(app
     db.rollback()
     assert [r.kind for r in db.exec(select(UsageRecord).order_by(UsageRecord.id))] == [
         "call", "call", "overage"]
+    # the merchant drops overage from the plan: what was sold still allows it
     membership.overage_unit_price = None
     db.add(membership)
+    db.commit()
+    assert client.post(world.url(), json=BODY, headers=bearer(token)).headers[
+        "X-Usage-Kind"] == "overage"
+    # a membership sold without overage stops at its quota
+    entitlement = db.merge(entitlement)
+    entitlement.overage_unit_price = None
+    db.add(entitlement)
     db.commit()
     spent = client.post(world.url(), json=BODY, headers=bearer(token))
     assert spent.status_code == 429

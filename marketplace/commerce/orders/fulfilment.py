@@ -187,7 +187,8 @@ def fulfil_line(session: Session, order: Order, line: OrderLine, *,
             entitlements.extend(session, entitlement, valid_to)
     else:
         entitlements.grant(session, order, line, listing, quota=terms.get("quota"),
-                           valid_to=valid_to)
+                           valid_to=valid_to,
+                           overage_unit_price=terms.get("overage_unit_price"))
     announce.order_paid(session, order, line, listing)
 
 
