@@ -66,15 +66,20 @@ class CallResult:
 
 
 def find_entitlement(session: Session, actor: KeyActor, product_id: int,
-                     may_use: Callable[[Entitlement], bool]) -> Entitlement:
-    """The key's buyer's usable entitlement to ``product_id`` (the newest, if several).
+                     may_use: Callable[[Entitlement], bool]) -> tuple[Entitlement, int]:
+    """The key's buyer's usable entitlement to ``product_id`` (the newest, if several), and
+    the organization selling it (read in the same statement).
 
     :param may_use: the policy's answer for one entitlement (``gateway.call``).
     :raises GatewayRefusal: 404 none held; 403 not covered by the key, or not usable (named).
     """
-    held = [] if product_id > MAX_ID else list(session.exec(select(Entitlement).where(
-        Entitlement.buyer_id == actor.buyer_id, Entitlement.product_id == product_id)
-        .order_by(col(Entitlement.id).desc())))
+    rows = [] if product_id > MAX_ID else session.exec(
+        select(Entitlement, Listing.organization_id)
+        .join(Listing, Listing.id == Entitlement.listing_id)
+        .where(Entitlement.buyer_id == actor.buyer_id, Entitlement.product_id == product_id)
+        .order_by(col(Entitlement.id).desc())).all()
+    seller = {entitlement.id: organization_id for entitlement, organization_id in rows}
+    held = [entitlement for entitlement, _organization_id in rows]
     if not held:
         raise GatewayRefusal(404, _l(
             "You hold no entitlement to product %(product)d: buy it on its page first.",
@@ -82,7 +87,7 @@ def find_entitlement(session: Session, actor: KeyActor, product_id: int,
     covered = [e for e in held if may_use(e)]
     for entitlement in covered:
         if is_usable(entitlement):
-            return entitlement
+            return entitlement, seller[entitlement.id]
     if not covered or any(is_usable(e) for e in held if e not in covered):
         raise GatewayRefusal(403, _l(
             "This API key does not cover your entitlement to product %(product)d: add it to "
@@ -139,14 +144,13 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
     :raises GatewayRefusal: refused before the plugin ran.
     :raises InvocationError: the plugin did not answer (nothing counted).
     """
-    entitlement = find_entitlement(session, actor, product_id, may_use)
+    entitlement, organization_id = find_entitlement(session, actor, product_id, may_use)
     runtime = get_runtime()
     snapshot = runtime.installed.snapshot_of(plugin)
     info = runtime.operation(plugin, operation, snapshot=snapshot)  # 404 if unavailable
     grant = check_scope(entitlement, plugin, operation, fields, info.output_schema)
     rate_limit(actor)
-    listing = session.get(Listing, entitlement.listing_id)
-    buyer = announce.buyer_pseudonym(entitlement.buyer_id, listing.organization_id)
+    buyer = announce.buyer_pseudonym(entitlement.buyer_id, organization_id)
     sdk_scope = GrantedScope.from_json(entitlement.scope).sdk_scope()
     reservation = quota.reserve(session, entitlement)
     if reservation is None:

@@ -16,7 +16,6 @@ from flask import Flask, Request, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 from marketplace.accounts.auth import login_manager
-from marketplace.accounts.models import User
 from marketplace.db import get_session
 from marketplace.delivery import keys
 from marketplace.settings import settings
@@ -42,13 +41,7 @@ def load_key_actor(req: Request) -> keys.KeyActor | None:
     token = presented_key(req)
     if token is None or req.endpoint not in KEY_ENDPOINTS:
         return None
-    session = get_session()
-    check = keys.authenticate(session, token, settings().secret_key, req.remote_addr)
-    if check.actor is not None:
-        buyer = session.get(User, check.actor.buyer_id)
-        if buyer is None or not buyer.is_active:
-            check = keys.authenticate(session, token, settings().secret_key, req.remote_addr,
-                                      buyer_active=False)
+    check = keys.authenticate(get_session(), token, settings().secret_key, req.remote_addr)
     g.api_key_check = check
     return check.actor
 

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from marketplace.accounts.models import User
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.delivery.models import ApiKey, Entitlement
@@ -228,13 +229,21 @@ def for_buyer(session: Session, buyer_id: int) -> list[ApiKey]:
 
 def find(session: Session, token: str, secret_key: str) -> ApiKey | None:
     """The key ``token`` is, or None (malformed, unknown prefix, or a wrong secret)."""
+    found = _find_with_buyer(session, token, secret_key)
+    return found[0] if found else None
+
+
+def _find_with_buyer(session: Session, token: str,
+                     secret_key: str) -> tuple[ApiKey, bool] | None:
+    """The key and whether its buyer's account is active, read in one statement."""
     match = _TOKEN.match(token or "")
     if match is None:
         return None
-    key = session.exec(select(ApiKey).where(ApiKey.prefix == match.group(1))).first()
-    if key is None or not hmac.compare_digest(key.secret_hash, _digest(secret_key, token)):
+    row = session.exec(select(ApiKey, User.is_active).join(User, User.id == ApiKey.buyer_id)
+                       .where(ApiKey.prefix == match.group(1))).first()
+    if row is None or not hmac.compare_digest(row[0].secret_hash, _digest(secret_key, token)):
         return None
-    return key
+    return row[0], bool(row[1])
 
 
 def _address_allowed(key: ApiKey, remote_addr: str | None) -> bool:
@@ -247,17 +256,19 @@ def _address_allowed(key: ApiKey, remote_addr: str | None) -> bool:
     return any(address in ipaddress.ip_network(net) for net in key.allowed_networks)
 
 
-def authenticate(session: Session, token: str, secret_key: str, remote_addr: str | None,
-                 buyer_active: bool | None = None) -> KeyCheck:
-    """Check a presented key: valid, not revoked or expired, from an allowed address.
+def authenticate(session: Session, token: str, secret_key: str,
+                 remote_addr: str | None) -> KeyCheck:
+    """Check a presented key: valid, not revoked or expired, its buyer's account open, from an
+    allowed address.
 
     The refusal names what is wrong, without saying whether an unknown key exists.
     """
-    key = find(session, token, secret_key)
-    if key is None:
+    found = _find_with_buyer(session, token, secret_key)
+    if found is None:
         return KeyCheck(refusal=str(_l("This API key is not valid. Check that you copied the "
                                        "whole key, or create a new one under Account → API "
                                        "keys.")))
+    key, buyer_active = found
     now = utcnow()
     if key.revoked_at is not None:
         return KeyCheck(refusal=str(_l("This API key was revoked on %(when)s.",
@@ -269,7 +280,7 @@ def authenticate(session: Session, token: str, secret_key: str, remote_addr: str
                   _l("This API key expired on %(when)s.",
                      when=key.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
         return KeyCheck(refusal=str(reason))
-    if buyer_active is False:
+    if not buyer_active:
         return KeyCheck(refusal=str(_l("The account this API key belongs to is closed.")))
     if not _address_allowed(key, remote_addr):
         return KeyCheck(status=403, refusal=str(_l(

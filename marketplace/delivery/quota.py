@@ -2,8 +2,9 @@
 
 - a call pack (one-time or per-call with a quota): ``quota`` calls in all, then refused;
 - a membership: ``quota`` calls per period (the counter row is keyed by the period's end, so a
-  renewal that extends the entitlement starts a new count); beyond it only if the plan has an
-  ``overage_unit_price``, and then those calls are recorded as overage for the monthly bill;
+  renewal that extends the entitlement starts a new count); beyond it only if the membership
+  was sold with an ``overage_unit_price`` (kept on the entitlement), and then those calls are
+  recorded as overage for the monthly bill;
 - pay-as-you-go (no quota): never refused for quota, every call metered.
 
 A call is *reserved* before the plugin runs and *released* if it fails, so a failed call is
@@ -22,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from marketplace.catalog.models import PricingModel, PricingPlan
+from marketplace.catalog.models import PricingModel
 from marketplace.delivery.models import Entitlement, QuotaCounter, UsageKind
 
 #: Seconds an idle Redis counter lives before it is seeded again from the database.
@@ -42,14 +43,13 @@ class QuotaTerms:
     overage: bool = False
 
 
-def terms_for(session: Session, entitlement: Entitlement) -> QuotaTerms:
+def terms_for(entitlement: Entitlement) -> QuotaTerms:
     if entitlement.quota is None:
         return QuotaTerms(None)
     if entitlement.pricing_model == PricingModel.MEMBERSHIP:
-        plan = session.get(PricingPlan, entitlement.plan_id)
         period = entitlement.valid_to.isoformat() if entitlement.valid_to else "open"
         return QuotaTerms(entitlement.quota, f"until:{period}",
-                          plan is not None and plan.overage_unit_price is not None)
+                          entitlement.overage_unit_price is not None)
     return QuotaTerms(entitlement.quota, "pack")
 
 
@@ -65,16 +65,20 @@ class Reservation:
     remaining: int | None = None
 
 
-def _ensure_row(session: Session, entitlement_id: int, period: str) -> None:
+def _ensure_row(session: Session, entitlement_id: int, period: str) -> bool:
+    """Make the period's counter row if it is missing; whether it was missing (the first call
+    of a period: the hot path tries its UPDATE first and comes here only when it matched
+    nothing)."""
     exists = session.exec(select(QuotaCounter.id).where(
         QuotaCounter.entitlement_id == entitlement_id, QuotaCounter.period == period)).first()
     if exists is not None:
-        return
+        return False
     try:
         with session.begin_nested():
             session.add(QuotaCounter(entitlement_id=entitlement_id, period=period, used=0))
     except IntegrityError:
         pass  # another call made it first
+    return True
 
 
 def _counter(entitlement_id: int, period: str):
@@ -95,16 +99,30 @@ def _bump(session: Session, entitlement_id: int, period: str, *, below: int | No
     return None if row is None else int(row[0])
 
 
+def _commit_without_waiting_for_disk(session: Session) -> None:
+    """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk.
+
+    A reservation only matters for a call that completes, and a completed call commits its
+    usage record synchronously afterwards, which flushes the WAL up to and including the
+    reservation. A crash in between loses the reservation of a call that was never answered:
+    exactly what should not be counted. SQLite has no such switch (see ``db.make_engine``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
 class DatabaseQuota:
     """Quota counted in the ``quota_counter`` table (see the module's notes)."""
 
     def reserve(self, session: Session, entitlement: Entitlement) -> Reservation | None:
         """Count one call before it runs, committed at once; None when the quota is spent."""
-        terms = terms_for(session, entitlement)
+        terms = terms_for(entitlement)
         if terms.limit is None:
             return Reservation(entitlement.id, terms)
-        _ensure_row(session, entitlement.id, terms.period)
+        _commit_without_waiting_for_disk(session)
         used = _bump(session, entitlement.id, terms.period, below=terms.limit)
+        if used is None and _ensure_row(session, entitlement.id, terms.period):
+            used = _bump(session, entitlement.id, terms.period, below=terms.limit)
         kind = UsageKind.CALL
         if used is None and terms.overage:
             used, kind = _bump(session, entitlement.id, terms.period, below=None), \
@@ -160,7 +178,7 @@ class RedisQuota:
         self.client.set(self.key(entitlement_id, period), used, nx=True, ex=REDIS_TTL)
 
     def reserve(self, session: Session, entitlement: Entitlement) -> Reservation | None:
-        terms = terms_for(session, entitlement)
+        terms = terms_for(entitlement)
         if terms.limit is None:
             return Reservation(entitlement.id, terms)
         key = self.key(entitlement.id, terms.period)
@@ -182,8 +200,10 @@ class RedisQuota:
         """Add the successful call to the database counter (in the usage record's
         transaction)."""
         if reservation.counted:
-            _ensure_row(session, reservation.entitlement_id, reservation.terms.period)
-            _bump(session, reservation.entitlement_id, reservation.terms.period, below=None)
+            entitlement_id, period = reservation.entitlement_id, reservation.terms.period
+            if _bump(session, entitlement_id, period, below=None) is None:
+                _ensure_row(session, entitlement_id, period)
+                _bump(session, entitlement_id, period, below=None)
 
 
 _STORES: dict[str, DatabaseQuota | RedisQuota] = {}
