@@ -14,10 +14,11 @@ import contextvars
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -154,6 +155,21 @@ def app(app_config):
     application.test_client_class = IsolatedRequestsClient
     yield application
     get_engine(application).dispose()
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[dict], Flask]]:
+    """Another app made inside a test (other settings, a second process's view); its engine's
+    connections are closed after the test, as the ``app`` fixture's are."""
+    made: list[Flask] = []
+
+    def make(config: dict) -> Flask:
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for application in made:
+        get_engine(application).dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
-from marketplace import create_app
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import ListingState
 from marketplace.notifications import services as notifications
@@ -76,8 +75,8 @@ def test_openapi_document_and_local_docs_ui(client):
 
 
 @pytest.fixture
-def production_like_app(app_config):
-    application = create_app({**app_config, "TESTING": False})
+def production_like_app(app_config, make_app):
+    application = make_app({**app_config, "TESTING": False})
 
     @application.route("/boom")
     @public
@@ -98,8 +97,8 @@ def test_unexpected_errors_show_an_incident_reference_and_no_traceback(productio
     assert len(api.json["incident"]) == 12
 
 
-def test_forms_are_refused_without_a_csrf_token(app_config, db):
-    csrf_app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+def test_forms_are_refused_without_a_csrf_token(app_config, db, make_app):
+    csrf_app = make_app({**app_config, "WTF_CSRF_ENABLED": True})
     client = csrf_app.test_client()
     response = client.post("/login", data={"email": "x@example.com", "password": "whatever"})
     assert response.status_code == 400

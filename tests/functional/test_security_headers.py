@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from marketplace import create_app
 from marketplace.accounts.models import Role
 from tests.factories import logged_in_client, make_user
 
@@ -50,8 +49,8 @@ def test_public_pages_and_static_files_may_be_cached(client):
     assert client.get("/login").headers["Cache-Control"] == "no-store"
 
 
-def test_hsts_in_production_only(app_config):
-    production = create_app({**app_config, "DATAMARKET_ENV": "production"})
+def test_hsts_in_production_only(app_config, make_app):
+    production = make_app({**app_config, "DATAMARKET_ENV": "production"})
     response = _get(production.test_client(), "/static/js/print.js")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 

@@ -3,7 +3,6 @@ clear message and Retry-After (issue 14)."""
 
 from __future__ import annotations
 
-from marketplace import create_app
 from tests.factories import PASSWORD, logged_in_client, make_user, page_text
 
 WRONG = "not the password at all"
@@ -83,10 +82,10 @@ def test_sign_up_is_throttled_per_address(client):
     assert statuses[20] == 429
 
 
-def test_two_processes_on_one_redis_share_the_count(app_config, db, redis_url):
+def test_two_processes_on_one_redis_share_the_count(app_config, db, redis_url, make_app):
     user = make_user(db)
-    first = create_app({**app_config, "REDIS_URL": redis_url}).test_client()
-    second = create_app({**app_config, "REDIS_URL": redis_url}).test_client()
+    first = make_app({**app_config, "REDIS_URL": redis_url}).test_client()
+    second = make_app({**app_config, "REDIS_URL": redis_url}).test_client()
     for client in (first, second, first, second, first):
         assert _login(client, user.email, WRONG).status_code == 422
     assert _login(second, user.email, PASSWORD).status_code == 429

@@ -5,21 +5,19 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from marketplace import create_app
 from marketplace.policy import public
 from marketplace.web import limits
 from marketplace.web.limits import limiter
 
 
 @pytest.fixture
-def limited_app(app_config):
+def limited_app(app_config, make_app):
     def make(redis_url: str) -> Flask:
-        return _limited_app({**app_config, "REDIS_URL": redis_url})
+        return _limited_app(make_app({**app_config, "REDIS_URL": redis_url}))
     return make
 
 
-def _limited_app(config: dict) -> Flask:
-    app = create_app(config)
+def _limited_app(app: Flask) -> Flask:
 
     @app.get("/ping")
     @public

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from datamarket_sdk import Scope
 
-from marketplace import create_app
 from marketplace.plugins import get_runtime
 from marketplace.plugins.breaker import BreakerBoard, BreakerState
 from marketplace.plugins.errors import OperationPaused, PluginFault
@@ -81,18 +80,19 @@ def test_an_unreachable_redis_admits_calls():
     assert breaker.admit().allowed
 
 
-def test_the_runtime_keeps_breakers_in_redis_when_it_is_configured(app_config, redis_url):
-    with_redis = create_app({**app_config, "REDIS_URL": redis_url})
-    without = create_app(app_config)
+def test_the_runtime_keeps_breakers_in_redis_when_it_is_configured(app_config, redis_url,
+                                                                   make_app):
+    with_redis = make_app({**app_config, "REDIS_URL": redis_url})
+    without = make_app(app_config)
     assert isinstance(get_runtime(with_redis).breakers, SharedBreakerBoard)
     assert isinstance(get_runtime(without).breakers, BreakerBoard)
 
 
 def test_a_breaker_opened_by_one_server_process_pauses_the_operation_in_another(
-        app_config, redis_url):
+        app_config, redis_url, make_app):
     config = {**app_config, "REDIS_URL": redis_url, "DATAMARKET_PLUGINS_DIR": str(SAMPLES),
               "PLUGIN_BREAKER_THRESHOLD": 2}
-    one, other = (get_runtime(create_app(config)) for _ in range(2))
+    one, other = (get_runtime(make_app(config)) for _ in range(2))
     call = {"buyer": "b", "scope": Scope(frozenset({"flaky"}))}
     try:
         one.sync()
