@@ -32,9 +32,11 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET
 from tests.commerce_support import LocalstripeControl, LocalstripeServer
 from tests.postgres_support import create_database
 
@@ -52,6 +54,39 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Authenticator:
+    """The admins' authenticator app, shared by every session of the stack: it knows the demo
+    admin's key and learns the others' from the set-up page, as a person scanning it would.
+
+    A code is accepted once, so two sign-ins of one admin within a 30-second step take the next
+    step's code, and a third waits for the step to pass.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets = {ADMIN[0]: DEMO_ADMIN_TOTP_SECRET}
+        self._last_step: dict[str, int] = {}
+
+    def knows(self, email_address: str) -> bool:
+        with self._lock:
+            return email_address in self._secrets
+
+    def learn(self, email_address: str, secret: str) -> None:
+        with self._lock:
+            self._secrets[email_address] = secret
+
+    def code(self, email_address: str) -> str:
+        while True:
+            with self._lock:
+                totp = pyotp.TOTP(self._secrets[email_address])
+                current = int(time.time() // totp.interval)
+                step = max(current, self._last_step.get(email_address, -1) + 1)
+                if step <= current + 1:
+                    self._last_step[email_address] = step
+                    return totp.generate_otp(step)
+            time.sleep(1)
 
 
 # ---------------------------------------------------------------------------- the servers
@@ -83,6 +118,7 @@ class Marketplace:
         self.gunicorn: subprocess.Popen | None = None
         self.engine: Engine | None = None
         self._visitors: list[Visitor] = []
+        self.authenticator = Authenticator()
 
     @property
     def base(self) -> str:
@@ -151,7 +187,8 @@ class Marketplace:
 
     def visitor(self) -> Visitor:
         """A new browser session on the marketplace (closed when the stack stops)."""
-        visitor = Visitor(self.base, mail_folder=self.folder / "instance" / "mail")
+        visitor = Visitor(self.base, mail_folder=self.folder / "instance" / "mail",
+                          authenticator=self.authenticator)
         self._visitors.append(visitor)
         return visitor
 
@@ -220,11 +257,13 @@ class Visitor:
     """One person's browser session: a cookie jar shared by every thread that uses it (a
     double click is two threads with the same session), a keep-alive connection per thread."""
 
-    def __init__(self, base: str, email: str = "", mail_folder: Path | None = None):
+    def __init__(self, base: str, email: str = "", mail_folder: Path | None = None,
+                 authenticator: Authenticator | None = None):
         parts = urllib.parse.urlsplit(base)
         self.host, self.port = parts.hostname, parts.port
         self.email = email
         self.mail_folder = mail_folder
+        self.authenticator = authenticator
         self.cookies: dict[str, str] = {}
         self.api_token = ""
         self._lock = threading.Lock()
@@ -301,9 +340,33 @@ class Visitor:
     def log_in(self, email: str, password: str) -> Visitor:
         self.email = email
         page = self.request("GET", "/login")
-        return self._after_sign_in(self.request("POST", "/login", form={
+        reply = self.request("POST", "/login", form={
             "csrf_token": hidden_value(page.text, "csrf_token"), "email": email,
-            "password": password}), "log in")
+            "password": password})
+        if reply.status == 302 and reply.headers.get("Location", "").endswith(
+                "/login/second-factor"):
+            reply = self._second_factor()
+        return self._after_sign_in(reply, "log in")
+
+    def _second_factor(self) -> Reply:
+        """An admin's second step: the authenticator's code (set up on the first sign-in)."""
+        assert self.authenticator is not None, "this visitor was not given an authenticator"
+        path = "/login/second-factor"
+        page = self.request("GET", path)
+        if page.status == 302 and page.headers.get("Location", "").endswith("/enrol"):
+            path = "/login/second-factor/enrol"
+            page = self.request("GET", path)
+            secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page.text)
+            assert secret, f"no authenticator key on the set-up page: {page.text[:300]}"
+            self.authenticator.learn(self.email, secret.group(1))
+        assert page.status == 200, (page.status, page.text[:300])
+        reply = self.request("POST", path, form={
+            "csrf_token": hidden_value(page.text, "csrf_token"),
+            "code": self.authenticator.code(self.email)})
+        if path.endswith("/enrol") and reply.status == 200:
+            # The recovery codes, shown once; the page links on to where the sign-in went.
+            return Reply(302, b"", {}, reply.seconds)
+        return reply
 
     def sign_up(self, email: str, password: str = PASSWORD) -> Visitor:
         """Sign up, follow the confirmation link mailed to the address, and log in."""
