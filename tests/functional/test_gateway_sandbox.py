@@ -5,6 +5,7 @@ serves no other product and nothing but the gateway; parallel calls never exceed
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -15,8 +16,8 @@ from sqlmodel import func, select
 
 from marketplace.base import utcnow
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import ListingState, Product
 from marketplace.catalog.lifecycle import Transition
+from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.commerce.ledger import billing
 from marketplace.delivery import usage_audit
 from marketplace.delivery.models import ApiKey, SandboxTrial, UsageRecord
@@ -51,8 +52,9 @@ def world(app, db):
     return world
 
 
-def _offering(db, world, calls: int):
-    """A new published version of the world's product offering ``calls`` trial calls."""
+def _offering(db, world, calls: int, **changes):
+    """A new published version of the world's product offering ``calls`` trial calls (with
+    ``changes`` to its content)."""
     product = db.get(Product, world.listing.product_id)
     draft = catalog.start_new_version(db, world.merchant, product)
     db.commit()
@@ -60,7 +62,7 @@ def _offering(db, world, calls: int):
         "title", "summary", "description_md", "product_type", "delivery_form", "scenario",
         "classification_level", "data_dictionary", "version"}), "tags": draft.tags,
         "sample_rows": SAMPLE_ROWS, "trial_calls": calls, "operation": LOOKUP,
-        "operations": [SAMPLE]}
+        "operations": [SAMPLE], **changes}
     catalog.update_listing(db, world.merchant, draft, content)
     db.commit()
     catalog.submit(db, world.merchant, draft)
@@ -195,6 +197,18 @@ def test_no_trial_is_a_403_and_turning_it_off_stops_the_next_call(app, db, world
     assert no_trial.status_code == 403 and "offers no trial" in no_trial.get_json()["detail"]
 
 
+def test_the_answer_is_masked_as_the_listing_declares_its_fields_sensitive(app, db, world):
+    dictionary = [{**field, "sensitivity": "confidential" if field["name"] == "credit_code"
+                   else field["sensitivity"]} for field in world.listing.data_dictionary]
+    _offering(db, world, TRIAL, data_dictionary=dictionary)
+    token = sandbox_key(app, world.buyer, world.product_id).get_json()["key"]
+    response = _call(app.test_client(), world, token)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["listed"] is True and answer["sample_rows"] == 2
+    assert answer["credit_code"] != BODY["credit_code"] and set(answer["credit_code"]) == {"*"}
+
+
 def test_a_product_that_needs_an_application_still_allows_its_trial(app, db, world):
     world.listing.classification_level = 3
     db.add(world.listing)
@@ -203,13 +217,50 @@ def test_a_product_that_needs_an_application_still_allows_its_trial(app, db, wor
     assert _call(app.test_client(), world, token).status_code == 200
 
 
+def _form_token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _editor_form(csrf: str, trial_calls: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf, "title": "Company blacklist lookup",
+        "summary": "Is this company blacklisted?", "description_md": "From the registry.",
+        "product_type": "modelized_data", "delivery_form": "service_api",
+        "scenario": "finance", "tags": "blacklist", "classification_level": "2",
+        "version": "1.0", "data_dictionary-0-name": "credit_code",
+        "data_dictionary-0-field_type": "string", "data_dictionary-0-description": "USCC",
+        "data_dictionary-0-sensitivity": "none", "sample_rows": "",
+        "pricing_plans-0-name": "Pay as you go", "pricing_plans-0-model": "per_call",
+        "pricing_plans-0-tiers": "* 0.05", "operation": LOOKUP, "trial_calls": trial_calls,
+        "save": "Save draft"}
+
+
+def test_the_merchant_offers_a_trial_in_the_editor_and_a_new_version_keeps_it(app, db, world):
+    client, _csrf = signed_in(app, world.merchant)
+    page = client.get("/merchant/listings/new").get_data(as_text=True)
+    assert 'name="trial_calls"' in page
+    csrf = _form_token(page)
+    refused = client.post("/merchant/listings/new", data=_editor_form(csrf, "51"))
+    assert refused.status_code == 422
+    assert "Number must be between 0 and 50" in refused.get_data(as_text=True)
+    made = client.post("/merchant/listings/new", data=_editor_form(csrf, "5"))
+    assert made.status_code == 302, made.get_data(as_text=True)
+    db.rollback()
+    new = db.exec(select(Listing).where(Listing.title == "Company blacklist lookup")).one()
+    assert new.trial_calls == 5
+    draft = catalog.start_new_version(db, world.merchant, db.get(Product, world.product_id))
+    assert draft.trial_calls == TRIAL
+    product = app.test_client().get(f"/api/v1/products/{world.product_id}").get_json()
+    assert product["trial_calls"] == TRIAL
+
+
 def test_the_product_page_offers_the_trial_and_its_button_shows_the_key_once(app, db, world):
     page = app.test_client().get(f"/products/{world.product_id}").get_data(as_text=True)
     assert f"Try it: {TRIAL} free calls on the sample" in page
     client, _csrf = signed_in(app, world.buyer)
     page = client.get(f"/products/{world.product_id}").get_data(as_text=True)
     assert "Get a sandbox key" in page
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    token = _form_token(page)
     made = client.post(f"/products/{world.product_id}/sandbox-key", data={"csrf_token": token})
     assert made.status_code == 201
     assert "dmk_" in made.get_data(as_text=True) and "sandbox" in made.get_data(as_text=True)
