@@ -15,7 +15,8 @@ refused is counted or billed):
 7. the output policy (fields outside the scope dropped; masking) — :mod:`.output_policy`;
 8. the usage record (with the request id) and, in batches, the audit chain — :mod:`.usage_audit`.
 
-The view (:mod:`.gateway_views`) handles HTTP; this module knows no request.
+The view (:mod:`.gateway_views`) handles HTTP; this module knows no request. A sandbox key
+(a buyer's free trial of one product) takes :mod:`.sandbox_gateway` instead, in the same order.
 """
 
 from __future__ import annotations
