@@ -170,7 +170,7 @@ def test_0014_offers_no_trial_on_existing_listings_and_its_downgrade_leaves_no_s
                              entitlement_ids=[], allowed_networks=[])
             _insert_required(conn, "usage_record", id=1, trial_id=1, api_key_id=1,
                              request_id="r1", kind="sandbox")
-        migrate.downgrade(url, "0012")
+        migrate.downgrade(url, "0016")
         with engine.connect() as conn:
             records = conn.execute(text("SELECT COUNT(*) FROM usage_record")).scalar()
             revoked = conn.execute(text("SELECT revoked_at FROM api_key")).scalar()

@@ -2,7 +2,7 @@
 and usage records of sandbox calls (no entitlement)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-07 06:20:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0014'
-down_revision: str | None = '0012'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
