@@ -1,7 +1,7 @@
 """Sandbox calls: a trial's free calls on the product's sample, through the same gateway.
 
 ``POST /api/v1/gateway/<product_id>/<plugin>/<operation>`` with a sandbox key takes this path
-instead of an entitlement's (:func:`marketplace.delivery.gateway.call` hands over):
+instead of an entitlement's (the gateway's view hands a sandbox key's call here):
 
 1. the key's trial is of this product (403 otherwise), asked of the policy
    (``gateway.sandbox_call``);
@@ -10,9 +10,8 @@ instead of an entitlement's (:func:`marketplace.delivery.gateway.call` hands ove
 3. the rate limit per key, as for every key;
 4. the trial's count, reserved atomically like a quota (:func:`.quota.reserve_trial`): 429
    once the trial's calls are used, with the product page to buy it;
-5. the real operation, with the listing's sample rows as the dataset ``sample`` (and under
-   every dataset name the call would otherwise get: none today), the buyer's pseudonym, and a
-   scope of the listing's operations;
+5. the real operation, with the listing's sample rows as the dataset ``sample`` (the only
+   dataset given), the buyer's pseudonym, and a scope of the listing's operations;
 6. the output policy with the listing's declared sensitivity: each field of the data
    dictionary that is personal, sensitive or confidential is masked with the strategy the
    product page's sample preview uses (fails closed like every call);
