@@ -67,6 +67,23 @@ def _choice(errors: dict, field: str, value: Any, enum: type, label) -> str:
         return str(value or "")
 
 
+#: The most free sandbox calls a listing may offer each buyer.
+MAX_TRIAL_CALLS = 50
+
+
+def _trial_calls(value: Any, errors: dict) -> int:
+    try:
+        calls = int(value if value not in (None, "") else 0)
+    except (TypeError, ValueError):
+        calls = -1
+    if not 0 <= calls <= MAX_TRIAL_CALLS:
+        errors["trial_calls"] = [str(_l(
+            "Offer 0 (no trial) to %(most)d free calls on the sample per buyer.",
+            most=MAX_TRIAL_CALLS))]
+        return 0
+    return calls
+
+
 def validate_content(data: dict[str, Any]) -> dict[str, Any]:
     """Check a listing's content and return it normalized.
 
@@ -113,6 +130,8 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
     out["classification_level"] = level
     if "requires_application" in data:  # the merchant's choice; absent: left as it is
         out["requires_application"] = bool(data["requires_application"])
+    if "trial_calls" in data:  # free sandbox calls per buyer; absent: left as it is
+        out["trial_calls"] = _trial_calls(data["trial_calls"], errors)
 
     version = str(data.get("version") or "1.0").strip()
     if not VERSION_RE.match(version):

@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from marketplace.catalog.content import FIELD_TYPES, MAX_FIELDS
+from marketplace.catalog.content import FIELD_TYPES, MAX_FIELDS, MAX_TRIAL_CALLS
 from marketplace.catalog.formats import (
     MAX_COUNT,
     parse_sample_csv,
@@ -217,6 +217,10 @@ class ListingForm(FlaskForm):
         render_kw={"size": 6})
     operations_offered = False
     requires_application = BooleanField(_l("Ask every buyer for an authorization application"))
+    trial_calls = IntegerField(
+        _l("Free trial calls per buyer"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_TRIAL_CALLS)],
+        render_kw={"min": 0, "max": MAX_TRIAL_CALLS, "class": "narrow"})
 
     add_field = SubmitField(_l("Add a field"))
     add_plan = SubmitField(_l("Add a plan"))
@@ -259,6 +263,7 @@ class ListingForm(FlaskForm):
             "operation": self.operation.data or "",
             "operations": [ref for ref in self.more_operations.data or [] if ref],
             "requires_application": bool(self.requires_application.data),
+            "trial_calls": self.trial_calls.data or 0,
         }
 
     def _sample_rows(self) -> list[dict[str, str]]:
@@ -296,6 +301,7 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]],
         "operation": attached_ref(listing),
         "more_operations": [operation_ref(*pair) for pair in (operations or [])[1:]],
         "requires_application": listing.requires_application,
+        "trial_calls": listing.trial_calls,
         "pricing_plans": [
             {"name": p["name"], "model": p["model"],
              "price": amount_input(p["price"]) if p.get("price") else "",

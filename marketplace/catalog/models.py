@@ -123,6 +123,8 @@ class Listing(SQLModel, table=True):
     operation_name: str | None = Field(default=None, max_length=64)
     # The merchant asks buyers for an approved authorization application even below level 3.
     requires_application: bool = Field(default=False)
+    # Free calls on the sample that each buyer may make with a sandbox key (0: no trial).
+    trial_calls: int = Field(default=0, ge=0, le=50)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -77,6 +77,9 @@ class ProductSchema(Schema):
     scenario = fields.String(validate=_one_of(Scenario))
     tags = fields.List(fields.String())
     classification_level = fields.Integer(validate=validate.Range(1, 4))
+    trial_calls = fields.Integer(metadata={
+        "description": "Free sandbox calls on the sample each signed-in buyer may make (0: no "
+                       "trial); get a key with POST /api/v1/keys/sandbox."})
     data_dictionary = fields.List(fields.Nested(DataFieldSchema))
     sample_rows = fields.List(fields.Dict())
     pricing_plans = fields.List(fields.Nested(PricingPlanSchema))

@@ -189,7 +189,7 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     fields = current.model_dump(
         include={"title", "summary", "description_md", "product_type", "delivery_form",
                  "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
-                 "requires_application"}
+                 "requires_application", "trial_calls"}
     )
     listing = Listing(
         product_id=product.id,

@@ -1,4 +1,5 @@
-"""``/api/v1/keys`` (a signed-in buyer's API keys) and ``/api/v1/usage`` (gateway calls per
+"""``/api/v1/keys`` (a signed-in buyer's API keys; ``/api/v1/keys/sandbox`` a sandbox key to a
+product's trial) and ``/api/v1/usage`` (gateway calls per
 entitlement and day: the buyer's own, with the session or one of their keys; a merchant's
 products' under ``/api/v1/usage/merchant``).
 
@@ -18,8 +19,9 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema, domain_error_problem
 from marketplace.base import utcnow
+from marketplace.catalog.queries import live_listing
 from marketplace.db import get_session
-from marketplace.delivery import keys, usage
+from marketplace.delivery import keys, trials, usage
 from marketplace.delivery.gateway import MAX_ID
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey
@@ -29,7 +31,8 @@ from marketplace.settings import settings
 
 keys_blp = Blueprint("keys", __name__, description=(
     "Your API keys for the delivery gateway: create (the key is shown once), rotate with an "
-    "overlap, revoke. Managed with the signed-in session only."))
+    "overlap, revoke; a sandbox key for the free trial calls a product offers on its sample. "
+    "Managed with the signed-in session only."))
 usage_blp = Blueprint("usage", __name__, description=(
     "Gateway calls per entitlement and day: yours (session or API key), or, for a merchant, "
     "those made to your organization's products."))
@@ -54,6 +57,14 @@ class ApiKeySchema(Schema):
     expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
     replaced_by_id = fields.Integer(allow_none=True)
+    sandbox = fields.Method("_is_sandbox", metadata={
+        "description": "True for a sandbox key: the free trial calls of one product, on its "
+                       "sample, through the gateway only."})
+
+    @staticmethod
+    def _is_sandbox(key) -> bool:
+        trial = key.get("trial_id") if isinstance(key, dict) else key.trial_id
+        return trial is not None
 
 
 class NewApiKeySchema(ApiKeySchema):
@@ -68,6 +79,12 @@ class KeyArgsSchema(Schema):
                                    load_default=list, validate=validate.Length(max=20))
     expires_in_days = fields.Integer(load_default=None, allow_none=True,
                                      validate=validate.Range(min=1, max=3660))
+
+
+class SandboxKeyArgsSchema(Schema):
+    product_id = fields.Integer(required=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_ID), metadata={
+                                    "description": "The product whose trial to try."})
 
 
 class RotateArgsSchema(Schema):
@@ -86,13 +103,15 @@ class UsageArgsSchema(Schema):
 
 
 class UsageRowSchema(Schema):
-    entitlement_id = fields.Integer()
     product_id = fields.Integer()
     title = fields.String()
     day = fields.String()
     operation = fields.String()
-    kind = fields.String(metadata={"description": "call, or overage beyond a membership's "
-                                                  "quota"})
+    entitlement_id = fields.Integer(allow_none=True, metadata={
+        "description": "The entitlement the calls were made under; null for sandbox calls."})
+    kind = fields.String(metadata={"description": "call, overage beyond a membership's quota, "
+                                                  "or sandbox (free trial calls on the sample, "
+                                                  "never billed)"})
     calls = fields.Integer()
 
 
@@ -143,6 +162,30 @@ class Keys(MethodView):
         new = keys.create(db, settings().secret_key, current_actor().id, name=args["name"],
                           entitlement_ids=args["entitlement_ids"],
                           networks=args["allowed_networks"], expires_at=expires)
+        db.commit()
+        return _new_key_document(new)
+
+
+@keys_blp.route("/sandbox")
+class SandboxKey(MethodView):
+    @asks("sandbox_key.create")
+    @keys_blp.arguments(SandboxKeyArgsSchema)
+    @keys_blp.response(201, NewApiKeySchema)
+    @keys_blp.alt_response(401, description="Not signed in.", **PROBLEM)
+    @keys_blp.alt_response(403, description="The product offers no trial.", **PROBLEM)
+    @keys_blp.alt_response(404, description="No product on sale has this id.", **PROBLEM)
+    @keys_blp.alt_response(409, description="You hold a usable sandbox key to this product "
+                                            "(revoke it first), or its trial is used up.",
+                           **PROBLEM)
+    def post(self, args):
+        """Get your sandbox key to a product's trial (shown once): its free calls on the
+        sample, through the gateway. One usable sandbox key per product; no purchase needed."""
+        db = get_session()
+        listing = live_listing(db, args["product_id"])
+        if listing is None:
+            abort(404, message=_("No product on sale has this id."))
+        authorize("sandbox_key.create", listing)
+        new = trials.issue_key(db, settings().secret_key, current_actor().id, listing)
         db.commit()
         return _new_key_document(new)
 

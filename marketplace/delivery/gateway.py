@@ -15,7 +15,8 @@ refused is counted or billed):
 7. the output policy (fields outside the scope dropped; masking) — :mod:`.output_policy`;
 8. the usage record (with the request id) and, in batches, the audit chain — :mod:`.usage_audit`.
 
-The view (:mod:`.gateway_views`) handles HTTP; this module knows no request.
+The view (:mod:`.gateway_views`) handles HTTP; this module knows no request. A sandbox key
+(a buyer's free trial of one product) takes :mod:`.sandbox_gateway` instead, in the same order.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class GatewayRefusal(DomainError):
 class CallResult:
     output: dict[str, Any]
     request_id: str
-    entitlement_id: int
+    #: The entitlement used (None: a sandbox call on a trial).
+    entitlement_id: int | None
     kind: str
     #: Calls left within the quota (None: no quota).
     remaining: int | None
@@ -105,14 +107,15 @@ def find_entitlement(session: Session, actor: KeyActor, product_id: int,
     raise GatewayRefusal(403, message, entitlement_state=state.value)
 
 
-def check_scope(entitlement: Entitlement, plugin: str, operation: str,
+def check_scope(scope_json: dict[str, Any], plugin: str, operation: str,
                 fields: list[str] | None, output_schema: dict[str, Any]) -> OperationGrant:
-    """What the entitlement allows of this operation, with the fields asked for checked.
+    """What a scope (an entitlement's, as stored) allows of this operation, with the fields
+    asked for checked.
 
     :raises GatewayRefusal: 403 naming the operation or fields the scope lacks; 422 naming
         fields the operation's answer does not have.
     """
-    scope = GrantedScope.from_json(entitlement.scope)
+    scope = GrantedScope.from_json(scope_json)
     grant = scope.grant(plugin, operation)
     if grant is None:
         raise GatewayRefusal(403, _l(
@@ -148,7 +151,7 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
     runtime = get_runtime()
     snapshot = runtime.installed.snapshot_of(plugin)
     info = runtime.operation(plugin, operation, snapshot=snapshot)  # 404 if unavailable
-    grant = check_scope(entitlement, plugin, operation, fields, info.output_schema)
+    grant = check_scope(entitlement.scope, plugin, operation, fields, info.output_schema)
     rate_limit(actor)
     buyer = announce.buyer_pseudonym(entitlement.buyer_id, organization_id)
     sdk_scope = GrantedScope.from_json(entitlement.scope).sdk_scope()

@@ -2,7 +2,9 @@
 
 The body is the operation's input as a JSON object; ``?fields=a,b`` asks for only those fields
 of the answer. A 200 carries ``X-Request-Id`` (also in the usage record) and, for an
-entitlement with a quota, ``X-Quota-Remaining``. Every refusal is ``application/problem+json``
+entitlement with a quota, ``X-Quota-Remaining``; a call that is not an ordinary one says what
+it is in ``X-Usage-Kind`` (``overage``, or ``sandbox`` for a sandbox key's trial call, whose
+``X-Quota-Remaining`` is the trial calls left). Every refusal is ``application/problem+json``
 (see :mod:`marketplace.delivery.gateway` for the order of the checks).
 """
 
@@ -16,7 +18,7 @@ from flask_babel import gettext as _
 from limits import parse
 
 from marketplace.db import get_session
-from marketplace.delivery import gateway
+from marketplace.delivery import gateway, sandbox_gateway
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.quota import store_for
 from marketplace.errors import DomainError
@@ -91,10 +93,17 @@ def call(product_id: int, plugin: str, operation: str):
             "{} for an operation without input."), errors={"json": {"_schema": [
                 "a JSON object is required"]}})
     fields = _requested_fields()
-    result = gateway.call(
-        get_session(), actor, product_id, plugin, operation, payload, fields,
-        may_use=lambda entitlement: check("gateway.call", entitlement), rate_limit=_rate_limit,
-        quota=store_for(settings().redis_url), audit_batch=settings().gateway_audit_batch)
+    if actor.trial_id is not None:
+        result = sandbox_gateway.call(
+            get_session(), actor, product_id, plugin, operation, payload, fields,
+            may_use=lambda trial: check("gateway.sandbox_call", trial), rate_limit=_rate_limit,
+            audit_batch=settings().gateway_audit_batch)
+    else:
+        result = gateway.call(
+            get_session(), actor, product_id, plugin, operation, payload, fields,
+            may_use=lambda entitlement: check("gateway.call", entitlement),
+            rate_limit=_rate_limit, quota=store_for(settings().redis_url),
+            audit_batch=settings().gateway_audit_batch)
     response = jsonify(result.output)
     response.headers["X-Request-Id"] = result.request_id
     if result.remaining is not None:

@@ -1,5 +1,6 @@
-"""Pages: a buyer's API keys (``/account/keys``: create, rotate, revoke, last used) and the
-usage of a merchant's products (``/merchant/usage``)."""
+"""Pages: a buyer's API keys (``/account/keys``: create, rotate, revoke, last used), a sandbox
+key to a product's trial (``POST /products/<id>/sandbox-key``) and the usage of a merchant's
+products (``/merchant/usage``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from marketplace.base import utcnow
+from marketplace.catalog.queries import live_listing
 from marketplace.db import get_session
-from marketplace.delivery import entitlements, keys, usage
+from marketplace.delivery import entitlements, keys, trials, usage
 from marketplace.delivery import holder_console as holder_console_ops
 from marketplace.delivery.gateway import MAX_ID
 from marketplace.delivery.key_forms import NewKeyForm, RotateKeyForm
@@ -27,8 +29,10 @@ def _page(form: NewKeyForm, new: keys.NewKey | None = None, status: int = 200):
     actor = current_actor()
     held = entitlements.for_buyer(db, actor.id)
     today = utcnow().date()
+    key_list = keys.for_buyer(db, actor.id)
     page = render_template(
-        "delivery/keys.html", form=form, new=new, keys=keys.for_buyer(db, actor.id),
+        "delivery/keys.html", form=form, new=new, keys=key_list,
+        sandbox_products=trials.products_of_keys(db, key_list),
         held={e.id: e for e in held}, rotate_form=RotateKeyForm(), now=utcnow(),
         usable=keys.usable,
         usage=usage.for_buyer(db, actor.id, today - timedelta(days=29), today))
@@ -68,6 +72,24 @@ def key_list():
                 form, name, form.name)
             target.errors = [*target.errors, *messages]
         return _page(form, status=422)
+    db.commit()
+    return _page(_form(), new=new, status=201)
+
+
+@blp.route("/products/<int:product_id>/sandbox-key", methods=["POST"])
+def sandbox_key(product_id: int):
+    """The buyer's sandbox key to the product's trial, shown once on the keys page."""
+    db = get_session()
+    listing = live_listing(db, product_id) if product_id <= MAX_ID else None
+    if listing is None:
+        abort(404)
+    authorize("sandbox_key.create", listing)
+    try:
+        new = trials.issue_key(db, settings().secret_key, current_actor().id, listing)
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("storefront.product", product_id=product_id))
     db.commit()
     return _page(_form(), new=new, status=201)
 

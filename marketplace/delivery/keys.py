@@ -74,19 +74,22 @@ class KeyActor:
     organization_id: int | None = None
     #: When the key was last recorded as used, as read with it (see :func:`touch`).
     last_used_at: datetime | None = field(default=None, compare=False)
+    #: A sandbox key's trial (:mod:`.trials`); such a key covers no entitlement at all.
+    trial_id: int | None = None
 
     def get_id(self) -> str:
         return f"key:{self.key_id}"
 
     def covers(self, entitlement: Entitlement) -> bool:
-        """Whether this key may use ``entitlement``: its buyer's, and named (or none named)."""
-        return entitlement.buyer_id == self.buyer_id and (
+        """Whether this key may use ``entitlement``: its buyer's, and named (or none named);
+        never for a sandbox key."""
+        return self.trial_id is None and entitlement.buyer_id == self.buyer_id and (
             not self.entitlement_ids or entitlement.id in self.entitlement_ids)
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyActor:
         return cls(key.id, key.buyer_id, frozenset(key.entitlement_ids or ()),
-                   last_used_at=key.last_used_at)
+                   last_used_at=key.last_used_at, trial_id=key.trial_id)
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ def _own_entitlements(session: Session, buyer_id: int, ids: Iterable[int]) -> li
     return wanted
 
 
-def _issue(session: Session, secret_key: str, token: str | None = None, **values) -> NewKey:
+def issue(session: Session, secret_key: str, token: str | None = None, **values) -> NewKey:
+    """A new key row with ``values`` (checked by the caller), flushed; not audited."""
     if token is None:
         prefix = secrets.token_hex(4)
         token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -167,7 +171,7 @@ def create(session: Session, secret_key: str, buyer_id: int, *, name: str,
     allowed = parse_networks(networks)
     if expires_at is not None and expires_at <= utcnow():
         raise ValidationFailed({"expires_at": [str(_l("Choose an expiry in the future."))]})
-    new = _issue(session, secret_key, token, buyer_id=buyer_id, name=name, entitlement_ids=ids,
+    new = issue(session, secret_key, token, buyer_id=buyer_id, name=name, entitlement_ids=ids,
                  allowed_networks=allowed, expires_at=expires_at)
     audit.record(session, actor_id=buyer_id, action="api_key.create", subject_type="api_key",
                  subject_id=new.key.id, details={"prefix": new.key.prefix, "name": name,
@@ -191,9 +195,10 @@ def rotate(session: Session, secret_key: str, key: ApiKey, *, overlap: timedelta
         raise ValidationFailed({"overlap_hours": [str(_l(
             "The old key may keep working for 0 to %(hours)d hours.",
             hours=int(MAX_OVERLAP.total_seconds() // 3600)))]})
-    new = _issue(session, secret_key, buyer_id=key.buyer_id, name=key.name,
+    new = issue(session, secret_key, buyer_id=key.buyer_id, name=key.name,
                  entitlement_ids=list(key.entitlement_ids),
-                 allowed_networks=list(key.allowed_networks), expires_at=key.expires_at)
+                 allowed_networks=list(key.allowed_networks), expires_at=key.expires_at,
+                 trial_id=key.trial_id)
     ends = now + overlap
     key.expires_at = min(key.expires_at, ends) if key.expires_at else ends
     key.replaced_by_id = new.key.id

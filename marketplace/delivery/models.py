@@ -64,7 +64,10 @@ class UsageRecord(SQLModel, table=True):
     __tablename__ = "usage_record"
 
     id: int | None = Field(default=None, primary_key=True)
-    entitlement_id: int = Field(foreign_key="entitlement.id", index=True)
+    #: The entitlement the call was made under; None for a sandbox call (see ``trial_id``).
+    entitlement_id: int | None = Field(default=None, foreign_key="entitlement.id", index=True)
+    #: The buyer's trial of a product, for a sandbox call on its sample (never billed).
+    trial_id: int | None = Field(default=None, foreign_key="sandbox_trial.id", index=True)
     operation: str = Field(default="", max_length=64)
     units: int = Field(default=1, ge=1)
     occurred_at: datetime = Field(default_factory=utcnow, index=True)
@@ -72,7 +75,8 @@ class UsageRecord(SQLModel, table=True):
     request_id: str = Field(max_length=64, unique=True)
     #: The key the call was made with (None: recorded outside the gateway).
     api_key_id: int | None = Field(default=None, foreign_key="api_key.id", index=True)
-    #: ``call`` within the quota (or unmetered), ``overage`` beyond a membership's quota.
+    #: ``call`` within the quota (or unmetered), ``overage`` beyond a membership's quota,
+    #: ``sandbox`` a trial call on the sample.
     kind: str = Field(default="call", max_length=20)
     #: The audit entry (its ``seq``) that sealed this record in a batch; None until sealed.
     audit_batch: int | None = Field(default=None, index=True)
@@ -81,6 +85,7 @@ class UsageRecord(SQLModel, table=True):
 class UsageKind(StrEnum):
     CALL = "call"
     OVERAGE = "overage"
+    SANDBOX = "sandbox"
 
 
 class ApiKey(SQLModel, table=True):
@@ -108,6 +113,27 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = None
     #: The key that replaced this one on rotation (this one then expires after the overlap).
     replaced_by_id: int | None = Field(default=None, foreign_key="api_key.id")
+    #: A sandbox key: the trial it spends (one product's sample only); None for a real key.
+    trial_id: int | None = Field(default=None, foreign_key="sandbox_trial.id", index=True)
+
+
+class SandboxTrial(SQLModel, table=True):
+    """A buyer's trial of a product: the free calls on its sample made so far.
+
+    One per buyer and product, whatever sandbox keys come and go, so that revoking a sandbox
+    key and asking for another does not give more calls. ``used`` is counted like a quota
+    (:func:`marketplace.delivery.quota.reserve_trial`); the number allowed is the product's
+    published listing's ``trial_calls``, read at each call.
+    """
+
+    __tablename__ = "sandbox_trial"
+    __table_args__ = (UniqueConstraint("buyer_id", "product_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    buyer_id: int = Field(foreign_key="user_account.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    used: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class QuotaCounter(SQLModel, table=True):

@@ -17,6 +17,10 @@ never counted. Two stores, chosen by ``REDIS_URL``:
 - :class:`RedisQuota`: a Lua script checks and increments in one step in Redis (no database
   write lock held by the reservation); the database counter is the durable record, incremented
   with the usage record of each successful call and used to seed Redis when its key is missing.
+
+A sandbox trial (:func:`reserve_trial`) is counted by the same conditional ``UPDATE``, on the
+buyer's ``sandbox_trial`` row, in the database whatever ``REDIS_URL`` says: a trial is a few
+calls per buyer and product, never a hot counter.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from marketplace.catalog.models import PricingModel
-from marketplace.delivery.models import Entitlement, QuotaCounter, UsageKind
+from marketplace.delivery.models import Entitlement, QuotaCounter, SandboxTrial, UsageKind
 
 #: Seconds an idle Redis counter lives before it is seeded again from the database.
 REDIS_TTL = 86_400
@@ -89,13 +93,22 @@ def _bump(session: Session, entitlement_id: int, period: str, *, below: int | No
           by: int = 1) -> int | None:
     """Add ``by`` to the counter (only while it is below ``below`` when given); the new count,
     or None when the condition failed."""
-    statement = update(QuotaCounter).where(*_counter(entitlement_id, period))
+    return _conditional_add(session, QuotaCounter, _counter(entitlement_id, period),
+                            below=below, by=by)
+
+
+def _conditional_add(session: Session, table, where, *, below: int | None,
+                     by: int = 1) -> int | None:
+    """``UPDATE table SET used = used + by WHERE ... [AND used < below] RETURNING used``:
+    the one way every counter here moves, so that two calls can never both take the last
+    unit."""
+    statement = update(table).where(*where)
     if below is not None:
-        statement = statement.where(QuotaCounter.used < below)
+        statement = statement.where(table.used < below)
     if by < 0:
-        statement = statement.where(QuotaCounter.used > 0)
-    row = session.execute(statement.values(used=QuotaCounter.used + by)
-                          .returning(QuotaCounter.used)).first()
+        statement = statement.where(table.used > 0)
+    row = session.execute(statement.values(used=table.used + by)
+                          .returning(table.used)).first()
     return None if row is None else int(row[0])
 
 
@@ -109,6 +122,27 @@ def _commit_without_waiting_for_disk(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def reserve_trial(session: Session, trial_id: int, allowed: int) -> Reservation | None:
+    """Count one sandbox call of a trial allowing ``allowed`` calls, committed at once; None
+    when the trial is used up. ``remaining`` is the trial calls left after this one."""
+    _commit_without_waiting_for_disk(session)
+    used = _conditional_add(session, SandboxTrial, (SandboxTrial.id == trial_id,),
+                            below=allowed)
+    session.commit()
+    if used is None:
+        return None
+    return Reservation(trial_id, QuotaTerms(allowed, "trial"), UsageKind.SANDBOX, True,
+                       max(0, allowed - used))
+
+
+def release_trial(session: Session, reservation: Reservation) -> None:
+    """Give back a sandbox call that failed, committed at once."""
+    session.rollback()
+    _conditional_add(session, SandboxTrial, (SandboxTrial.id == reservation.entitlement_id,),
+                     below=None, by=-1)
+    session.commit()
 
 
 class DatabaseQuota:

@@ -11,8 +11,9 @@ from typing import Any
 
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import is_admin, signed_in
+from marketplace.catalog.models import Listing
 from marketplace.delivery.keys import KeyActor
-from marketplace.delivery.models import ApiKey, Entitlement
+from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
 from marketplace.policy import register, rule
 
 
@@ -35,6 +36,24 @@ def _key_covers(actor: Any, entitlement: Any) -> bool:
             and actor.covers(entitlement))
 
 
+@rule("gateway.sandbox_call")
+def _sandbox_key_trial(actor: Any, trial: Any) -> bool:
+    """A sandbox key, on its own trial (one product's sample)."""
+    return (isinstance(actor, KeyActor) and isinstance(trial, SandboxTrial)
+            and actor.trial_id == trial.id and trial.buyer_id == actor.buyer_id)
+
+
+@rule("sandbox_key.create")
+def _may_try(actor: Any, listing: Any = None) -> bool:
+    """Someone signed in with a session, on a listing that is not their organization's own
+    (a merchant tries other merchants' products, not their own); without a listing, whether
+    they may ask at all."""
+    own = (isinstance(listing, Listing) and actor is not None
+           and getattr(actor, "organization_id", None) is not None
+           and listing.organization_id == actor.organization_id)
+    return _user(actor) and not own
+
+
 @rule("api_key.rotate")
 def _own_key(actor: Any, key: Any) -> bool:
     """The key's buyer, signed in."""
@@ -49,8 +68,9 @@ def _own_key_or_admin(actor: Any, key: Any) -> bool:
 
 @rule("usage.view")
 def _own_usage(actor: Any, _resource: Any = None) -> bool:
-    """One's own usage: signed in, or with one of one's keys."""
-    return actor is not None
+    """One's own usage: signed in, or with one of one's keys (not a sandbox key: it is for
+    the gateway only)."""
+    return actor is not None and getattr(actor, "trial_id", None) is None
 
 
 @rule("usage.merchant")

@@ -41,7 +41,10 @@ def _when(moment: datetime) -> str:
 def digest(records: list[UsageRecord]) -> str:
     """SHA-256 over the records' contents, in id order."""
     lines = [json.dumps([r.id, r.entitlement_id, r.api_key_id, r.operation, r.units, r.kind,
-                         _when(r.occurred_at), r.request_id], separators=(",", ":"))
+                         _when(r.occurred_at), r.request_id,
+                         # a sandbox call's trial (absent for others: their digests stand)
+                         *([r.trial_id] if r.trial_id is not None else [])],
+                        separators=(",", ":"))
              for r in sorted(records, key=lambda r: r.id)]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 

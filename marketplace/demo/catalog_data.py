@@ -1,7 +1,8 @@
 """The demo catalog: what each demo product says, what it costs, and who sells it.
 
 Content only; :mod:`marketplace.demo.seed` puts it through the real catalog services. Each entry
-holds the listing content (the :data:`CONTENT_KEYS`), its ``plans`` (amounts in fen), the
+holds the listing content (the :data:`CONTENT_KEYS`, and ``trial_calls`` where the product
+offers free sandbox calls), its ``plans`` (amounts in fen), the
 ``merchant`` that sells it (``"primary"``, ``"secondary"`` or ``"pending"``), and ``sample``: a
 function of a ``random.Random`` from :mod:`marketplace.demo.samples` that makes its sample rows, so
 one seed fixes the whole catalog.
@@ -82,7 +83,8 @@ def _service_fee(name: str, price: int, description: str) -> dict[str, Any]:
 _GATEWAY = """
     Every call goes through the Datamarket gateway with your API key: the gateway checks your
     entitlement, meters the call and returns quota headers (`X-Quota-Remaining`). Responses are
-    JSON; a sandbox key with the sample below is issued on request.
+    JSON. Where the product offers a trial ("Try it" on its page), a signed-in buyer gets a
+    sandbox key for a few free calls on the sample below.
     """
 _VERIFICATION_ONLY = """
     Available but not visible (可用不可见): the service answers only match / no match for what you
@@ -831,6 +833,7 @@ PRODUCTS: list[dict[str, Any]] = [
         ],
         "sample": samples.pii_scan_rows,
         "operation": "governance_tools.pii_scan",
+        "trial_calls": 10,
         "plans": [
             _free("Community 社区版", "Up to 100 calls a month, for evaluation."),
             _per_call("Pay as you go 按量计费", 100, [(10_000, 10), (None, 5)]),

@@ -219,6 +219,7 @@ def _create(session: Session, rng: random.Random, member: User, org: MerchantOrg
             entry: dict[str, Any]) -> Listing:
     content = {key: entry[key] for key in catalog_data.CONTENT_KEYS}
     content["sample_rows"] = entry["sample"](rng)
+    content["trial_calls"] = entry.get("trial_calls", 0)
     if entry.get("operation") and _offered(entry["operation"]):
         content["operation"] = entry["operation"]
     return catalog.create_listing(session, member, org, content, entry["plans"])

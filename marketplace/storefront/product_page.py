@@ -20,7 +20,7 @@ from marketplace.catalog.models import Listing, PricingModel
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.orders import pricing
 from marketplace.db import get_session
-from marketplace.delivery import entitlements
+from marketplace.delivery import entitlements, trials
 from marketplace.plugins import get_runtime
 from marketplace.policy import check, current_actor
 from marketplace.reviews import services as reviews
@@ -129,11 +129,31 @@ def render_product(listing: Listing, *, status: int = 200,
         "storefront/product.html",
         listing=listing,
         facts=facts,
+        trial=trial_of(listing, actor),
         standing=standing,
         may_review=standing.may_write and check("review.write", standing),
         review_form=review_form or {},
         summary=summary, sections=sections, review_list=review_list, more=more,
     ), status
+
+
+@dataclass(frozen=True)
+class Trial:
+    """The free sandbox calls the product offers, and those the visitor has left."""
+
+    calls: int
+    left: int
+    started: bool
+
+
+def trial_of(listing: Listing, actor: Any) -> Trial | None:
+    """The product's trial as the visitor sees it (None: it offers none)."""
+    calls = trials.offered(listing)
+    if calls == 0:
+        return None
+    trial = (trials.trial_of(get_session(), actor.id, listing.product_id)
+             if actor is not None else None)
+    return Trial(calls, trials.remaining(trial, listing), trial is not None)
 
 
 def _sections(listing: Listing, facts: ProductFacts, operation, sample) -> tuple[Markup, Markup]:

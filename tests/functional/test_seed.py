@@ -375,3 +375,26 @@ def test_the_demo_buyer_calls_the_gateway_with_the_printed_key(seeded, client, a
     assert json.loads(DEMO_API["body"])
     seeded.rollback()
     assert len(seeded.exec(select(UsageRecord)).all()) == 1
+
+
+def test_a_demo_product_offers_a_trial_that_a_sandbox_key_can_call(seeded, client, app):
+    """The demo text promises a sandbox key on request: the PII scan offers one, and a buyer
+    who bought nothing calls it on the sample."""
+    from marketplace.delivery import trials
+    from marketplace.demo.seed import DEMO_API, demo_product_id
+    from tests.factories import make_user
+
+    product_id = demo_product_id(seeded)
+    listing = seeded.exec(select(Listing).where(Listing.product_id == product_id,
+                                                Listing.state == ListingState.PUBLISHED)).one()
+    assert trials.offered(listing) == 10
+    new = trials.issue_key(seeded, app.config["SECRET_KEY"], make_user(seeded).id, listing)
+    seeded.commit()
+    plugin, operation = DEMO_API["operation"]
+    response = client.post(f"/api/v1/gateway/{product_id}/{plugin}/{operation}",
+                           data=DEMO_API["body"].encode(),
+                           headers={"Authorization": f"Bearer {new.token}",
+                                    "Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["X-Usage-Kind"] == "sandbox"
+    assert response.headers["X-Quota-Remaining"] == "9"

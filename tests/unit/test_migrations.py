@@ -150,3 +150,32 @@ def test_0009_sells_each_listings_one_operation_as_its_first(url):
         engine.dispose()
     assert [tuple(row) for row in rows] == [(1, "kyb", "verify", 0)]
     assert [bool(flag) for (flag,) in flags] == [False, False]
+
+
+def test_0014_offers_no_trial_on_existing_listings_and_its_downgrade_leaves_no_sandbox_key(url):
+    migrate.upgrade(url, "0012")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            _insert_required(conn, "user_account", id=1, email="b@example.com")
+            _insert_required(conn, "merchant_organization", id=1, credit_code="x" * 18)
+            _insert_required(conn, "product", id=1, organization_id=1, created_by_id=1)
+            _insert_required(conn, "listing", id=1, product_id=1, organization_id=1,
+                             tags=[], data_dictionary=[], sample_rows=[])
+        migrate.upgrade(url, "0014")
+        with engine.begin() as conn:
+            trials = conn.execute(text("SELECT trial_calls FROM listing")).scalars().all()
+            _insert_required(conn, "sandbox_trial", id=1, buyer_id=1, product_id=1)
+            _insert_required(conn, "api_key", id=1, buyer_id=1, prefix="abcd1234", trial_id=1,
+                             entitlement_ids=[], allowed_networks=[])
+            _insert_required(conn, "usage_record", id=1, trial_id=1, api_key_id=1,
+                             request_id="r1", kind="sandbox")
+        migrate.downgrade(url, "0016")
+        with engine.connect() as conn:
+            records = conn.execute(text("SELECT COUNT(*) FROM usage_record")).scalar()
+            revoked = conn.execute(text("SELECT revoked_at FROM api_key")).scalar()
+    finally:
+        engine.dispose()
+    assert trials == [0]
+    # a sandbox key without its trial would cover every entitlement of its buyer: revoked
+    assert records == 0 and revoked is not None

@@ -20,7 +20,7 @@ from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
 from marketplace.delivery.keys import KeyActor
-from marketplace.delivery.models import ApiKey, Entitlement
+from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
 from marketplace.notifications.models import Notification
 from marketplace.reviews.models import ProductReview
 from marketplace.reviews.services import ReviewStanding
@@ -90,6 +90,8 @@ RESOURCES = {
     # the buyer's API key
     "api_key": ApiKey(id=11, buyer_id=1, name="billing server", prefix="abcd1234",
                       secret_hash="x"),
+    # the buyer's trial of org A's product
+    "trial": SandboxTrial(id=3, buyer_id=1, product_id=50),
 }
 
 Y, N = True, False
@@ -178,6 +180,11 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("api_key.rotate", "api_key"):        (N, Y, N, N, N, N, N),
     ("api_key.revoke", "api_key"):        (N, Y, N, N, N, Y, N),
     ("gateway.call", "entitlement"):      (N, N, N, N, N, N, N),
+    # sandbox keys: asked for by anyone signed in, but not for one's organization's own
+    # product; the trial's calls take its sandbox key only
+    ("sandbox_key.create", None):         (N, Y, Y, Y, Y, Y, N),
+    ("sandbox_key.create", "published"):  (N, Y, Y, N, Y, Y, N),
+    ("gateway.sandbox_call", "trial"):    (N, N, N, N, N, N, N),
     ("usage.view", None):                 (N, Y, Y, Y, Y, Y, N),
     ("usage.merchant", None):             (N, N, N, Y, Y, N, N),
     ("subscription.cancel", "subscription"): (N, Y, N, N, N, Y, N),
@@ -311,6 +318,15 @@ def test_a_key_is_an_actor_of_its_own():
     assert not policy.can(strangers, "gateway.call", entitlement)
     assert not policy.can(all_of_theirs, "gateway.call", RESOURCES["order"])
     assert policy.can(all_of_theirs, "usage.view")
+    # a sandbox key calls its own trial only, never an entitlement, and reads no usage
+    sandbox = KeyActor(key_id=14, buyer_id=1, entitlement_ids=frozenset(), trial_id=3)
+    assert policy.can(sandbox, "gateway.sandbox_call", RESOURCES["trial"])
+    assert not policy.can(sandbox, "gateway.sandbox_call", SandboxTrial(id=4, buyer_id=1,
+                                                                        product_id=51))
+    assert not policy.can(all_of_theirs, "gateway.sandbox_call", RESOURCES["trial"])
+    assert not policy.can(sandbox, "gateway.call", entitlement)
+    assert not policy.can(sandbox, "usage.view")
+    assert not policy.can(sandbox, "sandbox_key.create", RESOURCES["published"])
     for action, resource in (("api_key.list", None), ("api_key.create", None),
                              ("api_key.rotate", "api_key"), ("api_key.revoke", "api_key"),
                              ("entitlement.view", "entitlement"), ("usage.merchant", None),

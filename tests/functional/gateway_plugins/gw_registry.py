@@ -1,5 +1,5 @@
-"""A merchant's plugin for the gateway's tests: a lookup with three output fields, and an
-operation that always fails."""
+"""A merchant's plugin for the gateway's tests: a lookup with three output fields, an
+operation that always fails, and one that answers from the sample a sandbox call gets."""
 
 from __future__ import annotations
 
@@ -25,6 +25,21 @@ def lookup(ctx: Context, query: Query) -> Answer:
                   score=0.82)
 
 
+class SampleAnswer(BaseModel):
+    sample_rows: int = Field(description="Rows of the dataset 'sample' (-1: none given).")
+    credit_code: str = Field(description="The code asked for, as the sample row has it.")
+    listed: bool | None = Field(description="The sample row's answer (null: not in it).")
+
+
+def from_sample(ctx: Context, query: Query) -> SampleAnswer:
+    sample = ctx.datasets.get("sample")
+    if sample is None:
+        return SampleAnswer(sample_rows=-1, credit_code=query.credit_code, listed=None)
+    rows = sample.lookup("credit_code", query.credit_code)
+    return SampleAnswer(sample_rows=len(sample), credit_code=query.credit_code,
+                        listed=rows[0]["listed"] if rows else None)
+
+
 def fail(ctx: Context, query: Query) -> Answer:
     raise RuntimeError("internal failure")
 
@@ -43,4 +58,6 @@ def datamarket_operations() -> list[Operation]:
                   example_input={"credit_code": "91350100M000100Y43"}),
         Operation(name="fail", summary="Always fails.", input_model=Query,
                   output_model=Answer, handler=fail),
+        Operation(name="from_sample", summary="Answer from the sample dataset.",
+                  input_model=Query, output_model=SampleAnswer, handler=from_sample),
     ]
