@@ -108,7 +108,8 @@ def _responses(output_ref: str) -> dict[str, Any]:
         if status == "429":
             responses[status]["headers"] = {
                 "Retry-After": {"description": "Seconds to wait before calling again.",
-                                "schema": {"type": "integer", "minimum": 1}}}
+                                "schema": {"type": "integer", "minimum": 1}},
+                "X-Quota-Remaining": {"$ref": "#/components/headers/X-Quota-Remaining"}}
     return responses
 
 
@@ -176,7 +177,8 @@ def product_document(listing: Listing, operations: Iterable[AttachedOperation],
                 "X-Request-Id": {"description": _("The call's id, also in your usage records."),
                                  "schema": {"type": "string"}},
                 "X-Quota-Remaining": {"description": _(
-                    "Calls left in the entitlement's quota (absent when it has none)."),
+                    "Calls left in the entitlement's quota (absent when it has none; 0 on "
+                    "the 429 of a spent quota)."),
                     "schema": {"type": "integer", "minimum": 0}},
             },
         },

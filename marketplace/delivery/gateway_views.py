@@ -36,6 +36,8 @@ def _refused(error: DomainError):
                                 **(getattr(error, "problem_extra", None) or {}))
     if retry_after := getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(retry_after)
+    if (remaining := response.get_json().get("quota_remaining")) is not None:
+        response.headers["X-Quota-Remaining"] = str(remaining)  # as on every 200
     return response
 
 
