@@ -15,6 +15,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from limits import parse
 
+from marketplace.catalog.api_document import FIELD_NAME, MAX_FIELDS
 from marketplace.db import get_session
 from marketplace.delivery import gateway
 from marketplace.delivery.keys import KeyActor
@@ -26,8 +27,7 @@ from marketplace.web.errors import problem_response
 from marketplace.web.limits import limiter
 
 blp = Blueprint("gateway", __name__)
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-MAX_FIELDS = 50
+_FIELD = re.compile(rf"^{FIELD_NAME.pattern}$")
 
 
 def _refused(error: DomainError):
