@@ -134,8 +134,12 @@ def init_api(app: Flask) -> DatamarketApi:
                     "authorization where a product needs it, and buy them: cart, orders, "
                     "entitlements and receipts. Buying uses your signed-in "
                     "session (the cookie set by logging in); every POST or DELETE also sends "
-                    "the X-CSRFToken header, read from /api/v1/csrf-token. Errors are "
-                    "application/problem+json."
+                    "the X-CSRFToken header, read from /api/v1/csrf-token. Programs call "
+                    "the delivery gateway (documented per product, at "
+                    "/products/<id>/openapi.json) and GET /api/v1/usage with an API key "
+                    "(Authorization: Bearer dmk_...), and need no CSRF token; any other "
+                    "route answers a key with a 401 that lists what keys may call. Errors "
+                    "are application/problem+json."
                 ),
             },
         },
