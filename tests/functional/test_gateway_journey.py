@@ -142,6 +142,7 @@ def test_a_fresh_buyer_applies_is_narrowed_pays_calls_hits_the_quota_and_is_revo
     assert (entitlement["quota"], entitlement["usable"]) == (QUOTA, True)
 
     # makes a key; a program calls with it
+    assert "No calls in this period." in page_text(buyer.get("/account/keys"))
     made = buyer.post_json("/api/v1/keys", {"name": "onboarding service"})
     assert made.status_code == 201, made.get_json()
     key = bearer(made.get_json()["key"])
@@ -156,7 +157,10 @@ def test_a_fresh_buyer_applies_is_narrowed_pays_calls_hits_the_quota_and_is_revo
     assert metered(db) == (1, 1)  # the refusal is not counted
 
     # the call shows in the buyer's usage (page and API) and on the merchant's side
-    assert world.listing.title in page_text(buyer.get("/account/keys"))
+    row = re.search(r"<tr><td>[0-9-]+</td><td>([^<]+)</td><td>#(\d+)</td>\s*"
+                    r"<td><code>([^<]+)</code></td>\s*<td>Call</td>\s*"
+                    r'<td class="num">(\d+)</td></tr>', page_text(buyer.get("/account/keys")))
+    assert row and row.groups() == (world.listing.title, str(entitlement["id"]), LOOKUP, "1")
     mine = program.get("/api/v1/usage", headers=key).get_json()
     assert [(r["entitlement_id"], r["operation"], r["calls"]) for r in mine] == [
         (entitlement["id"], LOOKUP, 1)]
