@@ -32,12 +32,12 @@ _FIELD = re.compile(rf"^{FIELD_NAME.pattern}$")
 
 def _refused(error: DomainError):
     get_session().rollback()
-    response = problem_response(error.status_code, str(error),
-                                **(getattr(error, "problem_extra", None) or {}))
+    extra = getattr(error, "problem_extra", None) or {}
+    response = problem_response(error.status_code, str(error), **extra)
     if retry_after := getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(retry_after)
-    if (remaining := response.get_json().get("quota_remaining")) is not None:
-        response.headers["X-Quota-Remaining"] = str(remaining)  # as on every 200
+    if extra.get("quota_remaining") is not None:
+        response.headers["X-Quota-Remaining"] = str(extra["quota_remaining"])  # as on a 200
     return response
 
 
