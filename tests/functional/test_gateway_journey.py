@@ -98,7 +98,7 @@ def test_a_fresh_buyer_applies_is_narrowed_pays_calls_hits_the_quota_and_is_revo
     found = buyer.get("/api/v1/products?q=authorization").get_json()
     product = next(p for p in found if p["title"] == "Registry lookup with authorization")
     detail = buyer.get(f"/api/v1/products/{product['id']}").get_json()
-    assert detail["classification_level"] == 3
+    assert detail["classification_level"] == 3 and detail["needs_application"] is True
     (plan,) = detail["pricing_plans"]
 
     # the cart refuses it and links to the form
@@ -106,6 +106,7 @@ def test_a_fresh_buyer_applies_is_narrowed_pays_calls_hits_the_quota_and_is_revo
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     form_url = refused.get_json()["application_url"]
     assert form_url.endswith(f"/products/{product['id']}/apply")
+    assert detail["application_url"] == form_url  # the product said where to apply
 
     # applies on the form: purpose, scenario, legal basis, the operation and its fields, period
     sent = buyer.submit(form_url, form_url, {
