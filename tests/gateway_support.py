@@ -50,7 +50,7 @@ def gateway_config(app_config: dict) -> dict:
 
 
 def make_world(app, db: Session, *, plan_models: tuple[str, ...] = ("per_call",),
-               **plan_overrides) -> GatewayWorld:
+               operations: tuple[str, ...] = (), **plan_overrides) -> GatewayWorld:
     org = make_organization(db)
     org.credit_code = MERCHANT_CODE
     db.add(org)
@@ -62,7 +62,7 @@ def make_world(app, db: Session, *, plan_models: tuple[str, ...] = ("per_call",)
     db.commit()
     plan_dicts = [{**p, **plan_overrides} for p in plans(*plan_models)]
     listing = make_listing(db, merchant, org, state="published", admin=admin, plans=plan_dicts,
-                           operation=LOOKUP)
+                           operation=LOOKUP, operations=list(operations))
     return GatewayWorld(merchant, org, admin, make_user(db), listing)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http
 
 import werkzeug.routing
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -16,6 +17,7 @@ from marshmallow import fields
 
 from marketplace import policy
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
+from marketplace.web import bounds, text_input
 
 #: What ``X-Pagination`` holds: flask-smorest sends it as JSON text in the header.
 PAGINATION_FIELDS = {
@@ -42,7 +44,7 @@ ERROR_HEADERS = {
 
 #: Text the API accepts: no control characters but tab and line breaks (the request-level check
 #: of :mod:`marketplace.web.text_input` refuses them with a 422), written as a JSON Schema pattern.
-PLAIN_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+PLAIN_TEXT = text_input.PLAIN_TEXT
 
 
 def plain_text_property(self, field, **kwargs) -> dict:
@@ -62,6 +64,31 @@ def plain_text_path_segment(converter) -> dict:
     return {"type": "string", "pattern": PLAIN_TEXT}
 
 
+#: The 401 of every operation that needs a credential.
+UNAUTHORIZED = (
+    "Not signed in: no session cookie, or an API key sent to a route that needs the signed-in "
+    "session (API keys call only the gateway and GET /api/v1/usage; the problem's detail "
+    "lists them), or an API key that is unknown, revoked or expired.")
+
+
+class TruthfulOperations(BasePlugin):
+    """Documents what every operation does whatever its view: the 401 of each operation that
+    declares a security requirement (anyone without the credential, and any API key sent
+    where only the session is taken, gets it), and the highest page of a paginated list
+    (:func:`marketplace.web.bounds.api_page` refuses a higher one with a 422)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            if operation.get("security"):
+                operation.setdefault("responses", {}).setdefault("401", "UNAUTHORIZED")
+            for parameter in operation.get("parameters") or []:
+                if (isinstance(parameter, dict) and parameter.get("in") == "query"
+                        and parameter.get("name") == "page" and "schema" in parameter):
+                    parameter["schema"]["maximum"] = bounds.MAX_PAGE
+
+
 class DatamarketApi(Api):
     """flask-smorest's Api, documenting what this API really sends: every error is an
     ``application/problem+json`` document, and ``X-Pagination`` is a string of JSON."""
@@ -73,7 +100,7 @@ class DatamarketApi(Api):
 
     def _register_responses(self):
         for status in http.HTTPStatus:
-            response: dict = {"description": status.phrase}
+            response: dict = {"description": UNAUTHORIZED if status == 401 else status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 if status in ERROR_HEADERS:
@@ -100,14 +127,19 @@ def init_api(app: Flask) -> DatamarketApi:
     api = DatamarketApi(
         app,
         spec_kwargs={
+            "extra_plugins": [TruthfulOperations()],
             "info": {
                 "description": (
                     "Search the published data products of the Datamarket catalog, apply for "
                     "authorization where a product needs it, and buy them: cart, orders, "
                     "entitlements and receipts. Buying uses your signed-in "
                     "session (the cookie set by logging in); every POST or DELETE also sends "
-                    "the X-CSRFToken header, read from /api/v1/csrf-token. Errors are "
-                    "application/problem+json."
+                    "the X-CSRFToken header, read from /api/v1/csrf-token. Programs call "
+                    "the delivery gateway (documented per product, at "
+                    "/products/<id>/openapi.json) and GET /api/v1/usage with an API key "
+                    "(Authorization: Bearer dmk_...), and need no CSRF token; any other "
+                    "route answers a key with a 401 that lists what keys may call. Errors "
+                    "are application/problem+json."
                 ),
             },
         },

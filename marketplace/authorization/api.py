@@ -34,6 +34,7 @@ from marketplace.catalog.queries import live_listing
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.policy import authorize, check, current_actor
+from marketplace.web.bounds import api_page
 
 blp = Blueprint("applications", __name__, description=(
     "Authorization applications (授权申请): what a buyer states to be allowed to buy and use a "
@@ -101,7 +102,8 @@ class Applications(MethodView):
         """
         rows, pagination_parameters.item_count = queries.for_buyer(
             get_session(), current_actor().id, state=args["state"],
-            page=pagination_parameters.page, per_page=pagination_parameters.page_size)
+            page=api_page(pagination_parameters.page),
+            per_page=pagination_parameters.page_size)
         return _documents(rows)
 
     @authorized("application.list")  # signed in; the product itself is judged below
@@ -146,7 +148,7 @@ class ReceivedApplications(MethodView):
         application (``state=pending_admin`` for those waiting for an admin).
         """
         db, actor = get_session(), current_actor()
-        page = {"state": args["state"], "page": pagination_parameters.page,
+        page = {"state": args["state"], "page": api_page(pagination_parameters.page),
                 "per_page": pagination_parameters.page_size}
         if check("application.admin_list"):
             rows, pagination_parameters.item_count = queries.for_admins(db, **page)

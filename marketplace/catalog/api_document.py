@@ -16,6 +16,7 @@ definitions move to ``components/schemas`` under names of their own
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,12 @@ from marketplace.catalog import listing_operations
 from marketplace.catalog.models import Listing
 from marketplace.catalog.operations import AttachedOperation
 from marketplace.plugins import get_runtime
+from marketplace.web.text_input import PLAIN_TEXT
 
 OPENAPI_VERSION = "3.1.0"
+#: A field name the gateway's ``?fields=`` takes, and how many at most.
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_FIELDS = 50
 #: Every refusal the gateway can answer, by status, with what it means to the caller.
 REFUSALS = {
     "401": _l("No API key, or one that is unknown, revoked or expired."),
@@ -82,6 +87,40 @@ def _rewrite_refs(node: Any, prefix: str) -> Any:
     return node
 
 
+def _plain_text(node: Any) -> Any:
+    """An input schema as the gateway takes it: its free text (and the names of an object's
+    properties) without control characters, which the platform refuses with a 422 before any
+    plugin sees them (:mod:`marketplace.web.text_input`)."""
+    if isinstance(node, list):
+        return [_plain_text(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _plain_text(value) for key, value in node.items()}
+    types = node.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "string" in types and not {"pattern", "format", "enum", "const"} & set(node):
+        node["pattern"] = PLAIN_TEXT
+    if "object" in types:
+        node.setdefault("propertyNames", {"pattern": PLAIN_TEXT})
+        # fields an operation does not know are ignored, but still read for control characters
+        node.setdefault("additionalProperties", {"$ref": "#/components/schemas/PlainJson"})
+    return node
+
+
+#: Any JSON value whose text has no control characters: what the gateway accepts (and the
+#: operation ignores) in fields its input schema does not name.
+PLAIN_JSON: dict[str, Any] = {
+    "description": "Any JSON value whose text has no control characters.",
+    "anyOf": [
+        {"type": "string", "pattern": PLAIN_TEXT},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/PlainJson"}},
+        {"type": "object", "propertyNames": {"pattern": PLAIN_TEXT},
+         "additionalProperties": {"$ref": "#/components/schemas/PlainJson"}},
+    ],
+}
+
+
 def _component(schema: dict[str, Any], prefix: str,
                components: dict[str, Any]) -> dict[str, Any]:
     """``schema`` with its ``$defs`` moved into ``components`` under ``prefix``."""
@@ -108,8 +147,28 @@ def _responses(output_ref: str) -> dict[str, Any]:
         if status == "429":
             responses[status]["headers"] = {
                 "Retry-After": {"description": "Seconds to wait before calling again.",
-                                "schema": {"type": "integer", "minimum": 1}}}
+                                "schema": {"type": "integer", "minimum": 1}},
+                "X-Quota-Remaining": {"$ref": "#/components/headers/X-Quota-Remaining"}}
     return responses
+
+
+def _answer(schema: dict[str, Any]) -> dict[str, Any]:
+    """The operation's output as a buyer receives it: no field is sure to be there, since the
+    entitlement's scope and ``?fields=`` leave fields out."""
+    schema = {key: value for key, value in schema.items() if key != "required"}
+    schema["description"] = " ".join(filter(None, [schema.get("description"), _(
+        "Fields outside your entitlement's scope, or not asked for with ?fields=, are left "
+        "out.")]))
+    return schema
+
+
+def _fields_pattern(output_schema: dict[str, Any]) -> str:
+    """``?fields=``: a comma-separated list of the answer's fields (the gateway refuses an
+    unknown one with a 422, and more than :data:`MAX_FIELDS` names)."""
+    names = [name for name in (output_schema or {}).get("properties") or {}
+             if FIELD_NAME.fullmatch(name)]
+    one = f"({'|'.join(names)})" if names else FIELD_NAME.pattern
+    return f"^{one}(,{one}){{0,{MAX_FIELDS - 1}}}$"
 
 
 def _operation(product_id: int, attached: AttachedOperation,
@@ -117,8 +176,10 @@ def _operation(product_id: int, attached: AttachedOperation,
     info = attached.info
     assert info is not None
     prefix = f"{info.plugin}.{info.name}."
-    components[f"{prefix}Input"] = _component(info.input_schema, prefix, components)
-    components[f"{prefix}Output"] = _component(info.output_schema, prefix, components)
+    components[f"{prefix}Input"] = _component(_plain_text(info.input_schema), prefix,
+                                              components)
+    components[f"{prefix}Output"] = _answer(_component(info.output_schema, prefix,
+                                                       components))
     operation: dict[str, Any] = {
         "operationId": f"{info.plugin}.{info.name}",
         "summary": info.summary or info.name,
@@ -126,8 +187,7 @@ def _operation(product_id: int, attached: AttachedOperation,
             "name": "fields", "in": "query", "required": False,
             "description": _("Only these fields of the answer, comma-separated "
                              "(within what your entitlement allows)."),
-            "schema": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_]"
-                                                    "[A-Za-z0-9_]*)*$"},
+            "schema": {"type": "string", "pattern": _fields_pattern(info.output_schema)},
         }],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{prefix}Input"},
@@ -147,7 +207,7 @@ def product_document(listing: Listing, operations: Iterable[AttachedOperation],
     Operations no enabled plugin offers now are left out (the page says they are
     unavailable).
     """
-    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, "PlainJson": PLAIN_JSON}
     paths: dict[str, Any] = {}
     for attached in operations:
         if attached.available:
@@ -176,7 +236,8 @@ def product_document(listing: Listing, operations: Iterable[AttachedOperation],
                 "X-Request-Id": {"description": _("The call's id, also in your usage records."),
                                  "schema": {"type": "string"}},
                 "X-Quota-Remaining": {"description": _(
-                    "Calls left in the entitlement's quota (absent when it has none)."),
+                    "Calls left in the entitlement's quota (absent when it has none; 0 on "
+                    "the 429 of a spent quota)."),
                     "schema": {"type": "integer", "minimum": 0}},
             },
         },

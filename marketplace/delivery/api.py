@@ -9,6 +9,7 @@ can never make, rotate or revoke keys. The secret of a new key is in the answer 
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import date, timedelta
 from functools import wraps
 
@@ -38,6 +39,8 @@ usage_blp = Blueprint("usage", __name__, description=(
     "those made to your organization's products."))
 BLUEPRINTS = ((keys_blp, "/api/v1/keys"), (usage_blp, "/api/v1/usage"))
 PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
+SIGNED_IN = {"sessionCookie": []}
+WRITES = frozenset({"post", "put", "patch", "delete"})
 
 for _blueprint, _prefix in BLUEPRINTS:
     _blueprint.register_error_handler(DomainError, domain_error_problem)
@@ -116,7 +119,9 @@ class UsageRowSchema(Schema):
 
 
 def asks(action: str):
-    """Authorize ``action`` before flask-smorest parses the body or query."""
+    """Authorize ``action`` before flask-smorest parses the body or query, and document the
+    method's security: the session cookie (and the CSRF header on writes) unless the method
+    documents its own (usage also takes an API key)."""
 
     def decorator(view):
         @wraps(view)
@@ -132,6 +137,11 @@ def asks(action: str):
                 authorize(action)
             return view(*args, **kwargs)
 
+        wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        manual = wrapper._apidoc.setdefault("manual_doc", {})
+        if "security" not in manual:
+            manual["security"] = [{**SIGNED_IN, "csrfToken": []} if view.__name__ in WRITES
+                                  else SIGNED_IN]
         return wrapper
 
     return decorator
@@ -226,13 +236,16 @@ def _span(args) -> tuple[date, date]:
 @usage_blp.route("")
 class Usage(MethodView):
     @asks("usage.view")
-    @usage_blp.doc(security=[{"sessionCookie": []}, {"apiKey": []}])
+    @usage_blp.doc(security=[{"apiKey": []}, {"sessionCookie": []}])
     @usage_blp.arguments(UsageArgsSchema, location="query")
     @usage_blp.response(200, UsageRowSchema(many=True))
     @usage_blp.alt_response(401, description="Neither signed in nor an API key.", **PROBLEM)
     def get(self, args):
-        """Your gateway calls per entitlement, day, operation and kind (with an API key: the
-        entitlements it covers)."""
+        """Your gateway calls per entitlement, day, operation and kind.
+
+        With an API key (which wins over a session cookie sent with it): the calls on the
+        entitlements the key covers; with the signed-in session: all of yours.
+        """
         actor = current_actor()
         start, end = _span(args)
         if isinstance(actor, KeyActor):

@@ -17,6 +17,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from limits import parse
 
+from marketplace.catalog.api_document import FIELD_NAME, MAX_FIELDS
 from marketplace.db import get_session
 from marketplace.delivery import gateway, sandbox_gateway
 from marketplace.delivery.keys import KeyActor
@@ -28,16 +29,17 @@ from marketplace.web.errors import problem_response
 from marketplace.web.limits import limiter
 
 blp = Blueprint("gateway", __name__)
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-MAX_FIELDS = 50
+_FIELD = re.compile(rf"^{FIELD_NAME.pattern}$")
 
 
 def _refused(error: DomainError):
     get_session().rollback()
-    response = problem_response(error.status_code, str(error),
-                                **(getattr(error, "problem_extra", None) or {}))
+    extra = getattr(error, "problem_extra", None) or {}
+    response = problem_response(error.status_code, str(error), **extra)
     if retry_after := getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(retry_after)
+    if extra.get("quota_remaining") is not None:
+        response.headers["X-Quota-Remaining"] = str(extra["quota_remaining"])  # as on a 200
     return response
 
 

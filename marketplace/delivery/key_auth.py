@@ -3,25 +3,34 @@
 A key is sent as ``Authorization: Bearer dmk_...`` or ``X-API-Key: dmk_...``. Such a request:
 
 - is its key's :class:`~marketplace.delivery.keys.KeyActor` for the policy, on the endpoints
-  that take keys (:data:`KEY_ENDPOINTS`); elsewhere it is anonymous, so a key can never open
-  a page, buy, or manage keys;
+  that take keys (:data:`KEY_ENDPOINTS`);
+- elsewhere reads what anyone may read (the catalog, public pages) and is refused everything
+  else with a 401 problem naming the routes keys may call (:func:`refuse_outside_key_routes`),
+  before the CSRF check: a program cannot act on "the CSRF token is missing", and a key can
+  never open a private page, buy, or manage keys;
 - never reads or writes the session cookie (:class:`KeyRequestSessions`): no session is loaded
   from it and no ``Set-Cookie`` is answered;
-- needs no CSRF token: the gateway is exempt, and the other key endpoints only read.
+- needs no CSRF token: it carries no cookie to forge with (the gateway is exempt, the other
+  key endpoints only read).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 
 from marketplace.accounts.auth import login_manager
 from marketplace.db import get_session
 from marketplace.delivery import keys
+from marketplace.policy import is_public_endpoint
 from marketplace.settings import settings
+from marketplace.web.errors import problem_response
 
 #: The endpoints where an API key identifies the caller.
 KEY_ENDPOINTS = frozenset({"gateway.call", "usage.Usage"})
+#: Methods that only read: a key request may make them to public routes.
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def presented_key(req: Request) -> str | None:
@@ -43,7 +52,33 @@ def load_key_actor(req: Request) -> keys.KeyActor | None:
         return None
     check = keys.authenticate(get_session(), token, settings().secret_key, req.remote_addr)
     g.api_key_check = check
+    if check.actor is None:
+        g.unauthorized_detail = check.refusal
     return check.actor
+
+
+def key_routes(app: Flask) -> list[str]:
+    """The routes an API key may call, as ``METHOD /path`` (from the URL map, so always
+    what the app serves)."""
+    return sorted(f"{method} {rule.rule}" for endpoint in KEY_ENDPOINTS
+                  for rule in app.url_map.iter_rules(endpoint)
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+
+
+def refuse_outside_key_routes():
+    """Answer a request carrying an API key that is neither for a key endpoint nor a public
+    read: 401, saying that the route needs a signed-in session and what keys may call."""
+    if presented_key(request) is None or request.endpoint in KEY_ENDPOINTS:
+        return None
+    if request.routing_exception is not None:
+        return None  # no such route or method: its 404 or 405 says more
+    if request.method in READS and is_public_endpoint(current_app, request.endpoint):
+        return None
+    response = problem_response(401, _(
+        "This route needs a signed-in session (the website's cookie); API keys call only: "
+        "%(routes)s.", routes="; ".join(key_routes(current_app))))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="Datamarket"'
+    return response
 
 
 class KeyRequestSessions(SecureCookieSessionInterface):
@@ -62,5 +97,8 @@ class KeyRequestSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    """Wire keys in; before the CSRF check (``web.init_app``), so that a key request is
+    answered before it could be refused for a token it cannot have."""
     login_manager.request_loader(load_key_actor)
     app.session_interface = KeyRequestSessions()
+    app.before_request(refuse_outside_key_routes)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
+from marketplace.authorization import grants as authorization
 from marketplace.catalog import operations
 from marketplace.db import get_session
 from marketplace.plugins.services import states as plugin_states
@@ -68,6 +69,9 @@ def product_document(facts: ProductFacts,
         "rating": {"average": facts.rating_average, "count": facts.rating_count},
         "sales": facts.sales,
         "lowest_price": lowest_price(facts.plans),
+        "needs_application": authorization.required(listing),
+        "application_url": (url_for("authorization.apply", product_id=listing.product_id)
+                            if authorization.required(listing) else None),
     }
 
 

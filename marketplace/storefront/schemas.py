@@ -22,6 +22,11 @@ class ListedProductSchema(ProductSchema):
     lowest_price = fields.Integer(metadata={
         "description": "What starting to use it costs, in the smallest currency unit: the "
                        "cheapest plan's price, or the price of one call for per-call plans."})
+    needs_application = fields.Boolean(metadata={
+        "description": "Whether buying it needs an approved authorization application "
+                       "(level 3 and 4 products, and those whose merchant asks for one)."})
+    application_url = fields.String(allow_none=True, metadata={
+        "description": "Where to apply, when it needs an application; null otherwise."})
 
 
 class ProductQueryArgsSchema(Schema):

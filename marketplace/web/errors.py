@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -78,7 +78,9 @@ def _handle_http_error(error: HTTPException):
         data = getattr(error, "data", None) or {}
         extra = {"errors": data["messages"]} if "messages" in data else {}
         if status == 401:
-            response = problem_response(401, str(NOT_SIGNED_IN))
+            # A refused credential (an API key's) says what was wrong with it.
+            response = problem_response(401, g.get("unauthorized_detail")
+                                        or str(NOT_SIGNED_IN))
             response.headers["WWW-Authenticate"] = 'Cookie realm="Datamarket"'
             return response
         response = problem_response(status, data.get("message") or error.description or "",

@@ -21,6 +21,8 @@ from flask_babel import lazy_gettext as _l
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: What the check accepts, as a JSON Schema pattern for the API documents.
+PLAIN_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
 REFUSED = _l("Text may not contain control characters such as NUL (allowed: tab and line "
              "breaks); remove them and send it again.")
 EXEMPT_KEY = "datamarket.text_check_exempt"

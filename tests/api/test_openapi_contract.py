@@ -13,6 +13,7 @@ A new way of signing in (API keys, with the delivery gateway) is one more entry 
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import tempfile
@@ -28,6 +29,7 @@ from marketplace import create_app
 from marketplace.accounts.models import Role
 from marketplace.commerce.orders import cart, fulfilment
 from marketplace.db import get_engine
+from marketplace.delivery import keys
 from tests.commerce_factories import make_plan, make_shop, published_listing_with
 from tests.factories import logged_in_client, make_user
 
@@ -45,6 +47,18 @@ def _browser_session(app, user) -> dict[str, str]:
     return {"Cookie": f"{cookie.key}={cookie.value}", "X-CSRFToken": token}
 
 
+def isolated(app) -> Callable:
+    """``app`` as a WSGI application whose every request runs in contexts of its own, as in
+    production (see ``IsolatedRequestsClient`` in tests/conftest.py): otherwise the test's
+    pushed app context would carry ``g`` (the signed-in user) from one request to the next,
+    and a probe sent without credentials would pass as the user of the request before it."""
+
+    def application(environ, start_response):
+        return contextvars.Context().run(app, environ, start_response)
+
+    return application
+
+
 def _world(db: Session):
     """A shop with something of each kind for the API to find: a published listing selling
     several plans, a paid order with its receipt and entitlement, and a cart."""
@@ -60,8 +74,16 @@ def _world(db: Session):
     return shop
 
 
+def _api_key(app, db: Session, shop) -> dict[str, str]:
+    """The headers of a program: the buyer's API key (covering its entitlements), no cookie."""
+    made = keys.create(db, app.config["SECRET_KEY"], shop.buyer.id, name="contract")
+    db.commit()
+    return {"Authorization": f"Bearer {made.token}"}
+
+
 #: role -> (app, db, shop) -> the headers that sign a request in as that role.
 CREDENTIALS: dict[str, Callable] = {
+    "api_key": _api_key,
     "buyer": lambda app, db, shop: _browser_session(app, shop.buyer),
     "merchant": lambda app, db, shop: _browser_session(app, shop.merchant),
     "admin": lambda app, db, shop: _browser_session(app, make_user(db, Role.ADMIN)),
@@ -99,7 +121,11 @@ def test_the_document_is_the_apps(client):
           phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case, app, signed_in):
-    case.call_and_validate(app=app, headers=signed_in, checks=EVERY_CHECK)
+    served = isolated(app)
+    # the checks' own probes (the same request without the credential, or with a wrong one)
+    # go to this test's app too
+    case.operation.schema.app = served
+    case.call_and_validate(app=served, headers=signed_in, checks=EVERY_CHECK)
 
 
 def test_every_check_is_on():
