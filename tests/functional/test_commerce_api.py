@@ -439,7 +439,10 @@ def test_openapi_documents_every_commerce_operation(client):
             ref = ref.get("items", ref)["$ref"]
             assert ref.split("/")[-1] in schemas, (path, method, ref)
         if path != "/api/v1/csrf-token":
-            problem = operation["responses"]["401"]["content"][PROBLEM]["schema"]["$ref"]
+            unauthorized = operation["responses"]["401"]
+            if "$ref" in unauthorized:  # the shared 401 of every operation with a credential
+                unauthorized = spec["components"]["responses"][unauthorized["$ref"].split("/")[-1]]
+            problem = unauthorized["content"][PROBLEM]["schema"]["$ref"]
             assert problem == "#/components/schemas/Problem"
             assert operation["security"][0].keys() >= {"sessionCookie"}
             if method != "get":
