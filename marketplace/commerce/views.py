@@ -41,6 +41,7 @@ from marketplace.commerce.models import (
     OrderState,
     PaymentEvent,
     PaymentEventKind,
+    ServiceQuote,
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
 from marketplace.commerce.orders.access import OrderAccess, buyer_shown_to_sellers, order_access
@@ -89,8 +90,24 @@ def purchase_option(terms: dict[str, Any]) -> str:
                 return _("Membership, renews every year")
             return _("Membership, renews every month")
         case PricingModel.SERVICE_FEE:
+            if terms.get("valid_days") and terms.get("quota"):
+                return _("Quoted service: %(terms)s", terms=_quoted(terms["quota"],
+                                                                     terms["valid_days"]))
             return _("Quoted service")
     return ""
+
+
+def _quoted(calls: int, days: int) -> str:
+    return _("%(calls)s calls, usable for %(days)d days after payment", calls=f"{calls:,}",
+             days=days)
+
+
+@blp.app_template_global()
+def quote_terms(quote: ServiceQuote) -> str:
+    """What a quoted price buys, in words ("" for a quote made before quotes said it)."""
+    if quote.calls is None or quote.valid_days is None:
+        return ""
+    return _quoted(quote.calls, quote.valid_days)
 
 
 @blp.app_template_global()

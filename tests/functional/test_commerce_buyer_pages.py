@@ -364,10 +364,12 @@ def test_a_quote_is_requested_answered_accepted_and_paid(db, buyer_client, shop,
 
     forget(db)
     quote = db.exec(select(ServiceQuote)).one()
-    quotes.send_quote(db, shop.merchant, quote, amount=6_000_00, note="Delivered in 5 days.")
+    quotes.send_quote(db, shop.merchant, quote, amount=6_000_00, calls=500,
+                      valid_days=30, note="Delivered in 5 days.")
     db.commit()
     quotes_page = page_text(buyer_client.get("/account/quotes"))
     assert money(6_000_00) in quotes_page and "Delivered in 5 days." in quotes_page
+    assert "500 calls, usable for 30 days after payment" in quotes_page
     assert f'action="/quotes/{quote.id}/accept"' in quotes_page
 
     accept = buyer_client.post(f"/quotes/{quote.id}/accept")

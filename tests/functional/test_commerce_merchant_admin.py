@@ -543,12 +543,26 @@ def test_merchant_answers_a_quote_and_the_buyer_sees_it(app, db, quote_request):
     assert response.status_code == 422
     assert "Quote at least the plan's starting price" in page_text(response)
     assert 'value="4,999.99"' in page_text(response)
+    # The price alone is not a quote: what it buys must be said, within bounds.
+    response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-calls": "",
+                                      f"quote-{quote.id}-valid_days": "30"})
+    assert response.status_code == 422
+    assert "Say how many calls the price includes" in page_text(response)
+    response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-calls": "10",
+                                      f"quote-{quote.id}-valid_days": str(2**70)})
+    assert response.status_code == 422
+    assert "Number must be between 1 and 1095." in page_text(response)
     response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-note":
-                                      "Delivered as CSV within 3 days."})
+                                      "Delivered as CSV within 3 days.",
+                                      f"quote-{quote.id}-calls": "5000",
+                                      f"quote-{quote.id}-valid_days": "60"})
     assert response.status_code == 302
     forget(db)
     (seen,) = quotes.for_buyer(db, buyer.id)
     assert seen.state == QuoteState.QUOTED and seen.amount == 6_000_50
+    assert (seen.calls, seen.valid_days) == (5_000, 60)
+    assert "5,000 calls, usable for 60 days after payment" in page_text(
+        client.get("/merchant/quotes"))
     assert seen.merchant_note == "Delivered as CSV within 3 days."
     notice = page_text(logged_in_client(app, buyer).get("/notifications"))
     assert "The merchant sent you a quote for “Custom credit analysis”." in notice
@@ -635,6 +649,8 @@ def test_the_forms_carry_their_csrf_token(csrf_app, db, quote_request):
 
     assert client.post(url, data={f"quote-{quote.id}-amount": "6000"}).status_code == 400
     response = client.post(url, data={f"quote-{quote.id}-amount": "6000",
+                                      f"quote-{quote.id}-calls": "100",
+                                      f"quote-{quote.id}-valid_days": "30",
                                       f"quote-{quote.id}-csrf_token": token})
     assert response.status_code == 302
     forget(db)
