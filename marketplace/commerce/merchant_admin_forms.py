@@ -20,7 +20,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace.commerce.orders.quotes import MAX_CALLS, MAX_VALID_DAYS
-from marketplace.money import amount_input, parse_amount
+from marketplace.money import parse_amount
 
 AMOUNT_HINT = _l("In yuan, with at most two decimals, such as 1,234.50.")
 
@@ -60,9 +60,10 @@ class RefundForm(FlaskForm):
         "This refund form is incomplete. Reload the page and try again."))])
 
     @classmethod
-    def for_order(cls, refundable: int) -> RefundForm:
-        """A fresh form offering to refund everything still refundable."""
-        form = cls(formdata=None, amount=amount_input(refundable))
+    def for_order(cls) -> RefundForm:
+        """A fresh form with the amount left empty: one click must not refund everything and
+        end the buyer's access (the page says how much can still be refunded)."""
+        form = cls(formdata=None)
         form.request_key.data = new_request_key()
         return form
 

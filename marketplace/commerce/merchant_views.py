@@ -256,7 +256,7 @@ def _render_refund(order: Order, form: RefundForm | None = None, status: int = 2
         paid=fulfilment.paid_amount(db, order.id),
         refunded=fulfilment.refunded_amount(db, order.id),
         refundable=refundable,
-        form=form or RefundForm.for_order(refundable),
+        form=form or RefundForm.for_order(),
         can_refund=order.state in orders.PAID_STATES and refundable > 0,
     ), status
 

@@ -377,8 +377,15 @@ def test_admin_refunds_part_then_all_and_the_full_refund_revokes(app, db, admin,
     url = f"/admin/orders/{order.number}"
 
     page = page_text(client.get(url))
-    assert 'name="amount"' in page and 'value="500"' in page  # everything refundable
+    # The amount starts empty (one click must not refund everything); the page says what is
+    # left, and an empty amount is refused rather than taken as everything.
+    assert re.search(r'<input[^>]*name="amount"(?![^>]*value="[^"])', page)
+    assert re.search(r"At most \S*500\.00\S* can still be refunded\.", page)
     assert "Payment received" in page and "Active" in page
+    response = client.post(f"{url}/refund", data={
+        "amount": "", "reason": "Nothing typed.", "request_key": refund_key()})
+    assert response.status_code == 422 and "Enter an amount in yuan." in page_text(response)
+    assert fulfilment.refunded_amount(db, order.id) == 0
 
     response = client.post(f"{url}/refund", data={
         "amount": "100.00", "reason": "Part of the data was late.", "request_key": refund_key()})
