@@ -127,7 +127,8 @@ blp.add_app_template_global(purchase_option)
 def _cart_badge() -> dict[str, int]:
     """The number of items in the signed-in user's cart, for the site header."""
     user = current_actor()
-    return {"cart_count": len(cart.items(get_session(), user.id)) if user else 0}
+    shops = user is not None and not user.is_admin  # admins have no cart in the menu
+    return {"cart_count": len(cart.items(get_session(), user.id)) if shops else 0}
 
 
 # ---------------------------------------------------------------------------- loading

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.models import (
@@ -155,6 +156,12 @@ def test_cart_lists_lines_and_total_and_removes_items(db, buyer_client, shop):
     assert response.status_code == 302
     forget(db)
     assert [i.plan_id for i in db.exec(select(CartItem))] == [per_call.id]
+
+
+def test_admins_have_no_cart_in_the_menu(app, db, buyer_client):
+    assert 'class="cart-link"' in page_text(buyer_client.get("/"))
+    admin_page = page_text(logged_in_client(app, make_user(db, Role.ADMIN)).get("/"))
+    assert 'class="cart-link"' not in admin_page and 'class="bell"' in admin_page
 
 
 def test_someone_elses_cart_item_is_not_found(app, db, buyer_client, shop):
