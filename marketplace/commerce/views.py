@@ -316,6 +316,8 @@ def _render_pay(order: Order, needs: payment_flow.PaymentNeeds, form, *, status:
         "commerce/pay.html", order=order, form=form, error=error,
         lines=needs.lines, membership=membership,
         next_renewal=next_renewal, needs_payment=needs.provider,
+        # Pay-as-you-go only: the provider keeps a card for the monthly bill, nothing is due.
+        card_only=needs.provider and order.total == 0 and membership is None,
         hosted=needs.provider and gateway.supports_hosted_checkout,
         test_cards=TEST_CARDS,
     ), status

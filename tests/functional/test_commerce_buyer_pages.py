@@ -295,6 +295,21 @@ def test_free_plan_is_got_with_one_button_and_no_payment_provider(db, buyer_clie
     assert "Your order is complete" in page_text(buyer_client.get(f"/orders/{number}"))
 
 
+def test_pay_as_you_go_alone_is_confirmed_not_paid_and_says_how_it_is_billed(
+        db, buyer_client, shop, localstripe):
+    _, (plan,) = published_listing_with(db, shop, make_plan("per_call"))
+    number = buy_through_pages(buyer_client, plan, pack_calls="")
+    pay_page = page_text(buyer_client.get(f"/orders/{number}/pay"))
+    assert f"Pay {money(0)}" not in pay_page
+    assert "Confirm the order" in pay_page
+    assert "Nothing is charged now." in pay_page and "each month you pay" in pay_page
+
+    buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
+    order = order_by_number(db, number)
+    assert (order.state, order.total) == (S.FULFILLED, 0)
+    assert payment_events(db, order.id, PaymentEventKind.CHARGE_SUCCEEDED) == []
+
+
 def test_a_call_pack_is_charged_its_shown_price_and_grants_its_calls(db, buyer_client, shop,
                                                                      localstripe):
     listing, (plan,) = published_listing_with(db, shop, make_plan("per_call"))
