@@ -625,6 +625,15 @@ def test_the_pages_render_in_chinese(app, db, admin, shop, quote_request):
             assert '<html lang="zh-Hans">' in response.get_data(as_text=True), url
 
 
+def test_the_statement_names_its_month_as_each_language_writes_it(app, db, shop):
+    merchant = shop[0]
+    client = logged_in_client(app, merchant)
+    assert "Entries for December 2026" in page_text(client.get("/merchant/statement?month=2026-12"))
+    client.post("/language", data={"lang": "zh_Hans"})
+    chinese = page_text(client.get("/merchant/statement?month=2026-12"))
+    assert "2026年12月的记录" in chinese and "十二月 2026" not in chinese
+
+
 # ---------------------------------------------------------------------------- CSRF
 
 
