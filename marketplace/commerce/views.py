@@ -198,6 +198,11 @@ def add_to_cart():
                               [e for errs in exc.field_errors.values() for e in errs])
     flash(_("“%(title)s” (%(plan)s) is in your cart.", title=listing.title, plan=plan.name),
           "success")
+    if plan.model == PricingModel.ONE_TIME and any(
+            e.plan_id == plan.id for e in entitlements.held(db, actor().id, listing.product_id)):
+        flash(_("You already own this plan: checking it out again is a second purchase at the "
+                "full price. Remove it from your cart if you did not mean to buy it twice."),
+              "warning")
     return redirect(url_for("commerce.show_cart"))
 
 

@@ -239,6 +239,35 @@ def test_one_time_purchase_from_cart_to_receipt(app, db, buyer_client, shop, loc
     assert again.status_code == 302 and again.headers["Location"] == f"/orders/{number}"
 
 
+def test_a_product_owned_says_so_and_buying_a_one_time_plan_again_warns(
+        db, buyer_client, shop, localstripe):
+    listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"),
+                                              title="Enterprise tax payments 2024")
+    product = f"/products/{listing.product_id}"
+    html = buyer_client.get(product).get_data(as_text=True)
+    assert 'data-testid="owned-notice"' not in html
+    assert f'data-testid="plan-owned-{plan.id}"' not in html
+
+    number = buy_through_pages(buyer_client, plan)
+    buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
+    html = buyer_client.get(product).get_data(as_text=True)
+    assert 'data-testid="owned-notice"' in html and "You own this product." in html
+    assert 'href="/account/keys"' in html
+    assert f'data-testid="plan-owned-{plan.id}"' in html
+
+    # Adding it again is possible (more calls) but never without a warning.
+    added = buyer_client.post("/cart/items", data={"plan_id": plan.id})
+    assert added.status_code == 302
+    cart_page = page_text(buyer_client.get("/cart"))
+    assert "You already own this plan: checking it out again is a second purchase" in cart_page
+
+    # A revoked entitlement is owned no more.
+    (entitlement,) = entitlements.for_order(db, order_by_number(db, number).id)
+    entitlements.change_state(db, entitlement, EntitlementState.REVOKED, reason="test")
+    db.commit()
+    assert 'data-testid="owned-notice"' not in buyer_client.get(product).get_data(as_text=True)
+
+
 def test_declined_card_shows_the_reason_and_a_good_card_then_pays(db, buyer_client, shop,
                                                                  localstripe):
     listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"))
