@@ -5,8 +5,11 @@ Product content is shown as the merchant wrote it; only the platform's own text 
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from babel.dates import format_skeleton
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
@@ -27,6 +30,23 @@ def html_lang() -> str:
     return str(get_locale() or "en").replace("_", "-")
 
 
+def month_name(value: date) -> str:
+    """A month as the locale writes it: "December 2026", "2026年12月" (Babel's ``yMMMM``
+    skeleton; a fixed "MMMM y" pattern gives "十二月 2026")."""
+    return format_skeleton("yMMMM", value, locale=get_locale() or "en")
+
+
+def day(value: date | datetime) -> str:
+    """A date for a sentence, in the locale's medium pattern ("Jan 6, 2027", "2027年1月6日")."""
+    return format_date(value, "medium")
+
+
+def moment(value: datetime) -> str:
+    """A time for a sentence, to the minute, in the locale's pattern and the platform's zone."""
+    return format_datetime(value, "medium")
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.filters["monthformat"] = month_name

@@ -35,6 +35,7 @@ from marketplace.commerce.payments import (
 )
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
+from marketplace.i18n import day
 from marketplace.policy import authorize
 
 blp = Blueprint("commerce_account", __name__, template_folder="templates")
@@ -67,7 +68,7 @@ def cancel_subscription(subscription_id: int):
     else:
         if subscription.current_period_end:
             flash(_("Your membership will not renew; you can use it until %(date)s.",
-                    date=subscription.current_period_end.date().isoformat()), "success")
+                    date=day(subscription.current_period_end)), "success")
         else:
             flash(_("Your membership will not renew."), "success")
     return redirect(url_for("accounts.account", _anchor="memberships"))

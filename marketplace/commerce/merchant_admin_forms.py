@@ -16,10 +16,11 @@ from decimal import Decimal
 from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from marketplace.money import amount_input, parse_amount
+from marketplace.commerce.orders.quotes import MAX_CALLS, MAX_VALID_DAYS
+from marketplace.money import parse_amount
 
 AMOUNT_HINT = _l("In yuan, with at most two decimals, such as 1,234.50.")
 
@@ -59,9 +60,10 @@ class RefundForm(FlaskForm):
         "This refund form is incomplete. Reload the page and try again."))])
 
     @classmethod
-    def for_order(cls, refundable: int) -> RefundForm:
-        """A fresh form offering to refund everything still refundable."""
-        form = cls(formdata=None, amount=amount_input(refundable))
+    def for_order(cls) -> RefundForm:
+        """A fresh form with the amount left empty: one click must not refund everything and
+        end the buyer's access (the page says how much can still be refunded)."""
+        form = cls(formdata=None)
         form.request_key.data = new_request_key()
         return form
 
@@ -72,6 +74,12 @@ class RefundForm(FlaskForm):
 
 class QuoteAnswerForm(FlaskForm):
     amount = StringField(_l("Your price"), validators=[YuanAmount()])
+    # Required by the quote itself (``quotes.send_quote`` names what is missing); bounded here
+    # so that a number too large for the database never reaches it.
+    calls = IntegerField(_l("Calls included"), validators=[
+        Optional(), NumberRange(min=1, max=MAX_CALLS)])
+    valid_days = IntegerField(_l("Usable for (days after payment)"), validators=[
+        Optional(), NumberRange(min=1, max=MAX_VALID_DAYS)])
     note = TextAreaField(_l("Note for the buyer"), validators=[Length(max=5000)])
 
 

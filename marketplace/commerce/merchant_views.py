@@ -159,8 +159,10 @@ def _quote_or_404(db: Session, quote_id: int) -> ServiceQuote:
 
 def _answer_form(quote: ServiceQuote, plan: PricingPlan | None) -> QuoteAnswerForm:
     amount = quote.amount if quote.amount is not None else (plan.price if plan else None)
+    calls = quote.calls if quote.calls is not None else (plan.included_calls if plan else None)
     return QuoteAnswerForm(formdata=None, prefix=f"quote-{quote.id}",
-                           amount=amount_input(amount), note=quote.merchant_note)
+                           amount=amount_input(amount), calls=calls or None,
+                           valid_days=quote.valid_days, note=quote.merchant_note)
 
 
 def _render_quotes(failed: ServiceQuote | None = None, failed_form: QuoteAnswerForm | None = None):
@@ -202,6 +204,7 @@ def answer_quote(quote_id: int):
         return _render_quotes(quote, form)
     try:
         quotes.send_quote(db, current_actor(), quote, amount=amount_in_fen(form.amount),
+                          calls=form.calls.data, valid_days=form.valid_days.data,
                           note=form.note.data or "")
         db.commit()
     except ValidationFailed as exc:
@@ -253,7 +256,7 @@ def _render_refund(order: Order, form: RefundForm | None = None, status: int = 2
         paid=fulfilment.paid_amount(db, order.id),
         refunded=fulfilment.refunded_amount(db, order.id),
         refundable=refundable,
-        form=form or RefundForm.for_order(refundable),
+        form=form or RefundForm.for_order(),
         can_refund=order.state in orders.PAID_STATES and refundable > 0,
     ), status
 

@@ -216,6 +216,10 @@ class ServiceQuote(SQLModel, table=True):
     request: str = Field(max_length=5000)
     state: str = Field(default=QuoteState.REQUESTED, max_length=20)
     amount: int | None = Field(default=None, ge=0)
+    #: What the quoted price buys: calls through the gateway, usable for so many days from
+    #: payment (both set when the merchant quotes; None on quotes made before they were asked).
+    calls: int | None = Field(default=None, ge=1)
+    valid_days: int | None = Field(default=None, ge=1)
     merchant_note: str = Field(default="", max_length=5000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -41,6 +41,7 @@ from marketplace.commerce.models import (
     OrderState,
     PaymentEvent,
     PaymentEventKind,
+    ServiceQuote,
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
 from marketplace.commerce.orders.access import OrderAccess, buyer_shown_to_sellers, order_access
@@ -89,8 +90,24 @@ def purchase_option(terms: dict[str, Any]) -> str:
                 return _("Membership, renews every year")
             return _("Membership, renews every month")
         case PricingModel.SERVICE_FEE:
+            if terms.get("valid_days") and terms.get("quota"):
+                return _("Quoted service: %(terms)s", terms=_quoted(terms["quota"],
+                                                                     terms["valid_days"]))
             return _("Quoted service")
     return ""
+
+
+def _quoted(calls: int, days: int) -> str:
+    return _("%(calls)s calls, usable for %(days)d days after payment", calls=f"{calls:,}",
+             days=days)
+
+
+@blp.app_template_global()
+def quote_terms(quote: ServiceQuote) -> str:
+    """What a quoted price buys, in words ("" for a quote made before quotes said it)."""
+    if quote.calls is None or quote.valid_days is None:
+        return ""
+    return _quoted(quote.calls, quote.valid_days)
 
 
 @blp.app_template_global()
@@ -110,7 +127,8 @@ blp.add_app_template_global(purchase_option)
 def _cart_badge() -> dict[str, int]:
     """The number of items in the signed-in user's cart, for the site header."""
     user = current_actor()
-    return {"cart_count": len(cart.items(get_session(), user.id)) if user else 0}
+    shops = user is not None and not user.is_admin  # admins have no cart in the menu
+    return {"cart_count": len(cart.items(get_session(), user.id)) if shops else 0}
 
 
 # ---------------------------------------------------------------------------- loading
@@ -180,6 +198,11 @@ def add_to_cart():
                               [e for errs in exc.field_errors.values() for e in errs])
     flash(_("“%(title)s” (%(plan)s) is in your cart.", title=listing.title, plan=plan.name),
           "success")
+    if plan.model == PricingModel.ONE_TIME and any(
+            e.plan_id == plan.id for e in entitlements.held(db, actor().id, listing.product_id)):
+        flash(_("You already own this plan: checking it out again is a second purchase at the "
+                "full price. Remove it from your cart if you did not mean to buy it twice."),
+              "warning")
     return redirect(url_for("commerce.show_cart"))
 
 
@@ -298,6 +321,8 @@ def _render_pay(order: Order, needs: payment_flow.PaymentNeeds, form, *, status:
         "commerce/pay.html", order=order, form=form, error=error,
         lines=needs.lines, membership=membership,
         next_renewal=next_renewal, needs_payment=needs.provider,
+        # Pay-as-you-go only: the provider keeps a card for the monthly bill, nothing is due.
+        card_only=needs.provider and order.total == 0 and membership is None,
         hosted=needs.provider and gateway.supports_hosted_checkout,
         test_cards=TEST_CARDS,
     ), status

@@ -237,6 +237,16 @@ def for_buyer(session: Session, buyer_id: int,
     return list(session.exec(query.order_by(col(Entitlement.id).desc())))
 
 
+def held(session: Session, buyer_id: int, product_id: int) -> list[Entitlement]:
+    """The buyer's usable entitlements to one product, newest first: what "you own this"
+    means on its page and in the cart."""
+    found = session.exec(select(Entitlement).where(
+        Entitlement.buyer_id == buyer_id, Entitlement.product_id == product_id,
+        Entitlement.state == E.ACTIVE).order_by(col(Entitlement.id).desc()))
+    now = utcnow()
+    return [entitlement for entitlement in found if is_usable(entitlement, now)]
+
+
 def expire_due(session: Session, now: datetime | None = None) -> int:
     """Expire active or suspended entitlements whose validity ended; how many."""
     now = now or utcnow()

@@ -32,6 +32,7 @@ from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.errors import Conflict, ValidationFailed
+from marketplace.i18n import moment
 
 TOKEN_PREFIX = "dmk"
 #: The longest overlap a rotation may give the old key.
@@ -277,13 +278,12 @@ def authenticate(session: Session, token: str, secret_key: str,
     now = utcnow()
     if key.revoked_at is not None:
         return KeyCheck(refusal=str(_l("This API key was revoked on %(when)s.",
-                                       when=key.revoked_at.strftime("%Y-%m-%d %H:%M UTC"))))
+                                       when=moment(key.revoked_at))))
     if key.expires_at is not None and now >= key.expires_at:
         reason = (_l("This API key was replaced by a rotation and stopped working on "
-                     "%(when)s; use the new key.", when=key.expires_at.strftime(
-                         "%Y-%m-%d %H:%M UTC")) if key.replaced_by_id else
-                  _l("This API key expired on %(when)s.",
-                     when=key.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
+                     "%(when)s; use the new key.", when=moment(key.expires_at))
+                  if key.replaced_by_id else
+                  _l("This API key expired on %(when)s.", when=moment(key.expires_at)))
         return KeyCheck(refusal=str(reason))
     if not buyer_active:
         return KeyCheck(refusal=str(_l("The account this API key belongs to is closed.")))

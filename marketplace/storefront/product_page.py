@@ -111,6 +111,7 @@ def render_product(listing: Listing, *, status: int = 200,
     needs_application = authorization.required(listing)
     application = (authorization.open_application(db, actor.id, listing.product_id)
                    if actor is not None and needs_application else None)
+    owned = entitlements.held(db, actor.id, listing.product_id) if actor is not None else []
     summary_context = {
         "listing": listing, "facts": facts, "plans": plans, "merchant": facts.merchant,
         "needs_authorization": needs_application, "application": application,
@@ -118,6 +119,7 @@ def render_product(listing: Listing, *, status: int = 200,
         and authorization.in_period(application), "operation": operation,
         "call_packs": call_packs, "plan_errors": plan_errors or {},
         "quote_drafts": quote_drafts or {},
+        "owned": owned, "owned_plan_ids": {entitlement.plan_id for entitlement in owned},
     }
     # Signed-in visitors' buy forms carry their own form tokens: kept for anonymous ones only.
     anonymous = actor is None and not plan_errors and not quote_drafts

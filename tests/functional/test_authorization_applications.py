@@ -231,7 +231,9 @@ def test_the_product_page_shows_where_the_buyer_stands(app, db, shop):
     services.decide(db, shop.merchant, application, "approve")
     db.commit()
     text = page_text(buyer.get(page))
-    assert f"approved until {application.ends_on}" in text
+    # The date as the page's language writes it ("Jan 6, 2027"), not ISO.
+    ends = application.ends_on
+    assert f"approved until {ends:%b} {ends.day}, {ends.year}" in text
     assert "Add to cart" in text
 
 

@@ -227,7 +227,8 @@ def test_remove_a_cart_item(app, db, shop):
 def test_a_service_fee_is_bought_through_the_buyers_own_quote(app, db, shop):
     buyer, merchant, plan = shop["buyer"], shop["merchant"], shop["plan"]["service_fee"]
     quote = quotes.request_quote(db, buyer, plan, "Score 2,000 companies by Friday, please.")
-    quotes.send_quote(db, merchant, quote, amount=plan.price + 1_000_00, note="Two days.")
+    quotes.send_quote(db, merchant, quote, amount=plan.price + 1_000_00,
+                      calls=100, valid_days=30, note="Two days.")
     db.commit()
 
     stranger = logged_in_client(app, make_user(db))

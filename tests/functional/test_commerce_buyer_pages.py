@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from marketplace.accounts.models import Role
 from marketplace.catalog.models import ListingState
 from marketplace.catalog.services import plans_for
 from marketplace.commerce.models import (
@@ -157,6 +158,12 @@ def test_cart_lists_lines_and_total_and_removes_items(db, buyer_client, shop):
     assert [i.plan_id for i in db.exec(select(CartItem))] == [per_call.id]
 
 
+def test_admins_have_no_cart_in_the_menu(app, db, buyer_client):
+    assert 'class="cart-link"' in page_text(buyer_client.get("/"))
+    admin_page = page_text(logged_in_client(app, make_user(db, Role.ADMIN)).get("/"))
+    assert 'class="cart-link"' not in admin_page and 'class="bell"' in admin_page
+
+
 def test_someone_elses_cart_item_is_not_found(app, db, buyer_client, shop):
     listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"))
     buyer_client.post("/cart/items", data={"plan_id": plan.id})
@@ -232,6 +239,35 @@ def test_one_time_purchase_from_cart_to_receipt(app, db, buyer_client, shop, loc
     assert again.status_code == 302 and again.headers["Location"] == f"/orders/{number}"
 
 
+def test_a_product_owned_says_so_and_buying_a_one_time_plan_again_warns(
+        db, buyer_client, shop, localstripe):
+    listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"),
+                                              title="Enterprise tax payments 2024")
+    product = f"/products/{listing.product_id}"
+    html = buyer_client.get(product).get_data(as_text=True)
+    assert 'data-testid="owned-notice"' not in html
+    assert f'data-testid="plan-owned-{plan.id}"' not in html
+
+    number = buy_through_pages(buyer_client, plan)
+    buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
+    html = buyer_client.get(product).get_data(as_text=True)
+    assert 'data-testid="owned-notice"' in html and "You own this product." in html
+    assert 'href="/account/keys"' in html
+    assert f'data-testid="plan-owned-{plan.id}"' in html
+
+    # Adding it again is possible (more calls) but never without a warning.
+    added = buyer_client.post("/cart/items", data={"plan_id": plan.id})
+    assert added.status_code == 302
+    cart_page = page_text(buyer_client.get("/cart"))
+    assert "You already own this plan: checking it out again is a second purchase" in cart_page
+
+    # A revoked entitlement is owned no more.
+    (entitlement,) = entitlements.for_order(db, order_by_number(db, number).id)
+    entitlements.change_state(db, entitlement, EntitlementState.REVOKED, reason="test")
+    db.commit()
+    assert 'data-testid="owned-notice"' not in buyer_client.get(product).get_data(as_text=True)
+
+
 def test_declined_card_shows_the_reason_and_a_good_card_then_pays(db, buyer_client, shop,
                                                                  localstripe):
     listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"))
@@ -288,6 +324,21 @@ def test_free_plan_is_got_with_one_button_and_no_payment_provider(db, buyer_clie
     assert "Your order is complete" in page_text(buyer_client.get(f"/orders/{number}"))
 
 
+def test_pay_as_you_go_alone_is_confirmed_not_paid_and_says_how_it_is_billed(
+        db, buyer_client, shop, localstripe):
+    _, (plan,) = published_listing_with(db, shop, make_plan("per_call"))
+    number = buy_through_pages(buyer_client, plan, pack_calls="")
+    pay_page = page_text(buyer_client.get(f"/orders/{number}/pay"))
+    assert f"Pay {money(0)}" not in pay_page
+    assert "Confirm the order" in pay_page
+    assert "Nothing is charged now." in pay_page and "each month you pay" in pay_page
+
+    buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
+    order = order_by_number(db, number)
+    assert (order.state, order.total) == (S.FULFILLED, 0)
+    assert payment_events(db, order.id, PaymentEventKind.CHARGE_SUCCEEDED) == []
+
+
 def test_a_call_pack_is_charged_its_shown_price_and_grants_its_calls(db, buyer_client, shop,
                                                                      localstripe):
     listing, (plan,) = published_listing_with(db, shop, make_plan("per_call"))
@@ -316,7 +367,7 @@ def test_membership_says_what_renews_and_when_and_can_be_cancelled(db, buyer_cli
 
     pay_page = page_text(buyer_client.get(f"/orders/{number}/pay"))
     assert f"Monthly renews every month at {money(999_00)} until you cancel." in pay_page
-    assert "the next payment is due on" in pay_page
+    due = re.search(r"due a month after this one: on (.+?) if you pay today\.", pay_page).group(1)
 
     response = buyer_client.post(f"/orders/{number}/pay", data={"card": "visa_ok"})
 
@@ -327,11 +378,12 @@ def test_membership_says_what_renews_and_when_and_can_be_cancelled(db, buyer_cli
     renews = subscription.current_period_end
     assert renews is not None
     order_page = page_text(buyer_client.get(f"/orders/{number}"))
-    assert "Renews on" in order_page
+    # One renewal date: what the pay page promised is what the order and account pages say.
+    assert re.search(r"Renews on ([^.]+)\.", order_page).group(1) == due
     account = page_text(buyer_client.get("/account"))
     assert "Memberships" in account and "Risk level model" in account
     period = re.search(r'data-testid="membership-period">\s*([^<]+?)\s*<', account).group(1)
-    assert period.startswith("Renews on ") and str(renews.year) in period
+    assert period == f"Renews on {due}."
     assert f'action="/subscriptions/{subscription.id}/cancel"' in account
 
     cancel = buyer_client.post(f"/subscriptions/{subscription.id}/cancel")
@@ -340,7 +392,7 @@ def test_membership_says_what_renews_and_when_and_can_be_cancelled(db, buyer_cli
     forget(db)
     assert db.get(Subscription, subscription.id).cancel_at_period_end is True
     account = page_text(buyer_client.get("/account"))
-    assert "Your membership will not renew" in account
+    assert f"Your membership will not renew; you can use it until {due}." in account
     assert "Cancelled: usable until" in account
     assert f'action="/subscriptions/{subscription.id}/cancel"' not in account
 
@@ -364,10 +416,12 @@ def test_a_quote_is_requested_answered_accepted_and_paid(db, buyer_client, shop,
 
     forget(db)
     quote = db.exec(select(ServiceQuote)).one()
-    quotes.send_quote(db, shop.merchant, quote, amount=6_000_00, note="Delivered in 5 days.")
+    quotes.send_quote(db, shop.merchant, quote, amount=6_000_00, calls=500,
+                      valid_days=30, note="Delivered in 5 days.")
     db.commit()
     quotes_page = page_text(buyer_client.get("/account/quotes"))
     assert money(6_000_00) in quotes_page and "Delivered in 5 days." in quotes_page
+    assert "500 calls, usable for 30 days after payment" in quotes_page
     assert f'action="/quotes/{quote.id}/accept"' in quotes_page
 
     accept = buyer_client.post(f"/quotes/{quote.id}/accept")

@@ -193,7 +193,14 @@ def test_service_fee_is_requested_quoted_accepted_and_paid(db, shop, payments, l
     quote = quotes.request_quote(db, shop.buyer, plan,
                                  "Score 2,000 companies of our loan book by Friday, please.")
     db.commit()
-    quotes.send_quote(db, shop.merchant, quote, amount=7_500_00, note="Two days of work.")
+    # A quote names what the price buys: without the calls and the days it is not sent.
+    with pytest.raises(ValidationFailed) as caught:
+        quotes.send_quote(db, shop.merchant, quote, amount=7_500_00, calls=None,
+                          valid_days=0, note="Two days of work.")
+    assert set(caught.value.field_errors) == {"calls", "valid_days"}
+    db.rollback()
+    quotes.send_quote(db, shop.merchant, quote, amount=7_500_00, calls=2_000, valid_days=90,
+                      note="Two days of work.")
     db.commit()
     order = buy(db, shop.buyer, plan, quote=quote)
     assert order.total == 7_500_00 and quote.state == QuoteState.ACCEPTED
@@ -203,7 +210,22 @@ def test_service_fee_is_requested_quoted_accepted_and_paid(db, shop, payments, l
     assert order.state == S.FULFILLED
     (entitlement,) = entitlements.for_order(db, order.id)
     assert entitlement.pricing_model == PricingModel.SERVICE_FEE
+    # The entitlement gets what was quoted: 2,000 calls, usable for 90 days from payment.
+    assert entitlement.quota == 2_000
+    assert entitlement.valid_to - order.paid_at == timedelta(days=90)
     assert_paid_once(db, order, 7_500_00)
+
+
+def test_a_quote_made_before_quotes_named_their_terms_is_quoted_again(db, shop):
+    _, (plan,) = published_listing_with(db, shop, make_plan("service_fee", price=5_000_00))
+    quote = quotes.request_quote(db, shop.buyer, plan,
+                                 "Score 2,000 companies of our loan book by Friday, please.")
+    quote.state, quote.amount = QuoteState.QUOTED, 6_000_00  # as quoted before: a price only
+    db.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        buy(db, shop.buyer, plan, quote=quote)
+    assert "quote again" in caught.value.field_errors["plan"][0]
+    assert quote.state == QuoteState.QUOTED
 
 
 def test_pay_as_you_go_is_billed_from_metered_usage_through_allowance_and_tiers(

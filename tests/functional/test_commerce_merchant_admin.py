@@ -377,8 +377,15 @@ def test_admin_refunds_part_then_all_and_the_full_refund_revokes(app, db, admin,
     url = f"/admin/orders/{order.number}"
 
     page = page_text(client.get(url))
-    assert 'name="amount"' in page and 'value="500"' in page  # everything refundable
+    # The amount starts empty (one click must not refund everything); the page says what is
+    # left, and an empty amount is refused rather than taken as everything.
+    assert re.search(r'<input[^>]*name="amount"(?![^>]*value="[^"])', page)
+    assert re.search(r"At most \S*500\.00\S* can still be refunded\.", page)
     assert "Payment received" in page and "Active" in page
+    response = client.post(f"{url}/refund", data={
+        "amount": "", "reason": "Nothing typed.", "request_key": refund_key()})
+    assert response.status_code == 422 and "Enter an amount in yuan." in page_text(response)
+    assert fulfilment.refunded_amount(db, order.id) == 0
 
     response = client.post(f"{url}/refund", data={
         "amount": "100.00", "reason": "Part of the data was late.", "request_key": refund_key()})
@@ -543,12 +550,26 @@ def test_merchant_answers_a_quote_and_the_buyer_sees_it(app, db, quote_request):
     assert response.status_code == 422
     assert "Quote at least the plan's starting price" in page_text(response)
     assert 'value="4,999.99"' in page_text(response)
+    # The price alone is not a quote: what it buys must be said, within bounds.
+    response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-calls": "",
+                                      f"quote-{quote.id}-valid_days": "30"})
+    assert response.status_code == 422
+    assert "Say how many calls the price includes" in page_text(response)
+    response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-calls": "10",
+                                      f"quote-{quote.id}-valid_days": str(2**70)})
+    assert response.status_code == 422
+    assert "Number must be between 1 and 1095." in page_text(response)
     response = client.post(url, data={field: "6,000.5", f"quote-{quote.id}-note":
-                                      "Delivered as CSV within 3 days."})
+                                      "Delivered as CSV within 3 days.",
+                                      f"quote-{quote.id}-calls": "5000",
+                                      f"quote-{quote.id}-valid_days": "60"})
     assert response.status_code == 302
     forget(db)
     (seen,) = quotes.for_buyer(db, buyer.id)
     assert seen.state == QuoteState.QUOTED and seen.amount == 6_000_50
+    assert (seen.calls, seen.valid_days) == (5_000, 60)
+    assert "5,000 calls, usable for 60 days after payment" in page_text(
+        client.get("/merchant/quotes"))
     assert seen.merchant_note == "Delivered as CSV within 3 days."
     notice = page_text(logged_in_client(app, buyer).get("/notifications"))
     assert "The merchant sent you a quote for “Custom credit analysis”." in notice
@@ -604,6 +625,15 @@ def test_the_pages_render_in_chinese(app, db, admin, shop, quote_request):
             assert '<html lang="zh-Hans">' in response.get_data(as_text=True), url
 
 
+def test_the_statement_names_its_month_as_each_language_writes_it(app, db, shop):
+    merchant = shop[0]
+    client = logged_in_client(app, merchant)
+    assert "Entries for December 2026" in page_text(client.get("/merchant/statement?month=2026-12"))
+    client.post("/language", data={"lang": "zh_Hans"})
+    chinese = page_text(client.get("/merchant/statement?month=2026-12"))
+    assert "2026年12月的记录" in chinese and "十二月 2026" not in chinese
+
+
 # ---------------------------------------------------------------------------- CSRF
 
 
@@ -635,6 +665,8 @@ def test_the_forms_carry_their_csrf_token(csrf_app, db, quote_request):
 
     assert client.post(url, data={f"quote-{quote.id}-amount": "6000"}).status_code == 400
     response = client.post(url, data={f"quote-{quote.id}-amount": "6000",
+                                      f"quote-{quote.id}-calls": "100",
+                                      f"quote-{quote.id}-valid_days": "30",
                                       f"quote-{quote.id}-csrf_token": token})
     assert response.status_code == 302
     forget(db)

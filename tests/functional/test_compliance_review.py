@@ -3,6 +3,7 @@ approval, and a plugin that fails leaves a visible gap instead of a clean-lookin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -74,11 +75,17 @@ def test_a_real_id_number_in_the_sample_blocks_the_listing_at_review(app, db):
     assert html.index('id="compliance-heading"') < html.index('id="overview-heading"')
     assert "blocking findings: the listing cannot be approved as it is" in text
     assert 'data-code="sample.unmasked_resident_id"' in html
+    # Approve is offered neither selected nor selectable, and the page says why.
+    approve = re.search(r'<input[^>]*value="approve"[^>]*>', html).group(0)
+    assert "disabled" in approve and "checked" not in approve
+    assert "Approval is not possible: the compliance report has" in text
 
     refused = client.post(f"/admin/reviews/{listing.id}/decision",
                           data={"decision": "approve", "reason": ""})
     assert refused.status_code == 422
     assert "cannot be approved as it is" in page_text(refused)
+    approve = re.search(r'<input[^>]*value="approve"[^>]*>', refused.get_data(as_text=True))
+    assert "checked" not in approve.group(0)  # not even after it was tried
     db.refresh(listing)
     assert listing.state == ListingState.SUBMITTED
 
@@ -99,6 +106,10 @@ def test_a_masked_sample_at_the_right_level_can_be_approved(app, db):
     report = submit(db, merchant, listing)
 
     assert report.blocking == 0, report.findings
+    html = logged_in_client(app, make_user(db, Role.ADMIN, name="Reviewer")).get(
+        f"/admin/reviews/{listing.id}").get_data(as_text=True)
+    approve = re.search(r'<input[^>]*value="approve"[^>]*>', html).group(0)
+    assert "disabled" not in approve and 'data-testid="approval-blocked"' not in html
     catalog.decide(db, make_user(db, Role.ADMIN), listing, Transition.APPROVE)
     db.commit()
     assert listing.state == ListingState.PUBLISHED

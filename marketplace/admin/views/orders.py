@@ -70,7 +70,7 @@ def _render_order(order: Order, form: RefundForm | None = None, status: int = 20
         refundable=refundable,
         can_refund=(order.state in orders.PAID_STATES and refundable > 0
                     and check("order.refund", order_access(db, order))),
-        form=form or RefundForm.for_order(refundable),
+        form=form or RefundForm.for_order(),
     ), status
 
 

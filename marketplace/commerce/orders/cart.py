@@ -69,8 +69,11 @@ def add(session: Session, buyer: User, plan_id: int, *, pack_calls: int | None =
     if quote is not None and (quote.buyer_id != buyer.id or quote.plan_id != plan.id
                               or quote.state != QuoteState.QUOTED):
         raise ValidationFailed({"plan": [str(_l("That quote cannot be accepted."))]})
-    pricing.price_line(plan, pack_calls=pack_calls,
-                       quoted_amount=quote.amount if quote else None)
+    if quote is not None and (quote.calls is None or quote.valid_days is None):
+        raise ValidationFailed({"plan": [str(_l(
+            "This quote does not say how many calls it includes or for how long: ask the "
+            "merchant to quote again."))]})
+    pricing.price_line(plan, pack_calls=pack_calls, **_quoted(quote))
     item = session.exec(select(CartItem).where(CartItem.buyer_id == buyer.id,
                                                CartItem.plan_id == plan.id)).first()
     if item is None:
@@ -99,6 +102,13 @@ def items(session: Session, buyer_id: int) -> list[CartItem]:
                              .order_by(col(CartItem.id))))
 
 
+def _quoted(quote: ServiceQuote | None) -> dict[str, int | None]:
+    """The price line's terms from an accepted quote (none without one)."""
+    if quote is None:
+        return {}
+    return {"quoted_amount": quote.amount, "quoted_calls": quote.calls}
+
+
 def _pack_calls(item: CartItem, plan: PricingPlan) -> int | None:
     return item.quantity if plan.model == PricingModel.PER_CALL and item.quantity > 1 else None
 
@@ -114,8 +124,7 @@ def lines(session: Session, buyer_id: int) -> list[CartLine]:
                 or plan.listing_id != listing.id:
             session.delete(item)
             continue
-        price = pricing.price_line(plan, pack_calls=_pack_calls(item, plan),
-                                   quoted_amount=quote.amount if quote else None)
+        price = pricing.price_line(plan, pack_calls=_pack_calls(item, plan), **_quoted(quote))
         found.append(CartLine(item, listing, plan, price))
     return found
 
@@ -159,6 +168,8 @@ def checkout(session: Session, buyer: User, *, attempt: str = "") -> Order:
         terms = pricing.plan_terms(c.plan)
         terms.update({"quota": c.price.quota, "postpaid": c.price.postpaid,
                       "pack_calls": _pack_calls(c.item, c.plan)})
+        if quote is not None:
+            terms["valid_days"] = quote.valid_days
         session.add(OrderLine(
             order_id=order.id, listing_id=c.listing.id, product_id=c.listing.product_id,
             plan_id=c.plan.id, organization_id=c.listing.organization_id, title=c.listing.title,

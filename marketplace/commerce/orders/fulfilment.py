@@ -10,7 +10,7 @@ are committed together or not at all: a paid order never lacks its entitlement.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
@@ -180,6 +180,8 @@ def fulfil_line(session: Session, order: Order, line: OrderLine, *,
     if line.pricing_model == PricingModel.MEMBERSHIP:
         valid_to = period_end or entitlements.period_end(order.paid_at or order.created_at,
                                                          terms.get("billing_period"))
+    elif terms.get("valid_days"):  # a quoted service: usable for the quoted days from payment
+        valid_to = (order.paid_at or order.created_at) + timedelta(days=terms["valid_days"])
     renewed = terms.get("renews_line_id")
     if renewed:
         entitlement = entitlements.for_line(session, renewed)

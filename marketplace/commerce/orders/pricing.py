@@ -66,12 +66,13 @@ def plan_terms(plan: PricingPlan) -> dict[str, Any]:
 
 
 def price_line(plan: PricingPlan, *, pack_calls: int | None = None,
-               quoted_amount: int | None = None) -> LinePrice:
+               quoted_amount: int | None = None, quoted_calls: int | None = None) -> LinePrice:
     """What one cart line costs.
 
     :param pack_calls: for a per-call plan, calls bought up front (one of :data:`CALL_PACKS`);
         None buys pay-as-you-go.
-    :param quoted_amount: for a service fee, the amount of the accepted quote.
+    :param quoted_amount: for a service fee, the amount of the accepted quote, and
+        ``quoted_calls`` the calls it includes.
     :raises ValidationFailed: the options do not fit the plan.
     """
     match plan.model:
@@ -94,5 +95,5 @@ def price_line(plan: PricingPlan, *, pack_calls: int | None = None,
                 raise ValidationFailed({"plan": [str(_l(
                     "A service fee is bought through a quote: request one from the product "
                     "page, then accept the merchant's quote."))]})
-            return LinePrice(quoted_amount, None)
+            return LinePrice(quoted_amount, quoted_calls)
     raise ValidationFailed({"plan": [str(_l("This plan cannot be bought."))]})

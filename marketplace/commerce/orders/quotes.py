@@ -16,6 +16,8 @@ from marketplace.errors import InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 
 MAX_QUOTE = 999_999_999  # 9,999,999.99 yuan in fen, the most the quote form accepts
+MAX_CALLS = 100_000_000
+MAX_VALID_DAYS = 1_095  # three years
 
 
 def request_quote(session: Session, buyer: User, plan: PricingPlan, text: str) -> ServiceQuote:
@@ -41,19 +43,33 @@ def request_quote(session: Session, buyer: User, plan: PricingPlan, text: str) -
 
 
 def send_quote(session: Session, merchant: User, quote: ServiceQuote, *, amount: int,
-               note: str) -> None:
-    """The merchant answers with a price (at least the plan's starting price)."""
+               calls: int | None, valid_days: int | None, note: str) -> None:
+    """The merchant answers with a price (at least the plan's starting price) and what it buys:
+    the calls included and the days they stay usable from payment, which the entitlement gets.
+    """
     if quote.state not in (QuoteState.REQUESTED, QuoteState.QUOTED):
         raise InvalidTransition(_l("This quote can no longer be changed."))
     plan = session.get(PricingPlan, quote.plan_id)
+    errors: dict[str, list[str]] = {}
     if amount < (plan.price if plan else 0) or amount > MAX_QUOTE:
-        raise ValidationFailed({"amount": [str(_l(
-            "Quote at least the plan's starting price and at most 9,999,999.99."))]})
+        errors["amount"] = [str(_l(
+            "Quote at least the plan's starting price and at most 9,999,999.99."))]
+    if calls is None or not 1 <= calls <= MAX_CALLS:
+        errors["calls"] = [str(_l("Say how many calls the price includes (1 to %(most)s).",
+                                  most=f"{MAX_CALLS:,}"))]
+    if valid_days is None or not 1 <= valid_days <= MAX_VALID_DAYS:
+        errors["valid_days"] = [str(_l(
+            "Say for how many days after payment the calls can be used (1 to %(most)d).",
+            most=MAX_VALID_DAYS))]
+    if errors:
+        raise ValidationFailed(errors)
     quote.amount, quote.merchant_note = amount, note.strip()[:5000]
+    quote.calls, quote.valid_days = calls, valid_days
     quote.state, quote.updated_at = QuoteState.QUOTED, utcnow()
     session.add(quote)
     audit.record(session, actor_id=merchant.id, action="quote.send", subject_type="quote",
-                 subject_id=quote.id, details={"amount": amount})
+                 subject_id=quote.id,
+                 details={"amount": amount, "calls": calls, "valid_days": valid_days})
     listing = session.get(Listing, quote.listing_id)
     notify(session, [session.get(User, quote.buyer_id)], "quote.sent",
            {"title": listing.title if listing else ""}, link="/account/quotes")
