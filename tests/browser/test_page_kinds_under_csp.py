@@ -1,6 +1,7 @@
 """Every kind of page loads under the Content-Security-Policy with nothing blocked, for an
 anonymous visitor, a buyer, a merchant and an admin (the ``page`` fixture fails a test whose
-pages report a violation); Swagger UI starts from its static initializer."""
+pages report a violation), and fits a 1,280 px and a 390 px wide window without scrolling
+sideways; Swagger UI starts from its static initializer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlmodel import select
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, User
 from marketplace.accounts.second_factor import current_code
 from marketplace.catalog.models import Listing, ListingState
+from marketplace.commerce.models import Order
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET
 
@@ -26,7 +28,7 @@ MERCHANT = ["/merchant", "/merchant/listings/new", "/merchant/listings/{listing}
             "/merchant/statement", "/merchant/quotes", "/account/organization"]
 ADMIN = ["/admin", "/admin/reviews", "/admin/listings", "/admin/organizations", "/admin/users",
          "/admin/orders", "/admin/audit", "/admin/plugins", "/admin/commission", "/admin/payouts",
-         "/admin/product-reviews", "/admin/reviews/{listing}"]
+         "/admin/product-reviews", "/admin/reviews/{listing}", "/admin/orders/{order}"]
 
 
 def _ids(app) -> dict[str, int]:
@@ -38,9 +40,10 @@ def _ids(app) -> dict[str, int]:
             Listing.organization_id == merchant.organization_id).order_by(Listing.id)).first()
         organization = session.exec(select(MerchantOrganization).where(
             MerchantOrganization.status == OrganizationStatus.VERIFIED)).first()
+        order = session.exec(select(Order).order_by(Order.id)).first()  # the demo's paid order
         session.close()
     return {"product": listing.product_id, "listing": listing.id,
-            "organization": organization.id}
+            "organization": organization.id, "order": order.number}
 
 
 def _log_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
@@ -55,30 +58,44 @@ def _log_in(page, base: str, email: str, password: str, totp_secret: str | None 
     page.wait_for_url(re.compile(rf"^{re.escape(base)}/?$"))
 
 
-def _visit(page, base: str, paths: list[str], ids: dict[str, int]) -> None:
+#: Window widths every page kind must fit without scrolling sideways: a laptop and a phone.
+WIDTHS = (1280, 390)
+
+
+def _visit(page, base: str, paths: list[str], ids: dict[str, int]) -> list[str]:
+    """Load each page at each width; the pages that were wider than the window."""
+    overflowing = []
     for path in paths:
-        response = page.goto(base + path.format(**ids))
-        assert response is not None
-        assert response.status < 500, (path, response.status)
-        page.wait_for_load_state("load")
-        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(base + path.format(**ids))
+            assert response is not None
+            assert response.status < 500, (path, response.status)
+            page.wait_for_load_state("load")
+            assert response.headers["content-security-policy"].startswith("default-src 'self'")
+            extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if extra > 0:
+                overflowing.append(f"{path} at {width} px: {extra} px too wide")
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    return overflowing
 
 
 def test_every_page_kind_loads_under_the_csp(live_server, page):
     app, base = live_server
     ids = _ids(app)
 
-    _visit(page, base, ANONYMOUS, ids)
+    overflowing = _visit(page, base, ANONYMOUS, ids)
     _log_in(page, base, "buyer@example.com", "demo-buyer")
-    _visit(page, base, BUYER, ids)
+    overflowing += _visit(page, base, BUYER, ids)
     page.get_by_role("button", name="Log out").click()
     _log_in(page, base, "merchant@example.com", "demo-merchant")
-    _visit(page, base, MERCHANT, ids)
+    overflowing += _visit(page, base, MERCHANT, ids)
     page.get_by_role("button", name="Log out").click()
     _log_in(page, base, "admin@example.com", "demo-admin", DEMO_ADMIN_TOTP_SECRET)
-    _visit(page, base, ADMIN, ids)
+    overflowing += _visit(page, base, ADMIN, ids)
 
     assert page.csp_violations == []
+    assert not overflowing, "pages wider than the window:\n" + "\n".join(overflowing)
 
 
 def test_swagger_ui_starts_under_the_csp(live_server, page):
