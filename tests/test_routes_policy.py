@@ -108,6 +108,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "merchant.listing_detail":         (L, F, F, A, F, A),
     "merchant.edit_listing":           (L, F, F, A, F, F),   # on a draft
     "merchant.submit_listing":         (L, F, F, A, F, F),   # on a draft
+    "merchant.check_listing":          (L, F, F, A, F, F),   # on a draft
     "merchant.publish_listing":        (L, F, F, A, F, A),
     "merchant.retire_listing":         (L, F, F, A, F, A),
     "merchant.new_version":            (L, F, F, A, F, F),
@@ -236,6 +237,7 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
 LISTING_VARIANT = {
     "merchant.edit_listing": "draft",
     "merchant.submit_listing": "draft",
+    "merchant.check_listing": "draft",
     "admin.review_listing": "submitted",
     "admin.decide_listing": "submitted",
 }

@@ -186,6 +186,21 @@ def listing_detail(listing_id: int):
     db = get_session()
     listing = _listing_or_404(db, listing_id)
     authorize("listing.manage", listing)
+    return _render_detail(listing)
+
+
+@blp.route("/merchant/listings/<int:listing_id>/check", methods=["POST"])
+def check_listing(listing_id: int):
+    """"Check now": the compliance scan a submission runs, on the draft as it stands, shown on
+    its page and kept nowhere (the reviewer sees the scan of the submitted version)."""
+    db = get_session()
+    listing = _listing_or_404(db, listing_id)
+    authorize("listing.edit", listing)
+    return _render_detail(listing, check=services.check_now(listing))
+
+
+def _render_detail(listing: Listing, *, check=None):
+    db = get_session()
     organization = _organization(db, listing.organization_id)
     product = db.get(Product, listing.product_id)
     versions = queries.versions_of(db, listing.product_id)
@@ -198,6 +213,7 @@ def listing_detail(listing_id: int):
         sample_columns=sample_columns(listing.sample_rows, listing.data_dictionary),
         decisions=queries.decisions_for(db, listing.id),
         report=compliance.latest_report(db, listing.id),
+        check=check,
         finding_message=compliance.finding_message,
         versions=versions,
         actions=available_actions(listing, organization, versions, product),

@@ -115,6 +115,38 @@ def test_a_masked_sample_at_the_right_level_can_be_approved(app, db):
     assert listing.state == ListingState.PUBLISHED
 
 
+def test_check_now_shows_a_draft_the_report_its_submission_would_get(app, db):
+    merchant, listing = person_listing(db, sample_id=REAL_ID)
+    client = logged_in_client(app, merchant)
+    detail = f"/merchant/listings/{listing.id}"
+    assert 'data-testid="check-now"' in client.get(detail).get_data(as_text=True)
+
+    checked = client.post(f"{detail}/check")
+    html, text = checked.get_data(as_text=True), page_text(checked)
+    assert checked.status_code == 200 and 'data-testid="check-now-report"' in html
+    assert 'data-code="sample.unmasked_resident_id"' in html
+    assert "blocking findings would send this listing back at review" in text
+    # Nothing is kept and nothing moves: the listing is still a draft with no report.
+    db.refresh(listing)
+    assert listing.state == ListingState.DRAFT
+    assert compliance.latest_report(db, listing.id) is None
+
+    # The same scan as at submission: fixing the sample clears what the check found.
+    content = listing.model_dump()
+    content["classification_level"] = 4
+    content["sample_rows"] = [{"xm": "张*", "sfzh": "110***********1239", "matched": True}]
+    content["data_dictionary"] = [dict(f, sensitivity="sensitive_personal")
+                                  if f["name"] == "sfzh" else f for f in PERSON_DICTIONARY]
+    catalog.update_listing(db, merchant, listing, content)
+    db.commit()
+    text = page_text(client.post(f"{detail}/check"))
+    assert "nothing blocks this listing" in text
+    assert submit(db, merchant, listing).blocking == 0
+
+    # Once submitted there is nothing left to check: the reviewer has the report.
+    assert client.post(f"{detail}/check").status_code == 403
+
+
 def test_the_service_refuses_approval_while_blocking_findings_stand(db):
     merchant, listing = person_listing(db, sample_id=REAL_ID)
     submit(db, merchant, listing)
