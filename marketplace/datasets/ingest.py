@@ -183,9 +183,12 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # Opened as a file: the upload's work file has no .xlsx suffix for openpyxl to check.
+    handle = path.open("rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        handle.close()
         raise UploadRefused(_l("The workbook cannot be opened; save it from Excel as .xlsx "
                                "and upload it again.")) from None
     try:
@@ -200,6 +203,7 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
             yield cells + [None] * (len(header) - len(cells))
     finally:
         workbook.close()
+        handle.close()
 
 
 def _stage(rows: Iterator[list], staging: Path) -> tuple[int, list[TypeGuess]]:

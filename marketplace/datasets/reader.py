@@ -14,6 +14,7 @@ flat in the dataset's size. ``store`` defaults to the current app's dataset stor
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,24 +56,26 @@ def read_batches(dataset: Dataset, batch_size: int = 65_536, *,
 
 def sample_rows(dataset: Dataset, limit: int = SCAN_SAMPLE_ROWS, *,
                 store: DatasetStore | None = None) -> list[dict[str, Any]]:
-    """At most ``limit`` rows spread evenly over the whole dataset (every n-th row), as dicts
+    """At most ``limit`` rows spread evenly over the whole dataset, as dicts
     of JSON-safe values (dates and times as ISO text).
 
     Evenly spread rather than the first ones, so a file sorted by region or date is seen
     across its whole range.
     """
-    step = max(1, -(-dataset.row_count // limit))
+    total = dataset.row_count
+    wanted = range(total) if total <= limit else [i * total // limit for i in range(limit)]
     picked: list[dict[str, Any]] = []
     offset = 0
     for batch in read_batches(dataset, store=store):
-        first = (-offset) % step
-        if first < batch.num_rows:
-            chosen = batch.take(pa.array(range(first, batch.num_rows, step)))
+        start = bisect_left(wanted, offset)
+        end = bisect_left(wanted, offset + batch.num_rows)
+        if start < end:
+            chosen = batch.take(pa.array([wanted[i] - offset for i in range(start, end)]))
             picked += [{k: _json_safe(v) for k, v in row.items()} for row in chosen.to_pylist()]
         offset += batch.num_rows
-        if len(picked) >= limit:
+        if end >= len(wanted):
             break
-    return picked[:limit]
+    return picked
 
 
 def _json_safe(value: Any) -> Any:
