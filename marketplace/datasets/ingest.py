@@ -1,11 +1,13 @@
 """Reading an uploaded file (CSV, XLSX or Parquet) into the normalized Parquet file.
 
-Every reader streams: CSV and XLSX rows are gathered :data:`BATCH_ROWS` at a time into Arrow
-record batches of text, written to a staging Parquet file while each column's type is narrowed
-(:mod:`.column_types`); a second pass casts the staged batches to those types. A Parquet upload
-is rewritten batch by batch with its own types. Nothing holds the whole file in memory.
+Every reader streams: a CSV file is parsed by Arrow's streaming CSV reader (all text) and
+XLSX rows are gathered :data:`BATCH_ROWS` at a time, into record batches of text written to a
+staging Parquet file while each column's type is narrowed (:mod:`.column_types`); a second pass
+casts the staged batches to those types. A Parquet upload is rewritten batch by batch with its
+own types. Nothing holds the whole file in memory.
 
-Row numbers in messages count the header as row 1, as a spreadsheet shows them.
+Row numbers in messages count the header as row 1, as a spreadsheet shows them (in CSV, blank
+lines are skipped and not counted).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from flask_babel import lazy_gettext as _l
 
@@ -76,12 +79,14 @@ def ingest(source: Path, fmt: str, target: Path) -> Ingested:
     encoding = None
     if fmt == "csv":
         codec, encoding = detect_encoding(source)
-        rows = _csv_rows(source, codec)
+        names, batches = _csv_batches(source, codec)
     else:
         rows = _xlsx_rows(source)
+        names = next(rows)
+        batches = _batches(rows, _text_schema(names))
     staging = target.with_name(target.name + ".staging")
     try:
-        row_count, guesses = _stage(rows, staging)
+        row_count, guesses = _stage(names, batches, staging)
         _cast(staging, target, guesses)
     finally:
         staging.unlink(missing_ok=True)
@@ -134,8 +139,8 @@ def _header(cells: Iterable[object]) -> list[str]:
 
 
 def _fitted(cells: list, width: int, row: int) -> list:
-    """``cells`` of one row made ``width`` long: empty trailing cells are dropped, missing
-    trailing cells are refused in CSV only (spreadsheets leave empty cells out)."""
+    """A spreadsheet row's ``cells`` made at most ``width`` long: empty trailing cells are
+    dropped; a value beyond the header's columns is refused."""
     if len(cells) > width:
         if any(cell not in (None, "") for cell in cells[width:]):
             raise UploadRefused(_l("Row %(row)s has %(cells)d cells; the header has %(width)d.",
@@ -144,25 +149,48 @@ def _fitted(cells: list, width: int, row: int) -> list:
     return cells
 
 
-def _csv_rows(path: Path, codec: str) -> Iterator[list]:
+def _csv_batches(path: Path, codec: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """The CSV file's column names, and its rows as batches of text (empty cells null),
+    parsed by Arrow's streaming CSV reader. Columns the header leaves unnamed at its end are
+    left out."""
     with path.open("r", encoding=codec, newline="") as fh:
-        reader = csv.reader(fh)
-        row = 1
         try:
-            header = _header(next(reader, []))
-            yield header
-            for row, cells in enumerate(reader, start=2):
-                if not cells:
-                    continue  # a blank line
-                cells = _fitted(cells, len(header), row)
-                if len(cells) < len(header):
-                    raise UploadRefused(_l(
-                        "Row %(row)s has %(cells)d cells; the header has %(width)d.",
-                        row=f"{row:,}", cells=len(cells), width=len(header)))
-                yield [cell if cell != "" else None for cell in cells]
+            raw = next(csv.reader(fh), [])
         except csv.Error as exc:
             raise UploadRefused(_l("Row %(row)s cannot be read as CSV (%(error)s).",
-                                   row=f"{row + 1:,}", error=str(exc))) from None
+                                   row=1, error=str(exc))) from None
+    names = _header(raw)
+    # Unnamed trailing columns get placeholder names, so rows that fill them still parse.
+    placeholders = [f"\x00unnamed{i}" for i in range(len(raw) - len(names))]
+    invalid: list = []
+
+    def refuse_row(row) -> str:
+        invalid.append(row)
+        return "error"
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=8 * CHUNK_BYTES, skip_rows=1,
+                    column_names=names + placeholders, encoding=codec),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                                 invalid_row_handler=refuse_row),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in names}, include_columns=names,
+                    strings_can_be_null=True, quoted_strings_can_be_null=True))
+        except pa.ArrowInvalid as exc:
+            if invalid:
+                row = invalid[0]
+                raise UploadRefused(_l(
+                    "Row %(row)s has %(cells)d cells; the header has %(width)d.",
+                    row=f"{row.number:,}" if row.number else "?", cells=row.actual_columns,
+                    width=row.expected_columns)) from None
+            raise UploadRefused(_l("The file cannot be read as CSV (%(error)s).",
+                                   error=str(exc))) from None
+
+    return names, batches()
 
 
 def _xlsx_cell(value: object) -> str | None:
@@ -206,14 +234,18 @@ def _xlsx_rows(path: Path) -> Iterator[list]:
         handle.close()
 
 
-def _stage(rows: Iterator[list], staging: Path) -> tuple[int, list[TypeGuess]]:
-    """Write the rows as text to ``staging``, narrowing each column's type on the way."""
-    header = next(rows)
-    schema = pa.schema([(name, pa.string()) for name in header])
-    guesses = [TypeGuess() for _ in header]
+def _text_schema(names: list[str]) -> pa.Schema:
+    return pa.schema([(name, pa.string()) for name in names])
+
+
+def _stage(names: list[str], batches: Iterator[pa.RecordBatch],
+           staging: Path) -> tuple[int, list[TypeGuess]]:
+    """Write the text batches to ``staging``, narrowing each column's type on the way."""
+    schema = _text_schema(names)
+    guesses = [TypeGuess() for _ in names]
     count = 0
     with pq.ParquetWriter(staging, schema, compression="zstd") as writer:
-        for batch in _batches(rows, schema):
+        for batch in batches:
             for guess, column in zip(guesses, batch.columns, strict=True):
                 guess.observe(column)
             writer.write_batch(batch)

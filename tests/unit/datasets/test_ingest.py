@@ -60,10 +60,16 @@ def test_a_type_seen_in_an_early_batch_gives_way_to_a_later_value(files, monkeyp
     assert table.num_rows == 4
 
 
-def test_empty_trailing_cells_are_forgiven_but_extra_values_are_not(files):
-    assert files(b"a,b\n1,2,\n3,4,,\n")[0].row_count == 2
+def test_unnamed_trailing_header_cells_are_left_out_but_extra_values_are_refused(files):
+    found, table = files(b"a,b,\n1,2,\n3,4,\n")
+    assert found.row_count == 2 and table.column_names == ["a", "b"]
     with pytest.raises(UploadRefused, match=r"^Row 3 has 3 cells; the header has 2\.$"):
         files(b"a,b\n1,2\n3,4,5\n")
+
+
+def test_quoted_cells_may_hold_commas_and_line_breaks(files):
+    found, table = files(b'name,note\n"Li, Wei","line one\nline two"\n')
+    assert table.to_pylist() == [{"name": "Li, Wei", "note": "line one\nline two"}]
 
 
 def test_row_numbers_are_written_with_thousands_separators(files):
