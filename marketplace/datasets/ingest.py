@@ -244,7 +244,9 @@ def _stage(names: list[str], batches: Iterator[pa.RecordBatch],
     schema = _text_schema(names)
     guesses = [TypeGuess() for _ in names]
     count = 0
-    with pq.ParquetWriter(staging, schema, compression="zstd") as writer:
+    # Uncompressed: the staging file is read once and deleted; compressing it cost more time
+    # than any other step.
+    with pq.ParquetWriter(staging, schema, compression="none") as writer:
         for batch in batches:
             for guess, column in zip(guesses, batch.columns, strict=True):
                 guess.observe(column)
