@@ -29,8 +29,8 @@ def disagreements(dictionary: list[dict[str, Any]], columns: list[dict[str, Any]
                                    "has no such column.", name=name)))
         elif declared != "string" and found[name] != declared \
                 and found[name] not in ACCEPTS.get(declared, set()):
-            problems.append(str(_l("“%(name)s” is a %(declared)s in the data dictionary, but "
-                                   "the file's column holds %(found)s values.",
+            problems.append(str(_l("“%(name)s” is declared as %(declared)s in the data "
+                                   "dictionary, but the file's column holds %(found)s values.",
                                    name=name, declared=declared, found=found[name])))
     problems += [str(_l("The file has a column “%(name)s” that the data dictionary does not "
                         "describe.", name=name)) for name in found if name not in described]

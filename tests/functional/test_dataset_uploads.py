@@ -255,7 +255,7 @@ def test_columns_that_disagree_with_the_dictionary_are_named_and_block_submissio
 
     page = page_text(client.get(f"/merchant/listings/{listing.id}/dataset"))
     expected = [
-        "“employees” is a integer in the data dictionary, but the file's column holds "
+        "“employees” is declared as integer in the data dictionary, but the file's column holds "
         "string values.",
         "The data dictionary describes “registered”, but the file has no such column.",
         "The file has a column “phone” that the data dictionary does not describe.",
