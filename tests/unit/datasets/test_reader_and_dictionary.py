@@ -61,7 +61,8 @@ def test_disagreements_name_missing_extra_and_mistyped_columns(app):
     with app.test_request_context():
         problems = disagreements(dictionary, columns)
     assert problems == [
-        "“a” is declared as integer in the data dictionary, but the file's column holds string values.",
+        "“a” is declared as integer in the data dictionary, but the file's column holds string "
+        "values.",
         "The data dictionary describes “gone”, but the file has no such column.",
         "The file has a column “new” that the data dictionary does not describe.",
     ]
