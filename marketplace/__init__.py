@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     settings.init_app(app)
 
-    from marketplace import db, i18n, plugins, policy, search, web
+    from marketplace import datasets, db, i18n, plugins, policy, search, web
     from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
     from marketplace.accounts import auth
     from marketplace.api import init_api
@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
+    datasets.init_app(app)
     search.init_app(app)
     storefront_cache.init_app(app)
     i18n.init_app(app)
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.merchant_views import blp as commerce_merchant
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
+    from marketplace.datasets.views import blp as datasets
     from marketplace.delivery.gateway_views import blp as gateway
     from marketplace.delivery.key_views import blp as api_keys
     from marketplace.delivery.views import blp as delivery
@@ -102,6 +104,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, payments_webhook, reviews,
-                      delivery, authorization, api_keys, gateway):
+                      delivery, authorization, api_keys, gateway, datasets):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

@@ -155,6 +155,19 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # outside the database; put it on storage the database's users cannot write.
         "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE",
                                          str(instance_path / "audit-checkpoints.jsonl")),
+        # Datasets (marketplace/datasets): a folder in the instance by default; S3-compatible
+        # object storage when DATASET_S3_BUCKET is set (the endpoint URL for MinIO, Ceph or
+        # another provider; empty for AWS). The listing editor's upload takes files up to
+        # DATASET_UPLOAD_MAX_BYTES (its own limit; MAX_CONTENT_LENGTH stays for the rest).
+        "DATASETS_DIR": env.get("DATASETS_DIR", str(instance_path / "datasets")),
+        "DATASET_S3_BUCKET": env.get("DATASET_S3_BUCKET", "").strip(),
+        "DATASET_S3_ENDPOINT_URL": env.get("DATASET_S3_ENDPOINT_URL", "").strip(),
+        "DATASET_S3_REGION": env.get("DATASET_S3_REGION", "").strip(),
+        "DATASET_S3_ACCESS_KEY_ID": env.get("DATASET_S3_ACCESS_KEY_ID", "").strip(),
+        "DATASET_S3_SECRET_ACCESS_KEY": env.get("DATASET_S3_SECRET_ACCESS_KEY", "").strip(),
+        "DATASET_S3_PREFIX": env.get("DATASET_S3_PREFIX", "datasets/"),
+        "DATASET_UPLOAD_MAX_BYTES": int(env.get("DATASET_UPLOAD_MAX_BYTES",
+                                                200 * 1024 * 1024)),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

@@ -33,6 +33,7 @@ from marketplace.commerce.models import (
     Subscription,
     UsageBill,
 )
+from marketplace.datasets.models import Dataset
 from marketplace.delivery.models import Entitlement, UsageRecord
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
@@ -50,6 +51,7 @@ __all__ = [
     "CartItem",
     "CommissionRate",
     "ComplianceReport",
+    "Dataset",
     "Entitlement",
     "InstalledPlugin",
     "LedgerEntry",

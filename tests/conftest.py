@@ -31,6 +31,7 @@ from marketplace.models import metadata
 from tests import postgres_support
 from tests.commerce_support import LocalstripeControl, LocalstripeServer, WebhookReceiver
 from tests.redis_support import RedisServer
+from tests.s3_support import MotoServer
 
 POSTGRES_URL = os.environ.get("DATAMARKET_TEST_DATABASE_URL", "")
 
@@ -147,6 +148,14 @@ def redis_url(redis_server) -> str:
     """The URL of an emptied Redis: a test sets ``REDIS_URL`` to it to count in Redis."""
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory) -> Iterator[MotoServer]:
+    """An S3 API server (moto in server mode) for this xdist worker (tests/s3_support.py)."""
+    server = MotoServer(tmp_path_factory.mktemp("moto")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from marketplace.accounts.models import (
 )
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
-from marketplace.catalog.models import Listing, ListingState
+from marketplace.catalog.models import DeliveryForm, Listing, ListingState
 from marketplace.db import get_engine, new_session
 from marketplace.demo.synthetic import unified_social_credit_code
 
@@ -125,7 +125,8 @@ _example_plans = plans
 def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
                  state: ListingState = ListingState.DRAFT, admin: User | None = None,
                  plans: list[dict[str, Any]] | None = None, **content: Any) -> Listing:
-    """A listing brought to ``state`` through the real lifecycle (an admin is made if needed).
+    """A listing brought to ``state`` through the real lifecycle (an admin is made if needed);
+    a data package past the draft gets a dataset matching its data dictionary.
 
     ``plans`` are its pricing plans as the editor gives them (default: per call and monthly).
     """
@@ -135,6 +136,11 @@ def make_listing(session: Session, merchant: User, org: MerchantOrganization, *,
     session.commit()
     if state == ListingState.DRAFT:
         return listing
+    if listing.delivery_form == DeliveryForm.DATA_PACKAGE:
+        # A data package goes to review with its dataset: one matching its dictionary.
+        from tests.dataset_support import attach_dataset
+
+        attach_dataset(session, merchant, listing)
     catalog.submit(session, merchant, listing)
     session.commit()
     if state == ListingState.SUBMITTED:

@@ -112,6 +112,10 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "merchant.publish_listing":        (L, F, F, A, F, A),
     "merchant.retire_listing":         (L, F, F, A, F, A),
     "merchant.new_version":            (L, F, F, A, F, F),
+    # a listing's dataset: seen by its merchant and admins; uploaded by the merchant to a draft
+    # (the world's draft is no data package: an empty POST is refused after the policy let it in)
+    "datasets.dataset_page":           (L, F, F, A, F, A),
+    "datasets.upload_dataset":         (L, F, F, A, F, F),   # on a draft
     # the try-it console: any merchant (each tries its own and the platform's operations), admins
     "delivery.try_operation":          (L, F, F, A, A, A),
     # platform admins
@@ -238,6 +242,7 @@ LISTING_VARIANT = {
     "merchant.edit_listing": "draft",
     "merchant.submit_listing": "draft",
     "merchant.check_listing": "draft",
+    "datasets.upload_dataset": "draft",
     "admin.review_listing": "submitted",
     "admin.decide_listing": "submitted",
 }

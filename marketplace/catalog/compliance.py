@@ -1,7 +1,8 @@
 """The automatic compliance scan that runs when a listing is submitted for review.
 
-The platform does not judge data itself: it hands the listing (data dictionary and sample rows)
-to every enabled plugin that implements ``datamarket_listing_submitted`` — the governance tools
+The platform does not judge data itself: it hands the listing (data dictionary and sample rows,
+and for a data package its dataset's row count and a sample of its real rows) to every enabled
+plugin that implements ``datamarket_listing_submitted`` — the governance tools
 among them — and keeps what they find as the listing's :class:`ComplianceReport`. A blocking
 finding means the listing cannot be approved as it is. When no plugin could scan the listing, the
 report says so instead of looking clean.
@@ -16,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import ComplianceReport, Listing
+from marketplace.datasets.models import Dataset
+from marketplace.datasets.reader import SCAN_SAMPLE_ROWS, sample_rows
 from marketplace.plugins import events, get_runtime
 
 SEVERITY_ORDER = {"blocking": 0, "warning": 1, "info": 2}
@@ -30,8 +33,14 @@ PLATFORM_MESSAGES = {
 }
 
 
-def snapshot(listing: Listing) -> ListingSnapshot:
-    """The listing as plugins see it when it is submitted."""
+def snapshot(listing: Listing, dataset: Dataset | None = None) -> ListingSnapshot:
+    """The listing as plugins see it when it is submitted.
+
+    With its ``dataset``: the real row count, and :data:`SCAN_SAMPLE_ROWS` rows spread evenly
+    over the dataset (the plugins' detectors look at every value they get, in Python, under
+    the event's deadline; a thousand rows show each column's kind of data as well as a
+    million would, and keep a scan of a 200-column file within a few seconds).
+    """
     return ListingSnapshot(
         listing_id=listing.id,
         product_id=listing.product_id,
@@ -40,16 +49,18 @@ def snapshot(listing: Listing) -> ListingSnapshot:
         classification_level=listing.classification_level,
         data_dictionary=[dict(field) for field in listing.data_dictionary],
         sample_rows=[dict(row) for row in listing.sample_rows],
+        row_count=dataset.row_count if dataset is not None else None,
+        data_rows=sample_rows(dataset, SCAN_SAMPLE_ROWS) if dataset is not None else [],
     )
 
 
-def scan(listing: Listing) -> ComplianceReport:
+def scan(listing: Listing, dataset: Dataset | None = None) -> ComplianceReport:
     """Run the compliance scan on ``listing``; the report is returned, not yet added.
 
     Call it before the caller's transaction writes anything: plugins' incidents are recorded
     in a session of the runtime's own, which must not wait for the caller's write lock.
     """
-    outcomes = events.dispatch(get_runtime(), "listing_submitted", snapshot(listing))
+    outcomes = events.dispatch(get_runtime(), "listing_submitted", snapshot(listing, dataset))
     findings: list[dict[str, Any]] = []
     for outcome in outcomes:
         findings += [{"code": f.code, "message": f.message, "severity": f.severity,

@@ -22,6 +22,8 @@ from marketplace.catalog.models import (
     Scenario,
     Sensitivity,
 )
+from marketplace.datasets.dictionary import disagreements
+from marketplace.datasets.models import Dataset
 from marketplace.errors import ValidationFailed
 
 FIELD_TYPES = ("string", "integer", "decimal", "boolean", "date", "datetime", "json")
@@ -353,3 +355,15 @@ def completeness_errors(content: dict[str, Any], plans: list[dict[str, Any]]) ->
     if not plans:
         errors["pricing_plans"] = [str(_l("Offer at least one pricing plan."))]
     return errors
+
+
+def dataset_errors(content: dict[str, Any], dataset: Dataset | None) -> dict[str, list[str]]:
+    """What keeps a data package from review: no dataset yet, or a data dictionary that
+    disagrees with the dataset's columns (each disagreement named)."""
+    if content.get("delivery_form") != DeliveryForm.DATA_PACKAGE:
+        return {}
+    if dataset is None:
+        return {"dataset": [str(_l("Upload the dataset this data package sells before "
+                                   "submitting it for review."))]}
+    problems = disagreements(content.get("data_dictionary") or [], dataset.columns)
+    return {"dataset": problems} if problems else {}

@@ -125,6 +125,9 @@ class Listing(SQLModel, table=True):
     requires_application: bool = Field(default=False)
     # Free calls on the sample that each buyer may make with a sandbox key (0: no trial).
     trial_calls: int = Field(default=0, ge=0, le=50)
+    # The dataset a data package sells (marketplace/datasets): uploaded to this version, or
+    # kept from the version it was copied from until a new one is uploaded.
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id", index=True)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -20,7 +20,12 @@ from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.catalog import compliance, listing_operations
-from marketplace.catalog.content import completeness_errors, validate_content, validate_plans
+from marketplace.catalog.content import (
+    completeness_errors,
+    dataset_errors,
+    validate_content,
+    validate_plans,
+)
 from marketplace.catalog.lifecycle import (
     EDITABLE_STATES,
     IN_PROGRESS_STATES,
@@ -41,6 +46,7 @@ from marketplace.catalog.plans import plan_dicts as plan_dicts
 from marketplace.catalog.plans import plans_for as plans_for
 from marketplace.catalog.plans import replace_plans as _replace_plans
 from marketplace.catalog.queries import live_listing
+from marketplace.datasets.models import Dataset
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 
@@ -195,7 +201,7 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     fields = current.model_dump(
         include={"title", "summary", "description_md", "product_type", "delivery_form",
                  "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
-                 "requires_application", "trial_calls"}
+                 "requires_application", "trial_calls", "dataset_id"}
     )
     listing = Listing(
         product_id=product.id,
@@ -288,11 +294,16 @@ def _tell_merchant(session: Session, listing: Listing, kind: str, reason: str = 
 def submit(session: Session, actor: User, listing: Listing) -> None:
     """Send a complete draft to review; admins are told.
 
+    A data package needs its dataset, with a data dictionary that agrees with its columns; the
+    compliance scan reads a sample of the dataset's rows and its row count.
+
     An attached plugin operation must still be available to the organization (its plugin
     enabled), so that reviewers judge an operation buyers can use.
     """
     content = listing.model_dump()
     missing = completeness_errors(content, plan_dicts(session, listing.id))
+    dataset = session.get(Dataset, listing.dataset_id) if listing.dataset_id else None
+    missing.update(dataset_errors(content, dataset))
     for plugin, operation in listing_operations.operations_of(session, listing):
         try:
             check_attachable(_org_of(session, listing), plugin, operation)
@@ -303,7 +314,7 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
             missing, str(_l("This listing is not ready for review yet: %(what)s",
                             what=" ".join(m for msgs in missing.values() for m in msgs)))
         )
-    report = compliance.scan(listing)
+    report = compliance.scan(listing, dataset)
     _move(session, actor, listing, Transition.SUBMIT)
     listing.submitted_at = utcnow()
     session.add(listing)

@@ -34,6 +34,7 @@ from marketplace.catalog.forms import (
 )
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.datasets import services as datasets
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.policy import authorize, check, current_actor
@@ -204,9 +205,12 @@ def _render_detail(listing: Listing, *, check=None):
     organization = _organization(db, listing.organization_id)
     product = db.get(Product, listing.product_id)
     versions = queries.versions_of(db, listing.product_id)
+    dataset = datasets.dataset_of(db, listing)
     return render_template(
         "merchant/listing_detail.html",
         listing=listing,
+        dataset=dataset,
+        dataset_problems=datasets.dictionary_problems(listing, dataset),
         operation=operations.attached_operation(listing),
         organization=organization,
         plans=services.plans_for(db, listing.id),

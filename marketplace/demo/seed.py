@@ -27,6 +27,7 @@ from marketplace.commerce.orders import cart, fulfilment
 from marketplace.delivery import keys
 from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.demo import catalog_data
+from marketplace.demo.datasets import upload_demo_dataset
 from marketplace.demo.samples import credit_code
 from marketplace.plugins import get_runtime
 from marketplace.plugins.errors import OperationNotFound
@@ -222,7 +223,14 @@ def _create(session: Session, rng: random.Random, member: User, org: MerchantOrg
     content["trial_calls"] = entry.get("trial_calls", 0)
     if entry.get("operation") and _offered(entry["operation"]):
         content["operation"] = entry["operation"]
-    return catalog.create_listing(session, member, org, content, entry["plans"])
+    listing = catalog.create_listing(session, member, org, content, entry["plans"])
+    # Data packages on their way to review carry their dataset; the draft shows the editor
+    # without one. Rows come from a generator of their own, so the rest of the demo stays as
+    # it was.
+    if entry["delivery_form"] == "data_package" and entry.get("state") != "draft":
+        upload_demo_dataset(session, member, listing, entry["sample"],
+                            random.Random(f"dataset-{entry['key']}"))
+    return listing
 
 
 def _offered(ref: str) -> bool:

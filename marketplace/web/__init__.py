@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from marketplace import policy
 from marketplace.settings import settings
-from marketplace.web import bounds, errors, headers, limits, text_input
+from marketplace.web import bounds, errors, headers, limits, text_input, uploads
 
 csrf = CSRFProtect()
 
@@ -22,6 +22,7 @@ def _template_globals() -> dict:
 
 
 def init_app(app: Flask) -> None:
+    uploads.init_app(app)  # first: routes' own body limits apply before any form is read
     bounds.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)

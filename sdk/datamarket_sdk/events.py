@@ -84,6 +84,12 @@ class ListingSnapshot(_Wire):
     :param classification_level: 1 (public) to 4 (most sensitive).
     :param data_dictionary: one dict per field (name, type, description, ...).
     :param sample_rows: the sample rows the merchant shows buyers.
+    :param row_count: the rows of the dataset the listing sells; ``None`` when it sells none.
+    :param data_rows: rows of that dataset as it will be delivered (at most a thousand,
+        spread evenly over it); empty when it sells none. Unlike ``sample_rows`` they are not
+        shown to buyers.
+
+    .. versionadded:: 0.1.1 ``row_count`` and ``data_rows``.
     """
 
     listing_id: int
@@ -93,3 +99,5 @@ class ListingSnapshot(_Wire):
     classification_level: int
     data_dictionary: list[dict[str, Any]]
     sample_rows: list[dict[str, Any]]
+    row_count: int | None = None
+    data_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)

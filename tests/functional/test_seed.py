@@ -26,6 +26,7 @@ from marketplace.catalog import compliance, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import (
     BillingPeriod,
+    DeliveryForm,
     Listing,
     ListingState,
     PricingModel,
@@ -34,6 +35,9 @@ from marketplace.catalog.models import (
     ReviewDecision,
     Scenario,
 )
+from marketplace.datasets.dictionary import disagreements
+from marketplace.datasets.models import Dataset
+from marketplace.datasets.reader import read_batches
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_LOGINS, seed
 from marketplace.models import metadata
@@ -398,3 +402,20 @@ def test_a_demo_product_offers_a_trial_that_a_sandbox_key_can_call(seeded, clien
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["X-Usage-Kind"] == "sandbox"
     assert response.headers["X-Quota-Remaining"] == "9"
+
+
+def test_the_demos_data_packages_on_their_way_to_review_carry_their_datasets(demo):
+    packages = [listing for listing in _listings(demo)
+                if listing.delivery_form == DeliveryForm.DATA_PACKAGE]
+    with_data = {listing.state: demo.get(Dataset, listing.dataset_id) for listing in packages
+                 if listing.dataset_id is not None}
+    assert ListingState.PUBLISHED in with_data
+    assert [listing.dataset_id for listing in packages
+            if listing.state == ListingState.DRAFT] == [None]
+    published = with_data[ListingState.PUBLISHED]
+    assert published.row_count == 2_000 and published.encoding == "UTF-8"
+    assert sum(batch.num_rows for batch in read_batches(published)) == 2_000
+    for listing in packages:
+        if listing.dataset_id is not None:
+            dataset = demo.get(Dataset, listing.dataset_id)
+            assert disagreements(listing.data_dictionary, dataset.columns) == []

@@ -12,6 +12,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import ListingState, Product
 from marketplace.db import get_engine
+from tests.dataset_support import attach_dataset
 from tests.factories import (
     PASSWORD,
     make_listing,
@@ -129,6 +130,7 @@ def test_browse_filters_by_each_filter(db, client, seller):
                         product_type="raw_dataset", delivery_form="data_package",
                         classification_level=2)
     catalog.update_listing(db, merchant, free, free.model_dump(), plans("free"))
+    attach_dataset(db, merchant, free)
     catalog.submit(db, merchant, free)
     catalog.decide(db, admin, free, Transition.APPROVE)
     db.commit()

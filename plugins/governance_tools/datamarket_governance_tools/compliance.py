@@ -8,7 +8,13 @@ reports, blocking findings first:
 - ``classification.too_low`` (blocking): the listing's level is below what its fields call for;
 - ``dictionary.missing``, ``sample.missing`` (warnings, datasets only) and
   ``sample.undocumented_field`` (warning): what a buyer cannot understand;
-- ``standard.mapping`` (info): the standard element each field corresponds to.
+- ``standard.mapping`` (info): the standard element each field corresponds to;
+- ``data.scanned`` (info): how many of the dataset's rows were checked.
+
+When the listing sells a dataset, its rows (``data_rows``, a sample spread over the dataset)
+are evidence too: what they hold counts toward the level and toward what the dictionary must
+declare (they are not public, so unmasked values there are no finding of their own), and the
+dataset's ``row_count`` decides the large-scale rule of the classification.
 
 What a field holds comes from its sample values (:mod:`.columns`, :func:`.free_text.find_pii`)
 and from its name (:mod:`.standards`, when the name maps with confidence
@@ -166,7 +172,8 @@ def _level_finding(listing: ListingSnapshot, kinds: Mapping[str, Kind],
     """``classification.too_low`` when the listing's level is below what ``kinds``, the
     ``pseudonymized`` columns and the ``declared`` sensitivities (pass none to leave them out)
     call for."""
-    derived = classify_kinds(kinds, row_count=0, pseudonymized=pseudonymized)
+    derived = classify_kinds(kinds, row_count=listing.row_count or 0,
+                             pseudonymized=pseudonymized)
     declared_level = level_for_sensitivities(declared.values())
     required = max(derived.level, declared_level)
     if listing.classification_level >= required:
@@ -197,14 +204,16 @@ def _mapping_finding(name: str, mapping: FieldMapping) -> Finding:
 
 
 def _review_field(name: str, values: list[str] | None, declared: str | None,
-                  mapping: FieldMapping | None,
-                  names_count: bool) -> tuple[list[Finding], Kind | None, Kind | None]:
+                  mapping: FieldMapping | None, names_count: bool,
+                  data: list[str] | None = None,
+                  ) -> tuple[list[Finding], Kind | None, Kind | None]:
     """The findings about one field, the kind it counts as toward the level (if any), and the
     personal kind its sample shows pseudonymized (if any).
 
     :param values: the field's sample values as text, ``None`` when the sample lacks it.
     :param declared: its sensitivity in the data dictionary, ``None`` when it is not there.
     :param names_count: whether what the name says counts toward the level.
+    :param data: the field's values in the dataset's rows, ``None`` when there are none.
     """
     findings: list[Finding] = []
     evidence: list[tuple[Kind, str]] = []
@@ -222,6 +231,13 @@ def _review_field(name: str, values: list[str] | None, declared: str | None,
         # Unmasked values of another sort outweigh the name: 'name' may hold car-park names.
         if kind != name_kind and any(not _is_masked(value) for value in values):
             name_kind = None
+    if data:
+        data_detection = detect_column(name, data)
+        found = _exposures(data, data_detection)
+        evidence += [(found_kind, "found in the dataset's rows") for found_kind in found]
+        kind = kind or data_detection.kind or max(found, key=lambda k: found[k].count,
+                                                  default=None)
+        pseudonymized = pseudonymized or data_detection.pseudonymized_kind
     if mapping is not None and name_kind is not None:
         evidence.append((name_kind, f"its name means the standard element "
                                     f"{mapping.element.name_zh}, {mapping.element.name_en}"))
@@ -236,6 +252,18 @@ def _review_field(name: str, values: list[str] | None, declared: str | None,
     return findings, kind, pseudonymized
 
 
+def _column_values(rows: list[dict]) -> dict[str, list[str]]:
+    """Each column's non-empty values as text, from rows as dicts."""
+    columns: dict[str, list[str]] = {}
+    for row in rows:
+        for column, cell in row.items():
+            text = as_text(cell)
+            column_values = columns.setdefault(str(column), [])
+            if text is not None:
+                column_values.append(text)
+    return columns
+
+
 def review_listing(listing: ListingSnapshot) -> list[Finding]:
     """The compliance findings for ``listing``: blocking first, then warnings, then information.
 
@@ -248,14 +276,9 @@ def review_listing(listing: ListingSnapshot) -> list[Finding]:
                   if isinstance(entry, Mapping) and str(entry.get("name") or "").strip()]
     declared = {str(entry["name"]): str(entry.get("sensitivity") or "none")
                 for entry in dictionary}
-    samples: dict[str, list[str]] = {}
-    for row in listing.sample_rows:
-        for column, cell in row.items():
-            text = as_text(cell)
-            column_values = samples.setdefault(str(column), [])
-            if text is not None:
-                column_values.append(text)
-    mappings = {name: map_field(name) for name in dict.fromkeys([*declared, *samples])}
+    samples = _column_values(listing.sample_rows)
+    data = _column_values(listing.data_rows)
+    mappings = {name: map_field(name) for name in dict.fromkeys([*declared, *samples, *data])}
     is_dataset = listing.product_type in DATASET_PRODUCT_TYPES
     level_evidence = LEVEL_EVIDENCE.get(listing.product_type, frozenset())
 
@@ -265,7 +288,7 @@ def review_listing(listing: ListingSnapshot) -> list[Finding]:
     for name, mapping in mappings.items():
         field_findings, kind, pseudonym_kind = _review_field(
             name, samples.get(name), declared.get(name), mapping,
-            names_count="names" in level_evidence)
+            names_count="names" in level_evidence, data=data.get(name))
         findings += field_findings
         if kind is not None:
             kinds[name] = kind
@@ -294,6 +317,11 @@ def review_listing(listing: ListingSnapshot) -> list[Finding]:
             f"The sample has a column '{name}' that the data dictionary does not describe. Add "
             f"it to the dictionary or remove it from the sample.", "warning", name)
             for name in samples if name not in declared]
+    if listing.row_count is not None:
+        findings.append(Finding(
+            "data.scanned",
+            f"The dataset has {listing.row_count:,} rows; {len(listing.data_rows):,} of them, "
+            f"spread over the whole dataset, were checked with the sample.", "info"))
     mapped = [(name, mapping) for name in (declared or samples)
               if (mapping := mappings[name]) is not None]
     findings += [_mapping_finding(name, mapping) for name, mapping in
