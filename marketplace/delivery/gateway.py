@@ -32,11 +32,11 @@ from sqlmodel import Session, col, select
 from marketplace.base import utcnow
 from marketplace.catalog.models import DeliveryForm, Listing, PricingModel
 from marketplace.delivery import announce, keys, output_policy, usage_audit
-from marketplace.delivery.input_keys import input_key
-from marketplace.delivery.outcomes import verification_outcome
 from marketplace.delivery.entitlements import STATE_LABELS, is_usable
+from marketplace.delivery.input_keys import input_key
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import Entitlement, EntitlementState, UsageRecord
+from marketplace.delivery.outcomes import verification_outcome
 from marketplace.delivery.quota import DatabaseQuota, RedisQuota, Reservation
 from marketplace.delivery.scope import GrantedScope, OperationGrant, operation_ref
 from marketplace.errors import DomainError

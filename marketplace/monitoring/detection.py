@@ -139,7 +139,7 @@ def _enumerations(session: Session, watch: UsageWatchSettings, start: datetime,
             groups[(key_id, reading.group)].append((reading.number, record_id, at,
                                                     entitlement_id))
     best: dict[int, Finding] = {}
-    for (key_id, group), calls in groups.items():
+    for (key_id, _group), calls in groups.items():
         length, first = longest_run([number for number, *_rest in calls])
         if length < watch.enumeration_run:
             continue
