@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.delivery.gateway_views import blp as gateway
     from marketplace.delivery.key_views import blp as api_keys
     from marketplace.delivery.views import blp as delivery
+    from marketplace.monitoring.views import blp as usage_dashboards
     from marketplace.notifications.views import blp as notifications
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
@@ -104,6 +105,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, payments_webhook, reviews,
-                      delivery, authorization, api_keys, gateway, datasets):
+                      delivery, authorization, api_keys, gateway, datasets, usage_dashboards):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
+from marketplace.monitoring.commands import sweep_usage_command
 from marketplace.search.commands import reindex
 from marketplace.settings import settings
 
@@ -35,6 +36,7 @@ def register_commands(app) -> None:
     app.cli.add_command(plugin_group)
     app.cli.add_command(payments_group)
     app.cli.add_command(reindex)
+    app.cli.add_command(sweep_usage_command)
     app.cli.add_command(demo_code)
 
 

@@ -151,6 +151,19 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # Flask-Limiter rate string), and how many calls' usage records one audit entry seals.
         "GATEWAY_RATE_LIMIT": env.get("GATEWAY_RATE_LIMIT", "600/minute"),
         "GATEWAY_AUDIT_BATCH": int(env.get("GATEWAY_AUDIT_BATCH", "100")),
+        # Abnormal-use detection (marketplace/monitoring/detection.py; docs/decisions.md,
+        # "Watching use"): the window a sweep reads, each rule's thresholds, the rules whose
+        # alert suspends the key at once (comma-separated: burst, enumeration, fishing), and
+        # how long the input keys kept for detection live.
+        "USAGE_WINDOW_MINUTES": int(env.get("USAGE_WINDOW_MINUTES", "60")),
+        "USAGE_BURST_FACTOR": float(env.get("USAGE_BURST_FACTOR", "10")),
+        "USAGE_BURST_FLOOR": int(env.get("USAGE_BURST_FLOOR", "300")),
+        "USAGE_BASELINE_DAYS": int(env.get("USAGE_BASELINE_DAYS", "7")),
+        "USAGE_ENUMERATION_RUN": int(env.get("USAGE_ENUMERATION_RUN", "20")),
+        "USAGE_FISHING_MIN_CALLS": int(env.get("USAGE_FISHING_MIN_CALLS", "30")),
+        "USAGE_FISHING_SHARE": float(env.get("USAGE_FISHING_SHARE", "0.7")),
+        "USAGE_SUSPEND_RULES": env.get("USAGE_SUSPEND_RULES", "enumeration"),
+        "USAGE_INPUT_KEY_DAYS": int(env.get("USAGE_INPUT_KEY_DAYS", "30")),
         # Signed checkpoints of the audit chain's head (`datamarket audit checkpoint`), kept
         # outside the database; put it on storage the database's users cannot write.
         "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE",

@@ -35,6 +35,7 @@ from marketplace.commerce.models import (
 )
 from marketplace.datasets.models import Dataset
 from marketplace.delivery.models import Entitlement, UsageRecord
+from marketplace.monitoring.models import UsageAlert, VersionNotice
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
 from marketplace.reviews.models import ProductReview
@@ -75,8 +76,10 @@ __all__ = [
     "SearchOutbox",
     "ServiceQuote",
     "Subscription",
+    "UsageAlert",
     "UsageBill",
     "UsageRecord",
     "User",
+    "VersionNotice",
     "metadata",
 ]

@@ -40,6 +40,51 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class UsageWatchSettings:
+    """Thresholds of abnormal-use detection (see ``marketplace/monitoring/detection.py``)."""
+
+    #: The calls a sweep reads: the last this many minutes.
+    window_minutes: int = 60
+    #: A burst: more calls in the window than ``burst_factor`` × the key's median per window
+    #: over the last ``baseline_days``, and more than ``burst_floor``.
+    burst_factor: float = 10.0
+    burst_floor: int = 300
+    baseline_days: int = 7
+    #: Enumeration: this many consecutive identifiers among one key's calls in the window.
+    enumeration_run: int = 20
+    #: Fishing: at least ``fishing_min_calls`` verification answers in the window, of which
+    #: more than ``fishing_share`` are no-match.
+    fishing_min_calls: int = 30
+    fishing_share: float = 0.7
+    #: The rules whose alert suspends the key at once.
+    suspend_rules: frozenset[str] = frozenset({"enumeration"})
+    #: Input keys older than this are cleared.
+    input_key_days: int = 30
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> UsageWatchSettings:
+        default = cls()
+
+        def read(name: str, kind, fallback):
+            value = config.get(name)
+            return fallback if value is None or value == "" else kind(value)
+
+        rules = config.get("USAGE_SUSPEND_RULES")
+        return cls(
+            window_minutes=max(1, read("USAGE_WINDOW_MINUTES", int, default.window_minutes)),
+            burst_factor=read("USAGE_BURST_FACTOR", float, default.burst_factor),
+            burst_floor=read("USAGE_BURST_FLOOR", int, default.burst_floor),
+            baseline_days=max(1, read("USAGE_BASELINE_DAYS", int, default.baseline_days)),
+            enumeration_run=max(3, read("USAGE_ENUMERATION_RUN", int, default.enumeration_run)),
+            fishing_min_calls=max(1, read("USAGE_FISHING_MIN_CALLS", int,
+                                          default.fishing_min_calls)),
+            fishing_share=read("USAGE_FISHING_SHARE", float, default.fishing_share),
+            suspend_rules=(default.suspend_rules if rules is None else frozenset(
+                rule.strip() for rule in str(rules).split(",") if rule.strip())),
+            input_key_days=max(1, read("USAGE_INPUT_KEY_DAYS", int, default.input_key_days)))
+
+
+@dataclass(frozen=True)
 class Settings:
     """What the marketplace's services need to know about this deployment."""
 
@@ -56,6 +101,8 @@ class Settings:
     gateway_audit_batch: int = 100
     #: Where ``datamarket audit checkpoint`` appends the signed checkpoints of the audit chain.
     audit_checkpoint_file: Path = Path("audit-checkpoints.jsonl")
+    #: Abnormal-use detection's thresholds.
+    usage_watch: UsageWatchSettings = UsageWatchSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -66,7 +113,8 @@ class Settings:
                    gateway_rate_limit=str(config.get("GATEWAY_RATE_LIMIT") or "600/minute"),
                    gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)),
                    audit_checkpoint_file=Path(config.get("AUDIT_CHECKPOINT_FILE")
-                                              or "audit-checkpoints.jsonl"))
+                                              or "audit-checkpoints.jsonl"),
+                   usage_watch=UsageWatchSettings.from_config(config))
 
 
 def init_app(app: Flask) -> None:

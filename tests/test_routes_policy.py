@@ -31,6 +31,7 @@ from marketplace.accounts import services as accounts_services
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.accounts.second_factor_views import PROVEN
 from marketplace.authorization.models import AuthorizationApplication
+from marketplace.base import utcnow
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
@@ -40,6 +41,7 @@ from marketplace.delivery import entitlements, keys
 from marketplace.delivery.key_auth import KEY_ENDPOINTS
 from marketplace.delivery.models import ApiKey, Entitlement
 from marketplace.models import metadata
+from marketplace.monitoring.models import UsageAlert
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import notify
 from marketplace.plugins.models import InstalledPlugin
@@ -234,6 +236,14 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "api_keys.merchant_usage":         (L, F, F, A, A, F),
     # the holder's try-it console (the page; its calls go to the gateway with a key)
     "api_keys.holder_console":         (L, A, F, F, F, A),
+    # dashboards of use: one's own (a session), a merchant's products', the platform's; the
+    # abnormal-use alerts are the admins'
+    "usage_dashboards.buyer_usage":    (L, A, A, A, A, A),
+    "usage_dashboards.merchant_insights": (L, F, F, A, A, F),
+    "admin.platform_usage":            (L, F, F, F, F, A),
+    "admin.usage_alerts":              (L, F, F, F, F, A),
+    "admin.usage_alert":               (L, F, F, F, F, A),
+    "admin.close_usage_alert":         (L, F, F, F, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -313,6 +323,7 @@ class World:
     application: AuthorizationApplication  # the buyer's, for the published listing, submitted
     api_key: ApiKey  # the buyer's, covering every entitlement of theirs
     api_token: str  # that key's secret
+    alert: UsageAlert  # an open abnormal-use alert on that key
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -335,6 +346,7 @@ ID_ARGUMENTS = {
     "review_id": lambda world, variant: world.review.id,
     "application_id": lambda world, variant: world.application.id,
     "key_id": lambda world, variant: world.api_key.id,
+    "alert_id": lambda world, variant: world.alert.id,
     "plugin": lambda world, variant: world.listing.plugin_name or "world_plugin",
     "operation": lambda world, variant: world.listing.operation_name or "lookup",
     "token": lambda world, variant: "not-a-signed-token",
@@ -438,12 +450,17 @@ def _make_world(db: Session) -> World:
         legal_basis="contract", starts_on=date.today(), ends_on=date.today() + timedelta(30))
     db.add(application)
     made = keys.create(db, WORLD_SECRET, buyer.id, name="world")
+    db.flush()
+    alert = UsageAlert(rule="enumeration", api_key_id=made.key.id, buyer_id=buyer.id,
+                       window_start=utcnow(), window_end=utcnow(), evidence={"calls": 20},
+                       open_key=f"enumeration:{made.key.id}")
+    db.add(alert)
     db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
                  entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review,
-                 application, made.key, made.token)
+                 application, made.key, made.token, alert)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.lifecycle import Transition
@@ -57,3 +57,10 @@ class PluginTrustForm(FlaskForm):
 
     trusted = HiddenField(validators=[AnyOf(["yes", "no"], message=_l(
         "Choose whether to trust the plugin."))])
+
+
+class CloseAlertForm(FlaskForm):
+    """Close an abnormal-use alert with a note, lifting the key's suspension or not."""
+
+    note = TextAreaField(_l("What you found"), validators=[Optional(), Length(max=1000)])
+    lift_suspension = BooleanField(_l("Lift the key's suspension (the use was legitimate)"))

@@ -30,11 +30,13 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from marketplace.base import utcnow
-from marketplace.catalog.models import Listing, PricingModel
+from marketplace.catalog.models import DeliveryForm, Listing, PricingModel
 from marketplace.delivery import announce, keys, output_policy, usage_audit
 from marketplace.delivery.entitlements import STATE_LABELS, is_usable
+from marketplace.delivery.input_keys import input_key
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import Entitlement, EntitlementState, UsageRecord
+from marketplace.delivery.outcomes import verification_outcome
 from marketplace.delivery.quota import DatabaseQuota, RedisQuota, Reservation
 from marketplace.delivery.scope import GrantedScope, OperationGrant, operation_ref
 from marketplace.errors import DomainError
@@ -67,21 +69,31 @@ class CallResult:
     remaining: int | None
 
 
+@dataclass(frozen=True)
+class HeldEntitlement:
+    """The entitlement a call uses, and what the call needs of its listing (one statement)."""
+
+    entitlement: Entitlement
+    organization_id: int
+    delivery_form: str
+
+
 def find_entitlement(session: Session, actor: KeyActor, product_id: int,
-                     may_use: Callable[[Entitlement], bool]) -> tuple[Entitlement, int]:
-    """The key's buyer's usable entitlement to ``product_id`` (the newest, if several), and
-    the organization selling it (read in the same statement).
+                     may_use: Callable[[Entitlement], bool]) -> HeldEntitlement:
+    """The key's buyer's usable entitlement to ``product_id`` (the newest, if several), with
+    the organization selling it and the listing's delivery form (read in the same statement).
 
     :param may_use: the policy's answer for one entitlement (``gateway.call``).
     :raises GatewayRefusal: 404 none held; 403 not covered by the key, or not usable (named).
     """
     rows = [] if product_id > MAX_ID else session.exec(
-        select(Entitlement, Listing.organization_id)
+        select(Entitlement, Listing.organization_id, Listing.delivery_form)
         .join(Listing, Listing.id == Entitlement.listing_id)
         .where(Entitlement.buyer_id == actor.buyer_id, Entitlement.product_id == product_id)
         .order_by(col(Entitlement.id).desc())).all()
-    seller = {entitlement.id: organization_id for entitlement, organization_id in rows}
-    held = [entitlement for entitlement, _organization_id in rows]
+    listing_of = {entitlement.id: (organization_id, form)
+                  for entitlement, organization_id, form in rows}
+    held = [entitlement for entitlement, _organization_id, _form in rows]
     if not held:
         raise GatewayRefusal(404, _l(
             "You hold no entitlement to product %(product)d: buy it on its page first.",
@@ -89,7 +101,7 @@ def find_entitlement(session: Session, actor: KeyActor, product_id: int,
     covered = [e for e in held if may_use(e)]
     for entitlement in covered:
         if is_usable(entitlement):
-            return entitlement, seller[entitlement.id]
+            return HeldEntitlement(entitlement, *listing_of[entitlement.id])
     if not covered or any(is_usable(e) for e in held if e not in covered):
         raise GatewayRefusal(403, _l(
             "This API key does not cover your entitlement to product %(product)d: add it to "
@@ -141,13 +153,18 @@ def check_scope(scope_json: dict[str, Any], plugin: str, operation: str,
 def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operation: str,
          payload: dict[str, Any], fields: list[str] | None, *,
          may_use: Callable[[Entitlement], bool], rate_limit: Callable[[KeyActor], None],
-         quota: DatabaseQuota | RedisQuota, audit_batch: int) -> CallResult:
+         quota: DatabaseQuota | RedisQuota, audit_batch: int,
+         secret_key: str = "") -> CallResult:
     """Make one metered call through the gateway (see the module's notes for the order).
+
+    :param secret_key: keys the digest of the input key kept for abnormal-use detection
+        (:mod:`.input_keys`).
 
     :raises GatewayRefusal: refused before the plugin ran.
     :raises InvocationError: the plugin did not answer (nothing counted).
     """
-    entitlement, organization_id = find_entitlement(session, actor, product_id, may_use)
+    held = find_entitlement(session, actor, product_id, may_use)
+    entitlement, organization_id = held.entitlement, held.organization_id
     runtime = get_runtime()
     snapshot = runtime.installed.snapshot_of(plugin)
     info = runtime.operation(plugin, operation, snapshot=snapshot)  # 404 if unavailable
@@ -171,11 +188,15 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
     except InvocationError:
         quota.release(session, reservation)
         raise
+    # what abnormal-use detection keeps of the call (the answer's outcome as the policy let it)
+    traits = {"input_key": input_key(payload, secret_key),
+              "outcome": (verification_outcome(output)
+                          if held.delivery_form == DeliveryForm.VERIFICATION_API else None)}
     if fields:
         output = {name: value for name, value in output.items() if name in fields}
     try:
         result = _record(session, actor, entitlement, operation_ref(plugin, operation), output,
-                         reservation, quota)
+                         reservation, quota, traits)
     except Exception:
         session.rollback()  # the answer is not delivered, so the call is not counted
         quota.release(session, reservation)
@@ -193,11 +214,11 @@ def reservation_period_ends(entitlement: Entitlement) -> bool:
 
 def _record(session: Session, actor: KeyActor, entitlement: Entitlement, ref: str,
             output: dict[str, Any], reservation: Reservation,
-            quota: DatabaseQuota | RedisQuota) -> CallResult:
+            quota: DatabaseQuota | RedisQuota, traits: dict[str, str | None]) -> CallResult:
     request_id = uuid.uuid4().hex
     session.add(UsageRecord(entitlement_id=entitlement.id, operation=ref[:64], units=1,
                             request_id=request_id, api_key_id=actor.key_id,
-                            kind=reservation.kind))
+                            kind=reservation.kind, **traits))
     quota.confirm(session, reservation)
     keys.touch(session, actor.key_id, last_used_at=actor.last_used_at)
     session.commit()

@@ -105,7 +105,7 @@ def call(product_id: int, plugin: str, operation: str):
             get_session(), actor, product_id, plugin, operation, payload, fields,
             may_use=lambda entitlement: check("gateway.call", entitlement),
             rate_limit=_rate_limit, quota=store_for(settings().redis_url),
-            audit_batch=settings().gateway_audit_batch)
+            audit_batch=settings().gateway_audit_batch, secret_key=settings().secret_key)
     response = jsonify(result.output)
     response.headers["X-Request-Id"] = result.request_id
     if result.remaining is not None:

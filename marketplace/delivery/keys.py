@@ -222,6 +222,32 @@ def revoke(session: Session, key: ApiKey, *, actor_id: int) -> bool:
     return True
 
 
+def suspend(session: Session, key: ApiKey, reason: str, *, actor_id: int | None) -> bool:
+    """Refuse ``key`` with ``reason`` until an admin lifts it, audited; False if it was
+    suspended already. ``actor_id`` None: the platform's abnormal-use detection."""
+    if key.suspended_at is not None:
+        return False
+    key.suspended_at = utcnow()
+    key.suspension_reason = reason[:500]
+    session.add(key)
+    audit.record(session, actor_id=actor_id, action="api_key.suspend", subject_type="api_key",
+                 subject_id=key.id, details={"prefix": key.prefix, "reason": reason[:500]})
+    return True
+
+
+def lift_suspension(session: Session, key: ApiKey, *, actor_id: int) -> bool:
+    """Let a suspended key work again, audited; False if it was not suspended."""
+    if key.suspended_at is None:
+        return False
+    audit.record(session, actor_id=actor_id, action="api_key.unsuspend", subject_type="api_key",
+                 subject_id=key.id, details={"prefix": key.prefix,
+                                             "reason": key.suspension_reason})
+    key.suspended_at = None
+    key.suspension_reason = ""
+    session.add(key)
+    return True
+
+
 def usable(key: ApiKey, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return key.revoked_at is None and (key.expires_at is None or now < key.expires_at)
@@ -285,6 +311,11 @@ def authenticate(session: Session, token: str, secret_key: str,
                   if key.replaced_by_id else
                   _l("This API key expired on %(when)s.", when=moment(key.expires_at)))
         return KeyCheck(refusal=str(reason))
+    if key.suspended_at is not None:
+        return KeyCheck(status=403, refusal=str(_l(
+            "This API key is suspended since %(when)s: %(reason)s. Contact the platform to "
+            "have it reviewed.", when=key.suspended_at.strftime("%Y-%m-%d %H:%M UTC"),
+            reason=key.suspension_reason or "—")))
     if not buyer_active:
         return KeyCheck(refusal=str(_l("The account this API key belongs to is closed.")))
     if not _address_allowed(key, remote_addr):

@@ -80,12 +80,21 @@ class UsageRecord(SQLModel, table=True):
     kind: str = Field(default="call", max_length=20)
     #: The audit entry (its ``seq``) that sealed this record in a batch; None until sealed.
     audit_batch: int | None = Field(default=None, index=True)
+    #: What abnormal-use detection needs of the call's input, and nothing more (see
+    #: :mod:`marketplace.delivery.input_keys`): a keyed digest of an identifier's leading part
+    #: and its last digits; None when the input has no identifier. Cleared after
+    #: ``USAGE_INPUT_KEY_DAYS``.
+    input_key: str | None = Field(default=None, max_length=64)
+    #: A verification product's answer: ``match`` or ``no_match``; None for other products.
+    outcome: str | None = Field(default=None, max_length=10)
 
 
 class UsageKind(StrEnum):
     CALL = "call"
     OVERAGE = "overage"
     SANDBOX = "sandbox"
+    #: A data package downloaded under an entitlement (counted on the buyer's dashboard).
+    DOWNLOAD = "download"
 
 
 class ApiKey(SQLModel, table=True):
@@ -115,6 +124,10 @@ class ApiKey(SQLModel, table=True):
     replaced_by_id: int | None = Field(default=None, foreign_key="api_key.id")
     #: A sandbox key: the trial it spends (one product's sample only); None for a real key.
     trial_id: int | None = Field(default=None, foreign_key="sandbox_trial.id", index=True)
+    #: Suspended by abnormal-use detection (or an admin): refused with ``suspension_reason``
+    #: until an admin lifts it. Unlike revocation, it can be undone.
+    suspended_at: datetime | None = None
+    suspension_reason: str = Field(default="", max_length=500)
 
 
 class SandboxTrial(SQLModel, table=True):

@@ -63,6 +63,10 @@ MESSAGES = {
                               "%(reason)s"),
     "application.expired": _l("Authorization application %(id)s for “%(title)s” expired at "
                               "the end of its period."),
+    "product.new_version": _l("“%(title)s” has a new version %(version)s (was %(previous)s). "
+                              "Data dictionary — added: %(added)s; removed: %(removed)s; "
+                              "changed: %(changed)s."),
+    "usage.alert": _l("Abnormal use of API key %(prefix)s: %(rule)s (alert %(id)s)."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
 }

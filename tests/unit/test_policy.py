@@ -187,6 +187,11 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("gateway.sandbox_call", "trial"):    (N, N, N, N, N, N, N),
     ("usage.view", None):                 (N, Y, Y, Y, Y, Y, N),
     ("usage.merchant", None):             (N, N, N, Y, Y, N, N),
+    # dashboards of use (a session), the platform's and its abnormal-use alerts (admins)
+    ("usage.dashboard", None):            (N, Y, Y, Y, Y, Y, N),
+    ("usage.platform", None):             (N, N, N, N, N, Y, N),
+    ("usage_alert.view", None):           (N, N, N, N, N, Y, N),
+    ("usage_alert.close", None):          (N, N, N, N, N, Y, N),
     ("subscription.cancel", "subscription"): (N, Y, N, N, N, Y, N),
     ("quote.request", None):              (N, Y, Y, Y, Y, Y, N),
     ("quote.list", None):                 (N, Y, Y, Y, Y, Y, N),
@@ -330,5 +335,6 @@ def test_a_key_is_an_actor_of_its_own():
     for action, resource in (("api_key.list", None), ("api_key.create", None),
                              ("api_key.rotate", "api_key"), ("api_key.revoke", "api_key"),
                              ("entitlement.view", "entitlement"), ("usage.merchant", None),
-                             ("entitlement.list", None)):
+                             ("entitlement.list", None), ("usage.dashboard", None),
+                             ("usage.platform", None), ("usage_alert.view", None)):
         assert not policy.can(all_of_theirs, action, RESOURCES[resource]), action

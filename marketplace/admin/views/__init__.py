@@ -10,7 +10,9 @@
 - :mod:`.commission`: the default commission rate and each merchant's own;
 - :mod:`.payouts`: what merchants are owed, and payouts recorded;
 - :mod:`.plugins`: plugins enabled, disabled, trusted or isolated;
-- :mod:`.audit`: the audit log and its chain verified.
+- :mod:`.audit`: the audit log and its chain verified;
+- :mod:`.usage`: the platform's dashboard (GMV, orders, calls, review turnaround);
+- :mod:`.alerts`: abnormal-use alerts, with their evidence, closed.
 
 Each view also asks the policy for its own action; pages that more than one area shows (the
 refund form, for one) come from their domain's page parts, never from another area's views.
@@ -59,6 +61,7 @@ def get_or_404(model: type, object_id: int) -> Any:
 
 # The pages register their routes on these blueprints when imported.
 from marketplace.admin.views import (  # noqa: E402, F401
+    alerts,
     audit,
     commission,
     dashboard,
@@ -69,5 +72,6 @@ from marketplace.admin.views import (  # noqa: E402, F401
     plugins,
     product_reviews,
     reviews,
+    usage,
     users,
 )

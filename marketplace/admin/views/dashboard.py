@@ -9,6 +9,7 @@ from marketplace.admin import services
 from marketplace.admin.views import blp
 from marketplace.catalog import queries
 from marketplace.db import get_session
+from marketplace.monitoring import alerts
 from marketplace.policy import authorize
 
 
@@ -23,4 +24,5 @@ def dashboard():
         oldest=oldest,
         organizations=accounts.organizations_by_id(db, (item.organization_id for item in oldest)),
         waiting_time=services.waiting_time,
+        open_alerts=alerts.open_count(db),
     )

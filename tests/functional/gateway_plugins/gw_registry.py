@@ -1,5 +1,6 @@
-"""A merchant's plugin for the gateway's tests: a lookup with three output fields, an
-operation that always fails, and one that answers from the sample a sandbox call gets."""
+"""A merchant's plugin for the gateway's tests: a lookup with three output fields, a
+verification (match or no match), an operation that always fails, and one that answers from
+the sample a sandbox call gets."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def from_sample(ctx: Context, query: Query) -> SampleAnswer:
                         listed=rows[0]["listed"] if rows else None)
 
 
+class Verdict(BaseModel):
+    match: bool = Field(description="Whether the code is the registry's own.")
+
+
+def verify(ctx: Context, query: Query) -> Verdict:
+    return Verdict(match=query.credit_code == MERCHANT)
+
+
 def fail(ctx: Context, query: Query) -> Answer:
     raise RuntimeError("internal failure")
 
@@ -58,6 +67,9 @@ def datamarket_operations() -> list[Operation]:
                   example_input={"credit_code": "91350100M000100Y43"}),
         Operation(name="fail", summary="Always fails.", input_model=Query,
                   output_model=Answer, handler=fail),
+        Operation(name="verify", summary="Verify a code (match or no match).",
+                  input_model=Query, output_model=Verdict, handler=verify,
+                  example_input={"credit_code": "91350100M000100Y43"}),
         Operation(name="from_sample", summary="Answer from the sample dataset.",
                   input_model=Query, output_model=SampleAnswer, handler=from_sample),
     ]
