@@ -9,10 +9,3 @@
 - :mod:`.commands` — ``datamarket watermark identify FILE``.
 """
 
-from marketplace.delivery.exports.engine import ExportReport, export
-from marketplace.delivery.exports.policy import ExportPolicy, ExportRefused
-from marketplace.delivery.exports.watermark import entitlement_key
-from marketplace.delivery.exports.writers import ExportFormat
-
-__all__ = ["ExportFormat", "ExportPolicy", "ExportRefused", "ExportReport", "entitlement_key",
-           "export"]
