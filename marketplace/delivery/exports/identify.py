@@ -14,12 +14,14 @@ import csv
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from marketplace.delivery.exports import watermark
 
@@ -135,7 +137,8 @@ def file_votes(path: str | Path) -> pa.Array:
                 total = len(seen[0])
                 if total >= watermark.MAX_VOTES:
                     break
-    except (pa.ArrowInvalid, OSError, KeyError, ValueError) as error:
+    except (pa.ArrowInvalid, OSError, KeyError, ValueError, BadZipFile,
+            InvalidFileException) as error:
         raise UnreadableFile(f"{path.name} could not be read as CSV, XLSX or Parquet: "
                              f"{error}") from error
     if not seen:
