@@ -18,7 +18,9 @@ from marketplace.delivery.exports.writers import ExportFormat
 from marketplace.delivery.output_policy import MaskingUnavailable
 from marketplace.delivery.scope import OperationGrant
 from marketplace.plugins import get_runtime
+from marketplace.plugins.errors import GovernanceStepFailed
 from tests.unit.exports.support import SCHEMA, batches, export_to
+from tests.unit.test_output_policy import change
 
 FORMULAS = {"=HYPERLINK(\"http://x\")", "@SUM(A1)", "+86 138"}
 
@@ -74,6 +76,23 @@ def test_keyed_masking_is_keyed_for_the_buyer(runtime):
     assert names == [row["name"] for row in read_back(again, "parquet")]
     assert not set(names) & {row["name"] for row in read_back(other, "parquet")}
     assert not any(name.startswith("客户") for name in names)
+
+
+@pytest.mark.parametrize("strategy", ["partial_mask", "pseudonymize"])
+def test_a_trusted_plugin_masks_whole_columns_as_the_worker_does_value_by_value(app, runtime,
+                                                                               strategy):
+    grant = OperationGrant("data.package", fields=frozenset({"name", "city"}),
+                           masking={"name": strategy, "city": "full_mask"})
+    columnar = ExportPolicy.of(grant, runtime, buyer="buyer-a")
+    assert columnar.batch_masker is not None
+    in_columns, _ = run("csv", columnar, rows=600)
+    change(app, "governance_tools", trusted=False)
+    by_value = ExportPolicy.of(grant, runtime, buyer="buyer-a")
+    assert by_value.batch_masker is None
+    in_values, _ = run("csv", by_value, rows=600)
+    assert runtime.worker_pid("governance_tools") is not None
+    assert in_columns == in_values
+    assert "客户" not in in_columns.decode("utf-8-sig")
 
 
 def test_a_masking_strategy_no_plugin_offers_refuses_before_anything_is_written(runtime):
@@ -141,3 +160,12 @@ def test_a_dataset_without_decimals_is_exported_and_reported_unmarked(tmp_path):
     report = export_to(tmp_path / "a.csv", 1, "csv",
                        policy=ExportPolicy(fields=frozenset({"customer_no", "name"})))
     assert report.rows == 1500 and report.marked_cells == 0
+
+
+def test_a_batch_masking_failure_is_an_incident_and_returns_nothing(runtime):
+    mask = runtime.batch_masker("governance_tools")
+    batch = next(batches(10))
+    with pytest.raises(GovernanceStepFailed) as failure:
+        mask(batch, [{"field": "no_such_column", "strategy": "full_mask"}], None)
+    assert failure.value.incident is not None
+    assert runtime.batch_masker("no_such_plugin") is None
