@@ -235,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
           f"pyarrow {pa.__version__}, {os.cpu_count()} CPUs, {platform.system()} "
           f"{platform.machine()}")
     print()
-    print(f"| {'format':<7} | {'pass':<21} | {'rows':>10} | {'seconds':>8} | {'rows/s':>9} | "
+    print(f"| {'format':<7} | {'pass':<23} | {'rows':>10} | {'seconds':>8} | {'rows/s':>9} | "
           f"{'× pyarrow':>9} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 9}|{'-' * 23}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 13}|")
+    print(f"|{'-' * 9}|{'-' * 25}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 13}|")
     with tempfile.TemporaryDirectory(prefix="datamarket-bench-") as scratch:
         folder = Path(scratch)
         for count in counts:
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 label = "pyarrow read + write" if fmt != "xlsx" else "pyarrow read + openpyxl"
                 for name, (rows, seconds, peak) in ((label, base), ("export", mine)):
                     ratio = (rows / seconds) / (base[0] / base[1])
-                    print(f"| {fmt:<7} | {name:<21} | {rows:>10,} | {seconds:>8.2f} | "
+                    print(f"| {fmt:<7} | {name:<23} | {rows:>10,} | {seconds:>8.2f} | "
                           f"{rows / seconds:>9,.0f} | {ratio:>9.2f} | {peak:>11.1f} |",
                           flush=True)
         if args.false_positive_keys:
