@@ -44,7 +44,7 @@ def export(batches: Iterable[pa.RecordBatch], schema: pa.Schema, *, policy: Expo
     against formula injection). Only one batch is held at a time, so memory does not grow
     with the number of rows.
 
-    :param progress: called with the number of rows written so far after each batch.
+    :param progress: called after each batch with the number of rows written so far.
     :raises ExportRefused: the policy leaves no column, or masks without a masker.
     :raises MaskingUnavailable, GovernanceStepFailed: a masking strategy is missing or failed;
         what was written to ``out`` must then be thrown away.

@@ -10,8 +10,10 @@ every remaining cell's mark readable:
   the base under the entitlement's key (:func:`entitlement_key`) gives one bit;
 - the cell is written with ``n``'s last bit set to that bit: it moves by at most one unit in
   the eleventh significant digit (``3.14`` may become ``3.1400000001``), far below any
-  precision a dataset declares, and changes nothing else. A cell whose marked value would not
-  read back as the same base (near a power of ten, beyond ±1e11, subnormal) is left as it was.
+  precision a dataset declares, and changes nothing else. Only cells whose ``n`` lies strictly
+  inside its decade carry a mark, so the marked value reads back with the same exponent and
+  ``n`` (a double holds ``n / 10^k`` to 1e-16, far inside half a unit); values at 1e11 and
+  above or below 1e-12 are left as they are.
 
 :func:`score` reads the same parities from a file and counts, over its distinct decimals, how
 many agree with a candidate entitlement's bits. For the entitlement the file was issued under
@@ -46,7 +48,8 @@ FALSE_ACCUSATION = 1e-9
 MAX_VOTES = 200_000
 
 _U64 = pa.uint64()
-_N_LIMIT = float(10 ** SIGNIFICANT_DIGITS)
+_N_LOW = float(10 ** (SIGNIFICANT_DIGITS - 1) + 1)
+_N_HIGH = float(10 ** SIGNIFICANT_DIGITS - 1)
 _M1 = pa.scalar(0xFF51AFD7ED558CCD, _U64)
 _M2 = pa.scalar(0xC4CEB9FE1A85EC53, _U64)
 _GOLDEN = pa.scalar(0x9E3779B97F4A7C15, _U64)
@@ -102,7 +105,9 @@ def _digits(values: pa.Array) -> _Digits:
     exponent = pc.if_else(carries, exponent, 0.0)
     scale = pc.power(10.0, pc.subtract(float(SIGNIFICANT_DIGITS - 1), exponent))
     n = pc.round(pc.multiply(pc.if_else(carries, magnitude, 0.0), scale))
-    carries = pc.and_(carries, pc.less(n, _N_LIMIT))  # 9.99999999999 rounds up a digit
+    # Strictly inside the decade, so that a marked value (n ± 1) reads back in the same decade
+    # with the same n, and a misjudged decade (log10 next to a power of ten) carries nothing.
+    carries = pc.and_(carries, pc.and_(pc.greater(n, _N_LOW), pc.less(n, _N_HIGH)))
     return _Digits(carries, exponent.cast(pa.int64()), scale, n.cast(pa.int64()))
 
 
@@ -112,16 +117,10 @@ def mark(values: pa.Array, key: bytes) -> tuple[pa.Array, int]:
     digits = _digits(values)
     base = pc.shift_right(digits.n, 1)
     bits = keyed_bits(key, digits.exponent, base).cast(pa.int64())
-    marked_n = pc.add(pc.shift_left(base, 1), bits)
-    marked = pc.divide(marked_n.cast(pa.float64()), digits.scale)
+    marked = pc.divide(pc.add(pc.shift_left(base, 1), bits).cast(pa.float64()), digits.scale)
     marked = pc.if_else(pc.less(values, 0), pc.negate(marked), marked)
-    again = _digits(marked)  # only a value that reads back as written is changed
-    kept = pc.and_(pc.and_(digits.carries, again.carries),
-                   pc.and_(pc.equal(again.exponent, digits.exponent),
-                           pc.equal(again.n, marked_n)))
-    kept = pc.fill_null(kept, False)
-    result = pc.if_else(kept, marked, values.cast(pa.float64()))
-    return result.cast(values.type), pc.sum(kept).as_py() or 0
+    result = pc.if_else(digits.carries, marked, values.cast(pa.float64()))
+    return result.cast(values.type), pc.sum(digits.carries).as_py() or 0
 
 
 def votes(values: pa.Array) -> pa.Array:

@@ -169,3 +169,26 @@ def test_a_batch_masking_failure_is_an_incident_and_returns_nothing(runtime):
         mask(batch, [{"field": "no_such_column", "strategy": "full_mask"}], None)
     assert failure.value.incident is not None
     assert runtime.batch_masker("no_such_plugin") is None
+
+
+class FullDisk(io.RawIOBase):
+    """A file that takes a few kilobytes, then fails as a full disk does."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.taken += len(data)
+        if self.taken > 20_000:
+            raise OSError(28, "No space left on device")
+        return len(data)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_failing_destination_fails_the_export(fmt):
+    with pytest.raises(OSError, match="No space left"):
+        export(batches(3000), SCHEMA, policy=ExportPolicy(), watermark_key=b"k" * 32, fmt=fmt,
+               out=FullDisk())

@@ -77,7 +77,9 @@ def test_marking_moves_a_value_by_at_most_one_unit_in_its_eleventh_digit():
     values = pa.array([3.14, -2.5e-7, 123456.789, 0.1, 10.0, 0.0, None, float("nan"),
                        float("inf"), 1e15 + 0.5, 9.99999999999, 5e-320])
     marked, count = watermark.mark(values, watermark.entitlement_key(SECRET, A))
-    assert count >= 4
+    # 3.14, -2.5e-7 and 123456.789; 0.1 sits on a power of ten, 9.99999999999 rounds up to
+    # one, 1e15 + 0.5 is too large and 5e-320 too small to carry a mark.
+    assert count == 3
     for before, after in zip(values.to_pylist(), marked.to_pylist(), strict=True):
         if before is None or before != before or before in (0.0, 10.0, float("inf")):
             assert after == before or (after != after and before != before)
