@@ -122,10 +122,9 @@ def baseline(fmt: str, source: Path, target: Path) -> int:
     return rows
 
 
-def _runtime(folder: Path) -> Any:
-    """A real app (SQLite, migrated) and its plugin runtime with the governance plugin."""
-    from marketplace import create_app, migrate
-    from marketplace.plugins import get_runtime
+def prepare_database(folder: Path) -> None:
+    """A migrated SQLite database for the export passes' app, made once before they fork."""
+    from marketplace import migrate
 
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'bench.db'}"
@@ -133,6 +132,13 @@ def _runtime(folder: Path) -> Any:
                        "DATABASE_URL": url, "SECRET_KEY": SECRET,
                        "STRIPE_API_BASE": "http://127.0.0.1:9"})
     migrate.upgrade(url)
+
+
+def _runtime() -> Any:
+    """A real app on that database and its plugin runtime with the governance plugin."""
+    from marketplace import create_app
+    from marketplace.plugins import get_runtime
+
     runtime = get_runtime(create_app({"SEARCH_POLL_SECONDS": 0}))
     runtime.sync()
     return runtime
@@ -145,7 +151,7 @@ def exported(fmt: str, source: Path, target: Path) -> int:
     from marketplace.delivery.exports.watermark import entitlement_key
     from marketplace.delivery.scope import OperationGrant
 
-    runtime = _runtime(target.parent / f"app-{fmt}")
+    runtime = _runtime()
     grant = OperationGrant("data.package", fields=frozenset(DELIVERED), masking=MASKED)
     policy = ExportPolicy.of(grant, runtime, buyer="bench-buyer")
     try:
@@ -240,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"|{'-' * 9}|{'-' * 25}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 13}|")
     with tempfile.TemporaryDirectory(prefix="datamarket-bench-") as scratch:
         folder = Path(scratch)
+        prepare_database(folder / "app")
         for count in counts:
             source = folder / f"accounts-{count}.parquet"
             write_dataset(source, count, args.seed)
