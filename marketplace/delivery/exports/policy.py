@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from flask_babel import lazy_gettext as _l
 
 from marketplace.delivery.output_policy import MASKING, masking_key, masking_providers
 from marketplace.delivery.scope import OperationGrant
+from marketplace.errors import DomainError
 from marketplace.plugins.runtime import PluginRuntime
 
 #: A masking strategy run over a column's values: (strategy, values) -> masked values.
@@ -27,8 +29,10 @@ Masker = Callable[[str, list[Any]], list[Any]]
 BatchMasker = Callable[[pa.RecordBatch, Mapping[str, str]], pa.RecordBatch]
 
 
-class ExportRefused(ValueError):
+class ExportRefused(DomainError):
     """The dataset cannot be exported under this policy (a sentence the caller can show)."""
+
+    status_code = 409
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,12 @@ class ExportPolicy:
         kept = [schema.field(name) for name in schema.names
                 if self.fields is None or name in self.fields]
         if not kept:
-            raise ExportRefused("The entitlement's scope covers none of the dataset's columns.")
+            raise ExportRefused(str(_l("Your entitlement's scope covers none of this dataset's "
+                                       "columns, so there is nothing to download.")))
         if any(name in self.masking for name in (column.name for column in kept)) \
                 and self.masker is None:
-            raise ExportRefused("The scope masks columns but no masking strategy was given.")
+            raise ExportRefused(str(_l("This download needs masking that is not available "
+                                       "right now; try again later.")))
         return pa.schema([column.with_type(pa.string()) if column.name in self.masking
                           else column for column in kept], metadata=schema.metadata)
 

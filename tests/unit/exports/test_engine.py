@@ -102,7 +102,7 @@ def test_a_masking_strategy_no_plugin_offers_refuses_before_anything_is_written(
 
 
 def test_a_scope_that_covers_no_column_is_refused():
-    with pytest.raises(ExportRefused, match="none of the dataset's columns"):
+    with pytest.raises(ExportRefused, match="covers none of this dataset's columns"):
         run("csv", ExportPolicy(fields=frozenset({"not_a_column"})))
 
 
