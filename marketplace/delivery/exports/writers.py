@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from datamarket_sdk.csv_cells import FORMULA_START_PATTERN, PLAIN_NUMBER_PATTERN
+from datamarket_sdk.csv_cells import FORMULA_START, FORMULA_START_PATTERN, PLAIN_NUMBER_PATTERN
 from openpyxl import Workbook
 
 #: Rows of data per XLSX sheet: Excel's limit of 1,048,576 rows, less the header.
 XLSX_SHEET_ROWS = 1_048_575
+_FORMULA_BYTES = pa.array([ord(character) for character in FORMULA_START], pa.uint8())
 #: Characters XML 1.0 (and so XLSX) cannot hold; each becomes U+FFFD.
 _XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
@@ -41,14 +42,29 @@ def _is_text(array: pa.Array) -> bool:
     return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
 
 
+def _may_hold_formulas(array: pa.Array) -> bool:
+    """Whether any value of a text column starts with a character a formula can start with,
+    read from the first byte of each value (no string is looked at: the common case, a
+    column without any, costs one gather)."""
+    offset_type = pa.int64() if pa.types.is_large_string(array.type) else pa.int32()
+    _validity, offsets_buffer, data_buffer = array.buffers()
+    offsets = pa.Array.from_buffers(offset_type, len(array) + 1, [None, offsets_buffer],
+                                    offset=array.offset)
+    first, last = offsets[0].as_py(), offsets[-1].as_py()
+    if data_buffer is None or last == first:
+        return False
+    data = pa.Array.from_buffers(pa.uint8(), last, [None, data_buffer]).slice(first, last - first)
+    starts, ends = offsets.slice(0, len(array)), offsets.slice(1)
+    starts = pc.subtract(pc.filter(starts, pc.greater(ends, starts)), first)
+    return bool(pc.any(pc.is_in(data.take(starts), value_set=_FORMULA_BYTES)).as_py())
+
+
 def neutralise_formulas(array: pa.Array) -> pa.Array:
     """A text column with each cell a spreadsheet would run as a formula quoted with ``'``
     (the rule of :func:`datamarket_sdk.csv_cells.safe_text`, on a whole column)."""
-    if not _is_text(array) or len(array) == 0:
+    if not _is_text(array) or len(array) == 0 or not _may_hold_formulas(array):
         return array
     risky = pc.fill_null(pc.match_substring_regex(array, FORMULA_START_PATTERN), False)
-    if not pc.any(risky).as_py():
-        return array
     risky = pc.and_(risky, pc.invert(pc.match_substring_regex(array, PLAIN_NUMBER_PATTERN)))
     return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
 

@@ -127,6 +127,10 @@ def test_the_column_rule_agrees_with_the_sdks_cell_rule():
              "'=already", "+86 138 0013 8000", "-", "=", "中文", "-.5", "+.5e3"]
     neutralised = writers.neutralise_formulas(pa.array(cells + [None]))
     assert neutralised.to_pylist() == [safe_text(cell) for cell in cells] + [None]
+    for cell in cells:  # alone, and in a slice of a longer column (offsets not from zero)
+        alone = writers.neutralise_formulas(pa.array([cell]))
+        sliced = writers.neutralise_formulas(pa.array(["plain", None, cell, "x"]).slice(2, 1))
+        assert alone.to_pylist() == sliced.to_pylist() == [safe_text(cell)]
 
 
 def test_xlsx_starts_a_new_sheet_at_the_row_limit(monkeypatch):
