@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
+from marketplace.delivery.exports.commands import watermark_group
 from marketplace.monitoring.commands import sweep_usage_command
 from marketplace.search.commands import reindex
 from marketplace.settings import settings
@@ -38,6 +39,7 @@ def register_commands(app) -> None:
     app.cli.add_command(reindex)
     app.cli.add_command(sweep_usage_command)
     app.cli.add_command(demo_code)
+    app.cli.add_command(watermark_group)
 
 
 @click.group("db", help="Database schema migrations.")

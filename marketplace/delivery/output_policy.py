@@ -32,6 +32,7 @@ from typing import Any
 
 from marketplace.delivery.scope import OperationGrant
 from marketplace.plugins.errors import GovernanceStepUnavailable
+from marketplace.plugins.records import Snapshot
 from marketplace.plugins.runtime import PluginRuntime
 
 MASKING = "masking"
@@ -66,6 +67,21 @@ def masking_key(runtime: PluginRuntime, buyer: str) -> bytes:
     return hmac.new(secret, f"output-masking:{buyer}".encode(), hashlib.sha256).digest()
 
 
+def masking_providers(grant: OperationGrant, runtime: PluginRuntime,
+                      snapshot: Snapshot) -> dict[str, str]:
+    """The enabled plugin offering each masking strategy ``grant`` names, by strategy.
+
+    :raises MaskingUnavailable: a strategy is not offered (the policy fails closed).
+    """
+    providers: dict[str, str] = {}
+    for strategy in sorted(set(grant.masking.values())):
+        plugin = runtime.governance_provider(MASKING, strategy, snapshot)
+        if plugin is None:
+            raise MaskingUnavailable(MASKING, strategy)
+        providers[strategy] = plugin
+    return providers
+
+
 def apply(output: dict, grant: OperationGrant, runtime: PluginRuntime, *,
           buyer: str | None = None) -> dict:
     """``output`` as the holder of ``grant`` may see it (see the module); a new dict.
@@ -78,12 +94,7 @@ def apply(output: dict, grant: OperationGrant, runtime: PluginRuntime, *,
     if not grant.masking:
         return _narrowed(output, grant.fields)
     snapshot = runtime.snapshot()
-    providers: dict[str, str] = {}
-    for strategy in sorted(set(grant.masking.values())):
-        plugin = runtime.governance_provider(MASKING, strategy, snapshot)
-        if plugin is None:
-            raise MaskingUnavailable(MASKING, strategy)
-        providers[strategy] = plugin
+    providers = masking_providers(grant, runtime, snapshot)
     result = _narrowed(output, grant.fields)
     key = masking_key(runtime, buyer) if buyer is not None else None
     for field, strategy in sorted(grant.masking.items()):

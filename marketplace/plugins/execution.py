@@ -27,7 +27,7 @@ from marketplace.plugins.descriptions import OperationSpec, PluginDescription
 from marketplace.plugins.manager import LoadedPlugin, build_manager, load_plugin
 from marketplace.plugins.pool import CallTimeout, ThreadPool
 from marketplace.plugins.records import ResolvedOperation
-from marketplace.plugins.steps import find_step, run_step
+from marketplace.plugins.steps import find_step, run_batch_step, run_step
 from marketplace.plugins.worker import (
     WorkerBusy,
     WorkerCrashed,
@@ -164,6 +164,26 @@ class Execution:
                     "message": f"the imported plugin no longer offers {kind} {name}"}
         try:
             return self.pool.run(lambda: run_step(step, values, params, key),
+                                 time.monotonic() + timeout)
+        except CallTimeout:
+            return {"outcome": "timeout", "message": f"{kind} {name} gave no answer within "
+                    f"{timeout:g} seconds (trusted, on a thread)"}
+
+    def run_batch_step(self, plugin: PluginDescription, kind: str, name: str, batch: Any,
+                       policies: list[dict[str, Any]], key: bytes | None,
+                       timeout: float) -> dict[str, Any]:
+        """Run a trusted plugin's batch-masking step over one record batch on a pool thread."""
+        try:
+            loaded = self.import_trusted(plugin)
+        except PluginImportFailed as exc:
+            return {"outcome": "crash",
+                    "message": f"the plugin could not be imported into the platform: {exc}"}
+        step = find_step(loaded.governance_steps, kind, name)
+        if step is None:
+            return {"outcome": "bad_input",
+                    "message": f"the imported plugin no longer offers {kind} {name}"}
+        try:
+            return self.pool.run(lambda: run_batch_step(step, batch, policies, key),
                                  time.monotonic() + timeout)
         except CallTimeout:
             return {"outcome": "timeout", "message": f"{kind} {name} gave no answer within "

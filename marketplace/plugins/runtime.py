@@ -44,6 +44,7 @@ from marketplace.plugins.manager import fingerprinted_candidates
 from marketplace.plugins.models import IncidentKind, InstalledPlugin
 from marketplace.plugins.records import InstalledPlugins, Snapshot
 from marketplace.plugins.shared_breaker import SharedBreakerBoard
+from marketplace.plugins.steps import BATCH_MASKING
 
 __all__ = ["ModelInfo", "OperationInfo", "PluginRuntime", "Snapshot"]
 
@@ -273,11 +274,43 @@ class PluginRuntime:
                                          params, key, timeout)
         if answer.get("outcome") == "ok":
             return list(answer["result"])
+        raise self._step_failed(plugin_name, kind, name, answer)
+
+    def _step_failed(self, plugin_name: str, kind: str, name: str,
+                     answer: Mapping[str, Any]) -> GovernanceStepFailed:
         incident = self.incidents.record(
             plugin_name, f"{kind}:{name}", FAULTS.get(str(answer.get("outcome")),
                                                       IncidentKind.EXCEPTION),
             str(answer.get("message") or answer.get("outcome")), answer.get("traceback", ""))
-        raise GovernanceStepFailed(kind, name, incident)
+        return GovernanceStepFailed(kind, name, incident)
+
+    def batch_masker(self, plugin_name: str, snapshot: Snapshot | None = None
+                     ) -> Callable[[Any, list[dict[str, Any]], bytes | None], Any] | None:
+        """A function masking one Arrow record batch with ``plugin_name``'s batch-masking step
+        (``(batch, policies, key) -> batch``), or None when that plugin is not enabled and
+        trusted or offers no such step (mask value by value with :meth:`run_governance` then).
+
+        The function raises :class:`GovernanceStepFailed` (an incident recorded) on failure.
+        """
+        if snapshot is None:
+            snapshot = self.installed.snapshot_of(plugin_name)
+        plugin = self.plugins.get(plugin_name)
+        if plugin is None or not snapshot.enabled(plugin) or not snapshot.trusted(plugin):
+            return None
+        step = next((step for step in plugin.governance_steps
+                     if step.get("kind") == BATCH_MASKING), None)
+        if step is None:
+            return None
+        name = str(step.get("name"))
+
+        def mask(batch: Any, policies: list[dict[str, Any]], key: bytes | None) -> Any:
+            answer = self.execution.run_batch_step(plugin, BATCH_MASKING, name, batch,
+                                                   policies, key, GOVERNANCE_TIMEOUT)
+            if answer.get("outcome") == "ok":
+                return answer["result"]
+            raise self._step_failed(plugin_name, BATCH_MASKING, name, answer)
+
+        return mask
 
     # ------------------------------------------------------------------------ workers
 

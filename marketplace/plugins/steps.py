@@ -23,6 +23,10 @@ from typing import Any
 
 #: The kinds of governance step the platform runs value by value.
 VALUE_KINDS = frozenset({"masking", "detector"})
+#: The kind of step that masks Arrow record batches a column at a time: its function takes
+#: ``(batches, policies, key)`` and yields one masked batch per batch (trusted plugins only,
+#: since batches do not cross the worker's pipe).
+BATCH_MASKING = "batch_masking"
 
 
 def find_step(steps: Iterable[Any], kind: str, name: str) -> Any | None:
@@ -74,3 +78,22 @@ def _plain(value: Any) -> Any:
         return value
     isoformat = getattr(value, "isoformat", None)
     return isoformat() if callable(isoformat) else str(value)
+
+
+def run_batch_step(step: Any, batch: Any, policies: list[dict[str, Any]],
+                   key: bytes | None) -> dict[str, Any]:
+    """Apply a :data:`BATCH_MASKING` step to one record batch; an answer as :func:`run_step`'s,
+    its ``result`` the masked batch."""
+    if step.kind != BATCH_MASKING:
+        return {"outcome": "bad_input", "message": f"a {step.kind} step does not mask batches"}
+    try:
+        masked = list(step.function([batch], policies, key))
+    except ValueError as exc:  # a value the strategy cannot read (MaskingError)
+        return {"outcome": "bad_input", "message": f"{step.kind} {step.name}: {exc}"}
+    except (Exception, SystemExit) as exc:
+        return {"outcome": "exception", "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()}
+    if len(masked) != 1 or getattr(masked[0], "num_rows", None) != batch.num_rows:
+        return {"outcome": "bad_output",
+                "message": f"{step.kind} {step.name} did not answer one batch of as many rows"}
+    return {"outcome": "ok", "result": masked[0]}

@@ -8,9 +8,9 @@ negative balances into text that sums to nothing. ``-2+3``, ``-inf`` and ``+86 1
 are not plain numbers, so they are quoted.
 
 This is the one rule for every CSV the marketplace and its plugins write: the marketplace's
-statements, the governance tools' tables (:func:`safe_text` per cell) and their streamed
-columnar output (:data:`FORMULA_START_PATTERN` and :data:`PLAIN_NUMBER_PATTERN`, for
-vectorised matching).
+statements and data package downloads (CSV and XLSX, by column), the governance tools'
+tables (:func:`safe_text` per cell) and their streamed columnar output
+(:data:`FORMULA_START_PATTERN` and :data:`PLAIN_NUMBER_PATTERN`, for vectorised matching).
 """
 
 from __future__ import annotations

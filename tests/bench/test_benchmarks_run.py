@@ -81,3 +81,13 @@ def test_gateway_overhead_benchmark_runs(capsys):
     for row in ("| primary-key select (reference)", "| gateway call (bench_echo.echo)",
                 "(goal: 0.60 or more)"):
         assert row in table
+
+
+def test_downloads_benchmark_runs(capsys):
+    bench = _load("downloads")
+    assert bench.main(["--rows", "300", "--false-positive-keys", "20"]) == 0
+    table = capsys.readouterr().out
+    for fmt in ("csv", "parquet", "xlsx"):
+        assert table.count(f"| {fmt:<7} |") == 2
+    assert table.count("|        300 |") == 6
+    assert "False positives:" in table and "named 0;" in table
