@@ -34,13 +34,7 @@ from marketplace.catalog.lifecycle import (
     Transition,
     next_state,
 )
-from marketplace.catalog.models import (
-    ComplianceReport,
-    Listing,
-    ListingState,
-    Product,
-    ReviewDecision,
-)
+from marketplace.catalog.models import Listing, ListingState, Product, ReviewDecision
 from marketplace.catalog.operations import check_attachable, validate_operation_refs
 from marketplace.catalog.plans import plan_dicts as plan_dicts
 from marketplace.catalog.plans import plans_for as plans_for
@@ -328,7 +322,7 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
     )
 
 
-def check_now(listing: Listing) -> ComplianceReport:
+def check_now(listing: Listing) -> compliance.ComplianceReport:
     """The compliance report a submission of ``listing`` would get now, not kept: a merchant
     runs it on a draft to fix blocking findings before an admin has to send it back."""
     return compliance.scan(listing)

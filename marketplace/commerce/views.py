@@ -41,7 +41,6 @@ from marketplace.commerce.models import (
     OrderState,
     PaymentEvent,
     PaymentEventKind,
-    ServiceQuote,
 )
 from marketplace.commerce.orders import cart, fulfilment, queries
 from marketplace.commerce.orders.access import OrderAccess, buyer_shown_to_sellers, order_access
@@ -53,6 +52,7 @@ from marketplace.commerce.payments import (
     subscriptions,
 )
 from marketplace.commerce.payments import flow as payment_flow
+from marketplace.commerce.wording import purchase_option, quote_terms
 from marketplace.db import get_session
 from marketplace.delivery import entitlements
 from marketplace.errors import DomainError, ValidationFailed
@@ -66,48 +66,7 @@ log = logging.getLogger(__name__)
 ORDERS_PER_PAGE = 20
 
 
-
 # ---------------------------------------------------------------------------- template helpers
-
-
-def purchase_option(terms: dict[str, Any]) -> str:
-    """How a plan is bought, in a few words: ``terms`` is an order line's ``plan_terms``, or
-    the same keys for a cart line (model, pack_calls, postpaid, billing_period, quota)."""
-    match terms.get("model"):
-        case PricingModel.FREE:
-            return _("Free")
-        case PricingModel.ONE_TIME:
-            if terms.get("quota"):
-                return _("One-time purchase, %(calls)s calls included",
-                         calls=f"{terms['quota']:,}")
-            return _("One-time purchase")
-        case PricingModel.PER_CALL:
-            if terms.get("pack_calls"):
-                return _("Call pack of %(calls)s calls", calls=f"{terms['pack_calls']:,}")
-            return _("Pay as you go, billed monthly")
-        case PricingModel.MEMBERSHIP:
-            if terms.get("billing_period") == "year":
-                return _("Membership, renews every year")
-            return _("Membership, renews every month")
-        case PricingModel.SERVICE_FEE:
-            if terms.get("valid_days") and terms.get("quota"):
-                return _("Quoted service: %(terms)s", terms=_quoted(terms["quota"],
-                                                                     terms["valid_days"]))
-            return _("Quoted service")
-    return ""
-
-
-def _quoted(calls: int, days: int) -> str:
-    return _("%(calls)s calls, usable for %(days)d days after payment", calls=f"{calls:,}",
-             days=days)
-
-
-@blp.app_template_global()
-def quote_terms(quote: ServiceQuote) -> str:
-    """What a quoted price buys, in words ("" for a quote made before quotes said it)."""
-    if quote.calls is None or quote.valid_days is None:
-        return ""
-    return _quoted(quote.calls, quote.valid_days)
 
 
 @blp.app_template_global()
@@ -121,6 +80,7 @@ def entitlement_state_label(state: str) -> str:
 
 
 blp.add_app_template_global(purchase_option)
+blp.add_app_template_global(quote_terms)
 
 
 @blp.app_context_processor
