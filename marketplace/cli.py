@@ -1,5 +1,5 @@
 """The ``datamarket`` command: database migrations, admins, demo data, audit, mail, plugins,
-payments and the search index."""
+payments, the search index and the background jobs' worker."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
+from marketplace.jobs.commands import worker
 from marketplace.search.commands import reindex
 from marketplace.settings import settings
 
@@ -36,6 +37,7 @@ def register_commands(app) -> None:
     app.cli.add_command(payments_group)
     app.cli.add_command(reindex)
     app.cli.add_command(demo_code)
+    app.cli.add_command(worker)
 
 
 @click.group("db", help="Database schema migrations.")

@@ -34,6 +34,7 @@ from marketplace.commerce.models import (
     UsageBill,
 )
 from marketplace.delivery.models import Entitlement, UsageRecord
+from marketplace.jobs.models import JobEffect, JobRun
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
 from marketplace.reviews.models import ProductReview
@@ -52,6 +53,8 @@ __all__ = [
     "ComplianceReport",
     "Entitlement",
     "InstalledPlugin",
+    "JobEffect",
+    "JobRun",
     "LedgerEntry",
     "Listing",
     "ListingOperation",

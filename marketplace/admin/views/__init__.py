@@ -10,6 +10,7 @@
 - :mod:`.commission`: the default commission rate and each merchant's own;
 - :mod:`.payouts`: what merchants are owed, and payouts recorded;
 - :mod:`.plugins`: plugins enabled, disabled, trusted or isolated;
+- :mod:`.jobs`: background jobs, the failed ones retried;
 - :mod:`.audit`: the audit log and its chain verified.
 
 Each view also asks the policy for its own action; pages that more than one area shows (the
@@ -62,6 +63,7 @@ from marketplace.admin.views import (  # noqa: E402, F401
     audit,
     commission,
     dashboard,
+    jobs,
     listings,
     orders,
     organizations,
