@@ -39,6 +39,7 @@ from marketplace.db import get_engine, new_session
 from marketplace.delivery import entitlements, keys
 from marketplace.delivery.key_auth import KEY_ENDPOINTS
 from marketplace.delivery.models import ApiKey, Entitlement
+from marketplace.jobs.models import JobRun, JobState
 from marketplace.models import metadata
 from marketplace.notifications.models import Notification
 from marketplace.notifications.services import notify
@@ -133,6 +134,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.verify_audit":              (L, F, F, F, F, A),
     "admin.plugins":                   (L, F, F, F, F, A),
     "admin.plugin_state":              (L, F, F, F, F, A),
+    "admin.jobs":                      (L, F, F, F, F, A),
+    "admin.retry_job":                 (L, F, F, F, F, A),   # the buyer's failed job
     "admin.plugin_trust":              (L, F, F, F, F, A),
     # JSON API and its documentation
     "products.Products":               (A, A, A, A, A, A),
@@ -229,6 +232,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "api_keys.merchant_usage":         (L, F, F, A, A, F),
     # the holder's try-it console (the page; its calls go to the gateway with a key)
     "api_keys.holder_console":         (L, A, F, F, F, A),
+    # a background job's progress: the user who asked for it, and admins
+    "jobs.JobItem":                    (L, A, F, F, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -269,7 +274,7 @@ def _discover_routes() -> list[Route]:
     """The routes of an app built at collection time, so that each gets its own test."""
     with tempfile.TemporaryDirectory(prefix="datamarket-routes-") as folder:
         app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x",
-                          "SEARCH_POLL_SECONDS": 0,
+                          "SEARCH_POLL_SECONDS": 0, "JOBS_IMMEDIATE": True,
                           "INSTANCE_PATH": folder, "MAIL_FOLDER": folder})
         try:
             return routes_of(app)
@@ -306,6 +311,8 @@ class World:
     application: AuthorizationApplication  # the buyer's, for the published listing, submitted
     api_key: ApiKey  # the buyer's, covering every entitlement of theirs
     api_token: str  # that key's secret
+    job: JobRun  # a background job the buyer asked for, failed
+
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -328,6 +335,7 @@ ID_ARGUMENTS = {
     "review_id": lambda world, variant: world.review.id,
     "application_id": lambda world, variant: world.application.id,
     "key_id": lambda world, variant: world.api_key.id,
+    "job_id": lambda world, variant: world.job.id,
     "plugin": lambda world, variant: world.listing.plugin_name or "world_plugin",
     "operation": lambda world, variant: world.listing.operation_name or "lookup",
     "token": lambda world, variant: "not-a-signed-token",
@@ -354,7 +362,7 @@ def world_template(tmp_path_factory, postgres_url) -> tuple[str, World, Snapshot
         metadata.create_all(engine)
         engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
-                      "SEARCH_POLL_SECONDS": 0,
+                      "SEARCH_POLL_SECONDS": 0, "JOBS_IMMEDIATE": True,
                       "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
                       "SMTP_HOST": ""})
     # Not the ``db`` fixture: it keeps an app context pushed for the whole test, and the test
@@ -431,12 +439,15 @@ def _make_world(db: Session) -> World:
         legal_basis="contract", starts_on=date.today(), ends_on=date.today() + timedelta(30))
     db.add(application)
     made = keys.create(db, WORLD_SECRET, buyer.id, name="world")
+    job = JobRun(kind="notifications.deliver_outbox", asked_by=buyer.id, state=JobState.FAILED,
+                 attempts=5, error="OSError: the mail server did not answer")
+    db.add(job)
     db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
                  entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review,
-                 application, made.key, made.token)
+                 application, made.key, made.token, job)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

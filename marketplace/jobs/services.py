@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from marketplace import audit
+from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.db import after_commit
 from marketplace.errors import DomainError
