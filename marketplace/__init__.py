@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from marketplace import db, i18n, jobs, plugins, policy, search, web
     from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
+    from marketplace import tasks as _domain_jobs  # noqa: F401  registers every domain's job kinds
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.catalog import templating as catalog_templating

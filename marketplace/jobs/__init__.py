@@ -31,8 +31,8 @@ __all__ = ["JobEffect", "JobRun", "JobState", "RunningJob", "effect_once", "enqu
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its queue, and know every job kind (the platform's and ``JOBS_IMPORT``'s)."""
-    from marketplace import tasks as _platform_jobs  # noqa: F401  registers the platform's kinds
+    """Give ``app`` its queue, and know the job kinds of ``JOBS_IMPORT`` (the platform's own
+    are registered by :func:`marketplace.create_app`, which imports ``marketplace.tasks``)."""
     from marketplace.jobs import queue
     from marketplace.settings import settings
 
