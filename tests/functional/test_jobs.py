@@ -117,8 +117,9 @@ def test_a_job_failed_for_good_is_shown_to_admins_who_retry_it(sqlite_app):
         entries = db.exec(select(AuditEntry).where(AuditEntry.action == "job.retry")).all()
         assert [(e.actor_id, e.subject_id) for e in entries] == [(admin.id, str(job_id))]
         assert audit.verify_chain(db).ok
-    refused = console.post(f"/admin/jobs/{job_id}/retry")
-    assert refused.status_code == 302, "a second retry of a failed job is allowed"
+    with new_session(get_engine(sqlite_app)) as db:
+        notices = db.exec(select(Notification).where(Notification.kind == "job.failed")).all()
+    assert len(notices) == 2, "each time the job fails for good, the admin is told"
 
 
 def test_a_job_that_has_not_failed_cannot_be_retried(sqlite_app):
