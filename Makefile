@@ -47,6 +47,7 @@ run: setup
 	@echo
 	@echo "Datamarket is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo "Payments go to localstripe on http://127.0.0.1:$(STRIPE_PORT) (test cards only)"
+	@echo "Background jobs run in a worker started beside the server (datamarket worker)"
 	@echo
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) RUN_PARENT_PID=$$PPID \
 		scripts/run-with-localstripe \

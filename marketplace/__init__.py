@@ -2,10 +2,9 @@
 
 :func:`create_app` builds the Flask app in a fixed order: settings (and the typed
 :class:`~marketplace.settings.Settings` services read), the domains' authorization rules
-(:mod:`marketplace.rules`), database, search, translations, sign-in, CSRF, the authorization guard,
-the payments adapter, the HTML blueprints, the listeners of the plugin runtime's signals, the
-plugins, the JSON API, and error pages.
-"""
+(:mod:`marketplace.rules`), database, the background jobs' queue, search, translations, sign-in,
+CSRF, the authorization guard, the payments adapter, the HTML blueprints, the listeners of the
+plugin runtime's and the job runner's signals, the plugins, the JSON API, and error pages."""
 
 from __future__ import annotations
 
@@ -42,20 +41,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     settings.init_app(app)
 
-    from marketplace import datasets, db, i18n, plugins, policy, search, web
+    from marketplace import datasets, db, i18n, jobs, plugins, policy, search, web
     from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
+    from marketplace import tasks as _domain_jobs  # noqa: F401  registers every domain's job kinds
     from marketplace.accounts import auth
     from marketplace.api import init_api
     from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
     from marketplace.delivery import key_auth
-    from marketplace.notifications import plugin_notices
+    from marketplace.notifications import job_notices, plugin_notices
     from marketplace.notifications import request_hooks as notification_hooks
     from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
 
     db.init_app(app)
     datasets.init_app(app)
+    jobs.init_app(app)
     search.init_app(app)
     storefront_cache.init_app(app)
     i18n.init_app(app)
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # fails to load is recorded as failed and the platform keeps starting. The runtime only
     # announces what happens to plugins; the listeners that tell people are wired here.
     plugin_notices.init_app(app)
+    job_notices.init_app(app)
     plugins.init_app(app)
     init_api(app)
     policy.declare_public_endpoint(app, "static")

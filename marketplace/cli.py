@@ -1,5 +1,5 @@
 """The ``datamarket`` command: database migrations, admins, demo data, audit, mail, plugins,
-payments and the search index."""
+payments, the search index and the background jobs' worker."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from marketplace.db import get_session
 from marketplace.delivery.exports.commands import watermark_group
+from marketplace.jobs.commands import worker
 from marketplace.monitoring.commands import sweep_usage_command
 from marketplace.search.commands import reindex
 from marketplace.settings import settings
@@ -40,6 +41,7 @@ def register_commands(app) -> None:
     app.cli.add_command(sweep_usage_command)
     app.cli.add_command(demo_code)
     app.cli.add_command(watermark_group)
+    app.cli.add_command(worker)
 
 
 @click.group("db", help="Database schema migrations.")

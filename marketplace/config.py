@@ -147,6 +147,23 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         # and hosts: a Redis server's URL, e.g. redis://127.0.0.1:6379/0. Empty (the embedded
         # default): the database and each process's memory (DESIGN.md §4).
         "REDIS_URL": env.get("REDIS_URL", "").strip(),
+        # Background jobs (marketplace/jobs): Huey on REDIS_URL when set, else on this SQLite
+        # file; the worker (`datamarket worker`) runs JOBS_WORKERS threads. A running job's
+        # heartbeat older than JOBS_LEASE_SECONDS means its worker died: the worker's sweep,
+        # every JOBS_SWEEP_SECONDS, puts it back on the queue. A failing job is tried
+        # JOBS_MAX_ATTEMPTS times, waiting JOBS_RETRY_DELAY seconds, then twice that, and so on.
+        # JOBS_IMMEDIATE runs each job at once in the process that asks (tests, one-off
+        # scripts); JOBS_IMPORT names more modules that define jobs (comma-separated).
+        "JOBS_SQLITE_FILE": env.get("JOBS_SQLITE_FILE", str(instance_path / "jobs.sqlite3")),
+        "JOBS_QUEUE_NAME": env.get("JOBS_QUEUE_NAME", "datamarket"),
+        "JOBS_WORKERS": int(env.get("JOBS_WORKERS", "2")),
+        "JOBS_LEASE_SECONDS": float(env.get("JOBS_LEASE_SECONDS", "60")),
+        "JOBS_SWEEP_SECONDS": float(env.get("JOBS_SWEEP_SECONDS", "15")),
+        "JOBS_LOST_AFTER_SECONDS": float(env.get("JOBS_LOST_AFTER_SECONDS", "600")),
+        "JOBS_MAX_ATTEMPTS": int(env.get("JOBS_MAX_ATTEMPTS", "5")),
+        "JOBS_RETRY_DELAY": float(env.get("JOBS_RETRY_DELAY", "10")),
+        "JOBS_IMMEDIATE": _env_bool(env.get("JOBS_IMMEDIATE"), False),
+        "JOBS_IMPORT": env.get("JOBS_IMPORT", ""),
         # The delivery gateway (marketplace/delivery/gateway.py): calls per API key (a
         # Flask-Limiter rate string), and how many calls' usage records one audit entry seals.
         "GATEWAY_RATE_LIMIT": env.get("GATEWAY_RATE_LIMIT", "600/minute"),

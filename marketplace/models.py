@@ -35,6 +35,7 @@ from marketplace.commerce.models import (
 )
 from marketplace.datasets.models import Dataset
 from marketplace.delivery.models import Entitlement, UsageRecord
+from marketplace.jobs.models import JobEffect, JobRun
 from marketplace.monitoring.models import UsageAlert, VersionNotice
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
@@ -55,6 +56,8 @@ __all__ = [
     "Dataset",
     "Entitlement",
     "InstalledPlugin",
+    "JobEffect",
+    "JobRun",
     "LedgerEntry",
     "Listing",
     "ListingOperation",

@@ -14,9 +14,10 @@ from marketplace.authorization import rules as authorization
 from marketplace.catalog import rules as catalog
 from marketplace.commerce import rules as commerce
 from marketplace.delivery import rules as delivery
+from marketplace.jobs import rules as jobs
 from marketplace.monitoring import rules as monitoring
 from marketplace.notifications import rules as notifications
 from marketplace.reviews import rules as reviews
 
 DOMAINS = (accounts, catalog, commerce, authorization, delivery, notifications, reviews, admin,
-           monitoring)
+           monitoring, jobs)

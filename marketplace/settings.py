@@ -82,6 +82,47 @@ class UsageWatchSettings:
             suspend_rules=(default.suspend_rules if rules is None else frozenset(
                 rule.strip() for rule in str(rules).split(",") if rule.strip())),
             input_key_days=max(1, read("USAGE_INPUT_KEY_DAYS", int, default.input_key_days)))
+class JobSettings:
+    """The background jobs' queue and its worker (see :mod:`marketplace.jobs`)."""
+
+    #: Huey's SQLite file, used when ``redis_url`` is empty.
+    sqlite_file: Path
+    #: Redis for the queue when set (the deployment's ``REDIS_URL``).
+    redis_url: str = ""
+    #: Huey's name: the queue's key prefix in Redis, so two deployments can share a server.
+    queue_name: str = "datamarket"
+    #: Threads of one worker process.
+    workers: int = 2
+    #: A running job whose heartbeat is older than this is taken for dead and run again.
+    lease_seconds: float = 60.0
+    #: How often the worker looks for such jobs.
+    sweep_seconds: float = 15.0
+    #: A queued job not started this long after it was due is pushed onto the queue again.
+    lost_after_seconds: float = 600.0
+    #: Tries of a job before it is failed (a job kind may ask for other figures).
+    max_attempts: int = 5
+    #: The wait before the first retry; each next retry waits twice as long.
+    retry_delay: float = 10.0
+    #: Run each job at once, in the process that enqueues it (tests, scripts).
+    immediate: bool = False
+    #: Modules to import for the job kinds they define, beyond the platform's own.
+    extra_modules: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> JobSettings:
+        modules = tuple(name.strip() for name in str(config.get("JOBS_IMPORT") or "").split(",")
+                        if name.strip())
+        return cls(sqlite_file=Path(config["JOBS_SQLITE_FILE"]),
+                   redis_url=str(config.get("REDIS_URL") or ""),
+                   queue_name=str(config.get("JOBS_QUEUE_NAME") or "datamarket"),
+                   workers=max(1, int(config.get("JOBS_WORKERS") or 2)),
+                   lease_seconds=float(config.get("JOBS_LEASE_SECONDS") or 60),
+                   sweep_seconds=float(config.get("JOBS_SWEEP_SECONDS") or 15),
+                   lost_after_seconds=float(config.get("JOBS_LOST_AFTER_SECONDS") or 600),
+                   max_attempts=max(1, int(config.get("JOBS_MAX_ATTEMPTS") or 5)),
+                   retry_delay=float(config.get("JOBS_RETRY_DELAY") or 0),
+                   immediate=bool(config.get("JOBS_IMMEDIATE", False)),
+                   extra_modules=modules)
 
 
 @dataclass(frozen=True)
@@ -93,6 +134,7 @@ class Settings:
     #: The platform's commission in basis points when no admin has set one.
     commission_bp: int
     mail: MailSettings
+    jobs: JobSettings
     #: Redis for counters shared by every process (rate limits, quotas, breakers); "" for none.
     redis_url: str = ""
     #: Calls one API key may make through the gateway (a rate string such as "600/minute").
@@ -109,6 +151,7 @@ class Settings:
         return cls(secret_key=str(config["SECRET_KEY"]),
                    commission_bp=int(config["COMMERCE_COMMISSION_BP"]),
                    mail=MailSettings.from_config(config),
+                   jobs=JobSettings.from_config(config),
                    redis_url=str(config.get("REDIS_URL") or ""),
                    gateway_rate_limit=str(config.get("GATEWAY_RATE_LIMIT") or "600/minute"),
                    gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)),

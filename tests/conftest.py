@@ -115,6 +115,9 @@ def app_config(request, tmp_path, database_url) -> dict:
         "STRIPE_API_BASE": "http://127.0.0.1:9",
         # No updater thread: each commit applies its search outbox rows before returning.
         "SEARCH_POLL_SECONDS": 0,
+        # Jobs run where they are asked, at the commit; the tests of the queue itself run a
+        # real worker (tests/jobs_support.py) with this off.
+        "JOBS_IMMEDIATE": True,
     }
     if "localstripe" in request.fixturenames:
         config.update(request.getfixturevalue("localstripe").settings())

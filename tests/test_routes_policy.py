@@ -40,6 +40,7 @@ from marketplace.db import get_engine, new_session
 from marketplace.delivery import entitlements, keys
 from marketplace.delivery.key_auth import KEY_ENDPOINTS
 from marketplace.delivery.models import ApiKey, Entitlement
+from marketplace.jobs.models import JobRun, JobState
 from marketplace.models import metadata
 from marketplace.monitoring.models import UsageAlert
 from marketplace.notifications.models import Notification
@@ -140,6 +141,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.verify_audit":              (L, F, F, F, F, A),
     "admin.plugins":                   (L, F, F, F, F, A),
     "admin.plugin_state":              (L, F, F, F, F, A),
+    "admin.jobs":                      (L, F, F, F, F, A),
+    "admin.retry_job":                 (L, F, F, F, F, A),   # the buyer's failed job
     "admin.plugin_trust":              (L, F, F, F, F, A),
     # JSON API and its documentation
     "products.Products":               (A, A, A, A, A, A),
@@ -244,6 +247,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.usage_alerts":              (L, F, F, F, F, A),
     "admin.usage_alert":               (L, F, F, F, F, A),
     "admin.close_usage_alert":         (L, F, F, F, F, A),
+    # a background job's progress: the user who asked for it, and admins
+    "jobs.JobItem":                    (L, A, F, F, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -286,7 +291,7 @@ def _discover_routes() -> list[Route]:
     """The routes of an app built at collection time, so that each gets its own test."""
     with tempfile.TemporaryDirectory(prefix="datamarket-routes-") as folder:
         app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x",
-                          "SEARCH_POLL_SECONDS": 0,
+                          "SEARCH_POLL_SECONDS": 0, "JOBS_IMMEDIATE": True,
                           "INSTANCE_PATH": folder, "MAIL_FOLDER": folder})
         try:
             return routes_of(app)
@@ -324,6 +329,7 @@ class World:
     api_key: ApiKey  # the buyer's, covering every entitlement of theirs
     api_token: str  # that key's secret
     alert: UsageAlert  # an open abnormal-use alert on that key
+    job: JobRun  # a background job the buyer asked for, failed
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -347,6 +353,7 @@ ID_ARGUMENTS = {
     "application_id": lambda world, variant: world.application.id,
     "key_id": lambda world, variant: world.api_key.id,
     "alert_id": lambda world, variant: world.alert.id,
+    "job_id": lambda world, variant: world.job.id,
     "plugin": lambda world, variant: world.listing.plugin_name or "world_plugin",
     "operation": lambda world, variant: world.listing.operation_name or "lookup",
     "token": lambda world, variant: "not-a-signed-token",
@@ -373,7 +380,7 @@ def world_template(tmp_path_factory, postgres_url) -> tuple[str, World, Snapshot
         metadata.create_all(engine)
         engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x",
-                      "SEARCH_POLL_SECONDS": 0,
+                      "SEARCH_POLL_SECONDS": 0, "JOBS_IMMEDIATE": True,
                       "INSTANCE_PATH": str(folder / "instance"), "MAIL_FOLDER": str(folder),
                       "SMTP_HOST": ""})
     # Not the ``db`` fixture: it keeps an app context pushed for the whole test, and the test
@@ -455,12 +462,15 @@ def _make_world(db: Session) -> World:
                        window_start=utcnow(), window_end=utcnow(), evidence={"calls": 20},
                        open_key=f"enumeration:{made.key.id}")
     db.add(alert)
+    job = JobRun(kind="notifications.deliver_outbox", asked_by=buyer.id, state=JobState.FAILED,
+                 attempts=5, error="OSError: the mail server did not answer")
+    db.add(job)
     db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
                  entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review,
-                 application, made.key, made.token, alert)
+                 application, made.key, made.token, alert, job)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

@@ -121,6 +121,7 @@ def init_api(app: Flask) -> DatamarketApi:
     from marketplace.authorization.api import blp as applications
     from marketplace.commerce.api import BLUEPRINTS as commerce
     from marketplace.delivery.api import BLUEPRINTS as delivery
+    from marketplace.jobs.api import blp as jobs
     from marketplace.storefront.api import blp as products
     from marketplace.storefront.api import register_schemas as register_product_schemas
 
@@ -162,6 +163,7 @@ def init_api(app: Flask) -> DatamarketApi:
     api.register_blueprint(products, url_prefix="/api/v1/products")
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
     api.register_blueprint(applications, url_prefix="/api/v1/applications")
+    api.register_blueprint(jobs, url_prefix="/api/v1/jobs")
     for blueprint, url_prefix in (*commerce, *delivery):
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):

@@ -3,6 +3,11 @@
 Plugins see buyers only as pseudonyms, stable per buyer and merchant (so two merchants cannot
 link their buyers), and hear only about products they serve plus what the platform's own
 plugins need. Commerce announces a paid order through the same :func:`later`.
+
+The telling is a background job (``plugins.announce``) asked for in the committing
+transaction, so the buyer's request never waits for plugins and a worker that dies halfway is
+followed by another. A plugin may hear of an event more than once then: every event carries
+the id of what it is about (order, entitlement) for a plugin to recognise a repeat.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import hmac
 from datamarket_sdk import EntitlementEvent
 from sqlmodel import Session
 
+from marketplace import jobs
 from marketplace.catalog.models import Listing
-from marketplace.db import after_commit
 from marketplace.delivery.models import Entitlement
 from marketplace.delivery.scope import GrantedScope
 from marketplace.plugins import events, get_runtime
+from marketplace.plugins.manager import EVENT_HOOKS
 from marketplace.settings import settings
 
 
@@ -30,14 +36,21 @@ def buyer_pseudonym(buyer_id: int, organization_id: int) -> str:
 
 def later(session: Session, event: str, payload, plugin: str | None) -> None:
     """Dispatch ``event`` to the plugins once the session's transaction commits (only to
-    ``plugin``, the product's own, beside the platform's plugins; never on rollback)."""
-    runtime = get_runtime()
+    ``plugin``, the product's own, beside the platform's plugins; never on rollback), as the
+    job ``plugins.announce``."""
+    if event not in EVENT_HOOKS:
+        raise ValueError(f"{event!r} is not a plugin event")
+    jobs.enqueue(session, "plugins.announce", event=event, payload=payload.to_wire(),
+                 plugin=plugin)
 
-    def announce() -> None:
-        with runtime.app.app_context():
-            events.dispatch(runtime, event, payload, only={plugin} if plugin else set())
 
-    after_commit(session, announce)
+@jobs.job("plugins.announce")
+def announce_to_plugins(job: jobs.RunningJob, event: str, payload: dict,
+                        plugin: str | None) -> None:
+    """The job: tell the plugins. A plugin's fault is its incident, never the job's failure."""
+    runtime = get_runtime(job.app)
+    events.dispatch(runtime, event, EVENT_HOOKS[event].event_type.from_wire(payload),
+                    only={plugin} if plugin else set())
 
 
 def entitlement_changed(session: Session, entitlement: Entitlement, *, granted: bool) -> None:

@@ -1,5 +1,5 @@
-"""What notifications add to every request: the bell's unread count, and e-mail sent once the
-request's work is committed."""
+"""What notifications add to every request: the bell's unread count, and the outbox's delivery
+asked for (a background job) once the request's work that wrote e-mail is committed."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import logging
 
 from flask import Flask, g
 from flask_login import current_user
-from sqlmodel import Session
 
-from marketplace.db import get_engine, get_session
-from marketplace.notifications.services import deliver_outbox, unread_count
-from marketplace.settings import settings
+from marketplace import jobs
+from marketplace.db import get_engine, get_session, new_session
+from marketplace.notifications.services import unread_count
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +23,14 @@ def _unread_notifications() -> dict[str, int]:
 def _deliver_mail(response):
     session = g.get("db_session")
     if session is not None and session.info.pop("outbox_committed", False):
-        # A session of its own, so that delivery can never commit the request's unfinished work.
+        # A session of its own, so that asking can never commit the request's unfinished work.
         try:
-            with Session(get_engine()) as mail_session:
-                deliver_outbox(mail_session, settings().mail)
+            with new_session(get_engine()) as job_session:
+                jobs.enqueue(job_session, "notifications.deliver_outbox")
+                job_session.commit()
         except Exception:  # mail must never break the page that caused it
-            log.exception("e-mail delivery failed; the outbox keeps the messages")
+            log.exception("could not ask for the outbox's delivery; the outbox keeps the "
+                          "messages for the next one")
     return response
 
 

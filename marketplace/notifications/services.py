@@ -17,6 +17,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from marketplace.accounts.models import User
@@ -25,6 +26,9 @@ from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.settings import MailSettings
 
 log = logging.getLogger(__name__)
+
+#: Tries to send one e-mail before it stays in the outbox for an operator to look at.
+MAX_SEND_ATTEMPTS = 5
 
 MESSAGES = {
     "listing.submitted": _l("“%(title)s” (version %(version)s) was submitted for review."),
@@ -69,6 +73,8 @@ MESSAGES = {
     "usage.alert": _l("Abnormal use of API key %(prefix)s: %(rule)s (alert %(id)s)."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
+    "job.failed": _l("Background job %(id)s (%(kind)s) failed after %(attempts)s tries: "
+                     "%(error)s"),
 }
 
 
@@ -147,19 +153,29 @@ def deliver_outbox(session: Session, mail_settings: MailSettings | Mapping[str, 
         mail_settings = MailSettings.from_config(mail_settings)
     pending = session.exec(
         select(OutboundEmail)
-        .where(col(OutboundEmail.sent_at).is_(None), OutboundEmail.attempts < 5)
+        .where(col(OutboundEmail.sent_at).is_(None), OutboundEmail.attempts < MAX_SEND_ATTEMPTS)
         .order_by(OutboundEmail.id)
         .limit(limit)
     ).all()
     sent = 0
     for mail in pending:
+        # Claim this try first, so that two deliveries at once (two workers) never both send it.
+        claimed = session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == mail.id, col(OutboundEmail.sent_at).is_(None),
+                   OutboundEmail.attempts == mail.attempts)
+            .values(attempts=OutboundEmail.attempts + 1)
+            .returning(OutboundEmail.id)).first()
+        session.commit()
+        if claimed is None:
+            continue
+        session.refresh(mail)
         message = EmailMessage()
         message["From"] = mail_settings.sender
         message["To"] = mail.to_address
         message["Subject"] = mail.subject
         message["Message-ID"] = make_msgid(domain="datamarket.localhost")
         message.set_content(mail.body)
-        mail.attempts += 1
         try:
             if mail_settings.smtp_host:
                 _send_smtp(message, mail_settings)
@@ -170,6 +186,7 @@ def deliver_outbox(session: Session, mail_settings: MailSettings | Mapping[str, 
             mail.last_error = str(exc)[:1000]
         else:
             mail.sent_at = utcnow()
+            mail.last_error = ""
             sent += 1
         session.add(mail)
         session.commit()

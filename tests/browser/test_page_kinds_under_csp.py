@@ -28,7 +28,8 @@ MERCHANT = ["/merchant", "/merchant/listings/new", "/merchant/listings/{listing}
             "/merchant/statement", "/merchant/quotes", "/account/organization"]
 ADMIN = ["/admin", "/admin/reviews", "/admin/listings", "/admin/organizations", "/admin/users",
          "/admin/orders", "/admin/audit", "/admin/plugins", "/admin/commission", "/admin/payouts",
-         "/admin/product-reviews", "/admin/reviews/{listing}", "/admin/orders/{order}"]
+         "/admin/product-reviews", "/admin/reviews/{listing}", "/admin/orders/{order}",
+         "/admin/jobs"]
 
 
 def _ids(app) -> dict[str, int]:

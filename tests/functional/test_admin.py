@@ -52,7 +52,8 @@ def notifications_of(db, user: User, kind: str) -> list[Notification]:
 def _admin_requests(app, listing: Listing, org: MerchantOrganization, user: User):
     """Every admin route with every method it answers, on existing objects."""
     ids = {"listing_id": listing.id, "organization_id": org.id, "user_id": user.id,
-           "plugin_name": "any_plugin", "alert_id": 1}  # the area's gate answers before a 404
+           "plugin_name": "any_plugin", "alert_id": 1,  # the area's gate answers before a 404
+           "job_id": 1}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -82,7 +83,7 @@ def test_buyers_and_merchants_are_refused_every_admin_page(app, db, admin, role)
     someone = merchant if role == Role.MERCHANT else make_user(db)
     client = logged_in_client(app, someone)
     requests = _admin_requests(app, listing, org, someone)
-    assert len(requests) == 23  # every admin route, "sign out everywhere" included
+    assert len(requests) == 25  # every admin route: "sign out everywhere", jobs and alerts too
     for method, url in requests:
         data = {"reason": "x", "decision": "approve", "role": "admin"}
         response = client.open(url, method=method, data=data if method == "POST" else None)

@@ -6,13 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from marketplace.commerce.orders import fulfilment
+from marketplace.db import get_engine, new_session
 from marketplace.delivery import entitlements
 from marketplace.delivery.announce import buyer_pseudonym
 from marketplace.delivery.models import EntitlementState
+from marketplace.jobs.models import JobRun, JobState
 from marketplace.plugins import get_runtime
 from tests.commerce_factories import buy, make_plan, make_shop, published_listing_with
+from tests.factories import forget
+from tests.jobs_support import queue_config, running_worker, wait_for
 
 FOLDER = Path(__file__).resolve().parent / "event_plugins"
 
@@ -87,3 +92,27 @@ def test_a_full_refund_announces_the_revocation(app, db, received):
 def test_buyer_pseudonyms_differ_between_merchants(app, db):
     assert buyer_pseudonym(7, 1) != buyer_pseudonym(7, 2)
     assert buyer_pseudonym(7, 1) == buyer_pseudonym(7, 1)
+
+
+def test_the_events_are_background_jobs_the_worker_runs(make_app, app_config, tmp_path):
+    queued = make_app(queue_config(app_config, tmp_path))
+    runtime = get_runtime(queued)
+    runtime.sync()
+    heard = runtime.execution.import_trusted(runtime.plugins["order_listener"]).plugin.RECEIVED
+    heard.clear()
+    with queued.test_request_context(), new_session(get_engine(queued)) as db:
+        shop = make_shop(db)
+        _listing, (plan,) = published_listing_with(db, shop, make_plan("one_time"))
+        order = buy(db, shop.buyer, plan)
+        fulfilment.record_charge(db, order, amount=order.total, provider_ref="pi_announce_4")
+        db.commit()
+        announced = db.exec(select(JobRun).where(JobRun.kind == "plugins.announce")).all()
+        assert sorted(job.args["event"] for job in announced) == [
+            "entitlement_granted", "order_paid"]
+        assert heard == [], "the buyer's request does not wait for plugins"
+
+        with running_worker(queued):
+            wait_for(lambda: len(heard) == 2, what="the plugin hearing both events")
+        forget(db)
+        assert {db.get(JobRun, job.id).state for job in announced} == {JobState.SUCCEEDED}
+    assert sorted(kind for kind, _ in heard) == ["entitlement_granted", "order_paid"]

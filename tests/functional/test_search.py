@@ -65,6 +65,7 @@ def demo_app(tmp_path_factory):
         "MAIL_FOLDER": str(folder / "mail"),
         "SMTP_HOST": "",
         "WTF_CSRF_ENABLED": False,
+        "JOBS_IMMEDIATE": True,
         "SEARCH_POLL_SECONDS": 0,
     })
     metadata.create_all(get_engine(application))

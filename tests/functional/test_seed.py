@@ -64,6 +64,7 @@ def demo_app(tmp_path_factory):
         "MAIL_FOLDER": str(folder / "mail"),
         "SMTP_HOST": "",
         "WTF_CSRF_ENABLED": False,
+        "JOBS_IMMEDIATE": True,
     })
     metadata.create_all(get_engine(application))
     with application.test_request_context():

@@ -21,6 +21,7 @@ from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
+from marketplace.jobs.models import JobRun
 from marketplace.notifications.models import Notification
 from marketplace.reviews.models import ProductReview
 from marketplace.reviews.services import ReviewStanding
@@ -92,6 +93,9 @@ RESOURCES = {
                       secret_hash="x"),
     # the buyer's trial of org A's product
     "trial": SandboxTrial(id=3, buyer_id=1, product_id=50),
+    # a background job the buyer asked for, and one the platform asked for itself
+    "job": JobRun(id=12, kind="exports.csv", asked_by=1),
+    "platform_job": JobRun(id=13, kind="plugins.announce"),
 }
 
 Y, N = True, False
@@ -162,6 +166,10 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("user.end_sessions", "user"):      (N, N, N, N, N, Y, N),
     ("audit.view", None):               (N, N, N, N, N, Y, N),
     ("plugin.manage", None):            (N, N, N, N, N, Y, N),
+    # background jobs: followed by who asked and admins; managed (failed ones retried) by admins
+    ("job.view", "job"):                (N, Y, N, N, N, Y, N),
+    ("job.view", "platform_job"):       (N, N, N, N, N, Y, N),
+    ("job.manage", None):               (N, N, N, N, N, Y, N),
     # entitlements: the buyer they were granted to, and admins (not the selling merchant)
     ("entitlement.view", "entitlement"): (N, Y, N, N, N, Y, N),
     # buying: one's own cart, orders and quotes; an order and its receipts are also seen by the

@@ -12,7 +12,8 @@
 - :mod:`.plugins`: plugins enabled, disabled, trusted or isolated;
 - :mod:`.audit`: the audit log and its chain verified;
 - :mod:`.usage`: the platform's dashboard (GMV, orders, calls, review turnaround);
-- :mod:`.alerts`: abnormal-use alerts, with their evidence, closed.
+- :mod:`.alerts`: abnormal-use alerts, with their evidence, closed;
+- :mod:`.jobs`: background jobs, the failed ones retried.
 
 Each view also asks the policy for its own action; pages that more than one area shows (the
 refund form, for one) come from their domain's page parts, never from another area's views.
@@ -65,6 +66,7 @@ from marketplace.admin.views import (  # noqa: E402, F401
     audit,
     commission,
     dashboard,
+    jobs,
     listings,
     orders,
     organizations,
