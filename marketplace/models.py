@@ -33,6 +33,7 @@ from marketplace.commerce.models import (
     Subscription,
     UsageBill,
 )
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.delivery.models import Entitlement, UsageRecord
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident
@@ -52,6 +53,7 @@ __all__ = [
     "ComplianceReport",
     "Entitlement",
     "InstalledPlugin",
+    "InvoiceRequest",
     "LedgerEntry",
     "Listing",
     "ListingOperation",
@@ -69,6 +71,7 @@ __all__ = [
     "Product",
     "ProductReview",
     "Receipt",
+    "RefundRequest",
     "ReviewDecision",
     "SearchOutbox",
     "ServiceQuote",
