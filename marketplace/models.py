@@ -17,6 +17,7 @@ from marketplace.catalog.models import (
     Product,
     ReviewDecision,
 )
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import (
     BuyerAccount,
     CartItem,
@@ -33,7 +34,6 @@ from marketplace.commerce.models import (
     Subscription,
     UsageBill,
 )
-from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.delivery.models import Entitlement, UsageRecord
 from marketplace.notifications.models import Notification, OutboundEmail
 from marketplace.plugins.models import InstalledPlugin, PluginIncident

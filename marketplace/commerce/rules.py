@@ -128,7 +128,7 @@ for _action in ("cart.use", "order.list", "quote.request", "quote.list", "refund
                 "invoice.list"):
     register(_action, signed_in)
 for _action in ("order.list_all", "commission.manage", "payout.manage",
-                "refund_request.list_all"):
+                "refund_request.list_all", "invoice.list_all"):
     register(_action, is_admin)
 # A merchant's requests to decide: its own organization's (the list is filtered by it).
 for _action in ("refund_request.list_merchant", "invoice.list_merchant"):
