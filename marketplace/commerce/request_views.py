@@ -251,7 +251,10 @@ def issue_invoice(invoice_id: int):
     form = InvoiceIssueForm()
     if form.validate_on_submit():
         upload = form.pdf.data
-        data = upload.stream.read(invoice_files.MAX_PDF_BYTES + 1) if upload else b""
+        data = b""
+        if upload:
+            with upload.stream as stream:
+                data = stream.read(invoice_files.MAX_PDF_BYTES + 1)
         try:
             invoices.issue(db, actor(), invoice, pdf=data, folder=invoice_folder(),
                            invoice_number=form.invoice_number.data)
