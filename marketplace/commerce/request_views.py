@@ -9,7 +9,7 @@ errors beside the fields.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from marketplace.accounts.services import organizations_by_id
@@ -179,25 +179,35 @@ def admin_refund_requests():
                            rows=_refund_rows(rows), total=total)
 
 
-@blp.route("/refund-requests/<int(max=2147483647):request_id>", methods=["GET", "POST"])
-def refund_request(request_id: int):
-    db = get_session()
-    record = db.get(RefundRequest, request_id)
+def _refund_request_or_404(request_id: int) -> RefundRequest:
+    record = get_session().get(RefundRequest, request_id)
     if record is None:
         abort(404)
-    authorize("refund_request.view", record)
-    may_decide = record.state == RefundRequestState.OPEN \
-        and check("refund_request.decide", record)
-    form = RefundDecisionForm()
-    if request.method == "POST":
-        authorize("refund_request.decide", record)
-        if form.validate_on_submit() and _decide(db, record, form):
-            return redirect(url_for("buyer_requests.refund_request", request_id=record.id))
+    return record
+
+
+def _render_refund_request(record: RefundRequest, form: RefundDecisionForm, status: int = 200):
     (row,) = _refund_rows([record])
+    refundable = fulfilment.line_refundable(get_session(), row["order"], row["line"])
     return render_template("buyer_requests/refund_request.html", row=row, form=form,
-                           may_decide=may_decide,
-                           refundable=fulfilment.line_refundable(db, row["order"], row["line"])
-                           ), 422 if form.errors or form.form_errors else 200
+                           may_decide=row["can_decide"], refundable=refundable), status
+
+
+@blp.route("/refund-requests/<int(max=2147483647):request_id>")
+def refund_request(request_id: int):
+    record = _refund_request_or_404(request_id)
+    authorize("refund_request.view", record)
+    return _render_refund_request(record, RefundDecisionForm(formdata=None))
+
+
+@blp.route("/refund-requests/<int(max=2147483647):request_id>/decision", methods=["POST"])
+def decide_refund_request(request_id: int):
+    record = _refund_request_or_404(request_id)
+    authorize("refund_request.decide", record)
+    form = RefundDecisionForm()
+    if form.validate_on_submit() and _decide(get_session(), record, form):
+        return redirect(url_for("buyer_requests.refund_request", request_id=record.id))
+    return _render_refund_request(record, form, 422)
 
 
 def _decide(db, record: RefundRequest, form: RefundDecisionForm) -> bool:

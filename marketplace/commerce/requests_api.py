@@ -57,9 +57,9 @@ for _blueprint, _prefix in BLUEPRINTS:
     _blueprint.register_error_handler(DomainError, domain_error_problem)
 
 
-def authorized(action: str, model: type | None = None):
-    """Authorize ``action`` (on the record of ``model`` named by the URL's id, 404 if there is
-    none) before flask-smorest parses anything; the view gets the record as ``record``."""
+def authorized(action: str, model: type | None = None, url_arg: str = ""):
+    """Authorize ``action`` (on the record of ``model`` whose id is the URL's ``url_arg``, 404
+    if there is none) before flask-smorest parses anything; the view gets it as ``record``."""
 
     def decorator(view):
         @wraps(view)
@@ -67,7 +67,7 @@ def authorized(action: str, model: type | None = None):
             if model is None:
                 authorize(action)
             else:
-                record = get_session().get(model, kwargs.pop("record_id"))
+                record = get_session().get(model, kwargs.pop(url_arg))
                 if record is None:
                     abort(404, message=_("No request has this id."))
                 authorize(action, record)
@@ -156,9 +156,9 @@ class RefundRequests(MethodView):
         return refund_request_document(db, request)
 
 
-@refunds_blp.route("/<int(max=2147483647):record_id>")
+@refunds_blp.route("/<int(max=2147483647):request_id>")
 class RefundRequestItem(MethodView):
-    @authorized("refund_request.view", RefundRequest)
+    @authorized("refund_request.view", RefundRequest, "request_id")
     @refunds_blp.response(200, RefundRequestSchema)
     @refunds_blp.alt_response(401, description="Not signed in.", **PROBLEM)
     @refunds_blp.alt_response(403, description="Not a party to this request.", **PROBLEM)
@@ -168,9 +168,9 @@ class RefundRequestItem(MethodView):
         return refund_request_document(get_session(), record)
 
 
-@refunds_blp.route("/<int(max=2147483647):record_id>/decision")
+@refunds_blp.route("/<int(max=2147483647):request_id>/decision")
 class RefundDecision(MethodView):
-    @authorized("refund_request.decide", RefundRequest)
+    @authorized("refund_request.decide", RefundRequest, "request_id")
     @refunds_blp.arguments(RefundDecisionArgsSchema)
     @refunds_blp.response(200, RefundRequestSchema)
     @refunds_blp.alt_response(401, description="Not signed in.", **PROBLEM)
@@ -254,9 +254,9 @@ class InvoiceRequests(MethodView):
         return invoice_document(db, invoice)
 
 
-@invoices_blp.route("/<int(max=2147483647):record_id>")
+@invoices_blp.route("/<int(max=2147483647):invoice_id>")
 class InvoiceRequestItem(MethodView):
-    @authorized("invoice.view", InvoiceRequest)
+    @authorized("invoice.view", InvoiceRequest, "invoice_id")
     @invoices_blp.response(200, InvoiceRequestSchema)
     @invoices_blp.alt_response(401, description="Not signed in.", **PROBLEM)
     @invoices_blp.alt_response(403, description="Not a party to this invoice.", **PROBLEM)

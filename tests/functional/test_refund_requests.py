@@ -115,10 +115,11 @@ def test_the_merchant_approves_part_and_the_refund_is_made_at_the_provider(
     url = f"/refund-requests/{request.id}"
     other = logged_in_client(app, merchant_b)
     assert other.get(url).status_code == 403
-    assert other.post(url, data={"decision": "approve"}).status_code == 403
+    assert other.post(f"{url}/decision", data={"decision": "approve"}).status_code == 403
     admin = logged_in_client(app, world["admin"])
     assert "Confirm the decision" not in page_text(admin.get(url))
-    assert admin.post(url, data={"decision": "approve"}).status_code == 403
+    assert admin.post(f"{url}/decision", data={"decision": "approve"}).status_code == 403
+    url = f"{url}/decision"
 
     merchant = logged_in_client(app, merchant_a)
     assert f"/refund-requests/{request.id}" in page_text(
@@ -158,7 +159,7 @@ def test_the_merchant_approves_part_and_the_refund_is_made_at_the_provider(
     assert "At most 300.00 CNY can still be refunded on this line." in page_text(response)
     assert ask(app, world["buyer"], order, line_a, "300", "The rest.").status_code == 302
     rest = the_request(db, line_a)
-    assert merchant.post(f"/refund-requests/{rest.id}",
+    assert merchant.post(f"/refund-requests/{rest.id}/decision",
                          data={"decision": "approve"}).status_code == 302
     forget(db)
     assert entitlements.for_line(db, line_a.id).state == EntitlementState.REVOKED
@@ -201,7 +202,7 @@ def test_the_merchant_refuses_with_a_reason_and_the_buyer_is_told(app, db, world
     ask(app, world["buyer"], order, line, "500", "Wrong product.")
     request = the_request(db, line)
     merchant = logged_in_client(app, world["merchants"][1])
-    url = f"/refund-requests/{request.id}"
+    url = f"/refund-requests/{request.id}/decision"
     response = merchant.post(url, data={"decision": "reject", "reason": ""})
     assert response.status_code == 422
     assert "Say why the refund is refused." in page_text(response)
@@ -229,7 +230,7 @@ def test_an_admin_decides_after_three_working_days_and_not_before(app, db, world
     request.created_at -= timedelta(days=2)
     db.add(request)
     db.commit()
-    assert admin.post(url, data={"decision": "approve"}).status_code == 403
+    assert admin.post(f"{url}/decision", data={"decision": "approve"}).status_code == 403
     assert f"/refund-requests/{request.id}" in page_text(admin.get("/admin/refund-requests"))
 
     # A week always is.
@@ -237,7 +238,7 @@ def test_an_admin_decides_after_three_working_days_and_not_before(app, db, world
     db.add(request)
     db.commit()
     assert "Confirm the decision" in page_text(admin.get(url))
-    assert admin.post(url, data={"decision": "approve"}).status_code == 302
+    assert admin.post(f"{url}/decision", data={"decision": "approve"}).status_code == 302
     forget(db)
     request = db.get(RefundRequest, request.id)
     assert request.state == RefundRequestState.APPROVED
