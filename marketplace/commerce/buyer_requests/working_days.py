@@ -1,7 +1,7 @@
 """Working days (Monday to Friday) for the admin's turn on a refund request.
 
-Times are UTC, like every stored time; public holidays are not known here (a holiday counts as a
-working day, which only ever lets an admin step in later than a calendar would, never earlier).
+Times are UTC, like every stored time. Public holidays are not known here: a holiday counts as a
+working day, so around one an admin may step in earlier than a holiday calendar would allow.
 """
 
 from __future__ import annotations
