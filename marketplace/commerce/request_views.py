@@ -35,7 +35,7 @@ from marketplace.commerce.request_forms import (
 from marketplace.commerce.request_pages import invoice_folder, send_invoice_pdf
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, ValidationFailed
-from marketplace.policy import authorize, check
+from marketplace.policy import authorize, can, check, current_actor
 from marketplace.web.bounds import page_arg
 from marketplace.web.forms import apply_field_errors
 
@@ -54,7 +54,9 @@ def order_requests(order: Order, lines: list[OrderLine]) -> dict:
     db = get_session()
     asked = refund_requests.for_order(db, order.id)
     open_lines = {r.order_line_id for r in asked if r.state == RefundRequestState.OPEN}
-    paid = order.state in refund_requests.REFUNDABLE_STATES
+    # Offered to the buyer only (an admin reads the same page); not a check of the view's.
+    paid = order.state in refund_requests.REFUNDABLE_STATES and can(
+        current_actor(), "refund_request.create", order_access(db, order))
     refundable = {line.id: fulfilment.line_refundable(db, order, line) for line in lines} \
         if paid else {}
     invoiced = {i.organization_id: i for i in invoices.for_order(db, order.id)}
@@ -66,7 +68,7 @@ def order_requests(order: Order, lines: list[OrderLine]) -> dict:
                        if left > 0 and line_id not in open_lines},
         "invoices": invoiced,
         "sellers": sellers,
-        "can_invoice": paid and order.state in invoices.INVOICEABLE_STATES,
+        "can_invoice": paid,
     }
 
 

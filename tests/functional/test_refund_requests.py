@@ -195,6 +195,9 @@ def test_only_the_orders_buyer_may_ask(app, db, world):
     stranger = make_user(db)
     assert ask(app, stranger, order, line, "10", "Not mine.").status_code == 403
     assert ask(app, world["merchants"][0], order, line, "10", "Seller.").status_code == 403
+    # An admin reads the buyer's order page, without the buyer's links to ask.
+    page = page_text(logged_in_client(app, world["admin"]).get(f"/orders/{order.number}"))
+    assert "/refund-request" not in page and "/invoice-requests/" not in page
 
 
 def test_the_merchant_refuses_with_a_reason_and_the_buyer_is_told(app, db, world):
