@@ -114,13 +114,18 @@ def split_payment(session: Session, order: Order, lines: list[OrderLine],
                                 **common))
 
 
-def unrefunded_by_line(session: Session, order_id: int) -> dict[int, int]:
-    """Per order line, what its payments brought in (both accounts) less what was refunded."""
-    rows = session.exec(select(LedgerEntry.order_line_id, func.sum(LedgerEntry.amount)).where(
+def unrefunded_by_line(session: Session, order_id: int,
+                       before: str | None = None) -> dict[int, int]:
+    """Per order line, what its payments brought in (both accounts) less what was refunded
+    (``before`` the entries of that source, when given: a refund reported again is split as
+    it was the first time)."""
+    query = select(LedgerEntry.order_line_id, func.sum(LedgerEntry.amount)).where(
         LedgerEntry.order_id == order_id, col(LedgerEntry.order_line_id).is_not(None),
         col(LedgerEntry.kind).in_((LedgerKind.SALE, LedgerKind.COMMISSION, LedgerKind.REFUND,
                                    LedgerKind.COMMISSION_REVERSAL)))
-        .group_by(LedgerEntry.order_line_id)).all()
+    if before is not None:
+        query = query.where(LedgerEntry.source_ref != before)
+    rows = session.exec(query.group_by(LedgerEntry.order_line_id)).all()
     return {line_id: int(total) for line_id, total in rows}
 
 
@@ -129,7 +134,7 @@ def reverse_refund(session: Session, order: Order, lines: list[OrderLine], amoun
     """Record a refund of ``amount`` of ``lines`` (one line for a line's refund): split between
     them in proportion to what each still holds, and back with the rate each line's sale used.
     """
-    left = unrefunded_by_line(session, order.id)
+    left = unrefunded_by_line(session, order.id, before=source_ref)
     weights = [left.get(line.id, 0) for line in lines]
     if sum(weights) <= 0:
         weights = [line.amount for line in lines]
