@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.catalog.views import blp as merchant
     from marketplace.commerce.account_views import blp as commerce_account
     from marketplace.commerce.merchant_views import blp as commerce_merchant
+    from marketplace.commerce.request_views import blp as buyer_requests
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
     from marketplace.datasets.views import blp as datasets
@@ -106,7 +107,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.web import csrf
 
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
-                      commerce, commerce_account, commerce_merchant, payments_webhook, reviews,
-                      delivery, authorization, api_keys, gateway, datasets, usage_dashboards):
+                      commerce, commerce_account, commerce_merchant, buyer_requests,
+                      payments_webhook, reviews, delivery, authorization, api_keys, gateway,
+                      datasets, usage_dashboards):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

@@ -17,6 +17,7 @@ from marketplace.catalog.models import (
     Product,
     ReviewDecision,
 )
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import (
     BuyerAccount,
     CartItem,
@@ -58,6 +59,7 @@ __all__ = [
     "InstalledPlugin",
     "JobEffect",
     "JobRun",
+    "InvoiceRequest",
     "LedgerEntry",
     "Listing",
     "ListingOperation",
@@ -75,6 +77,7 @@ __all__ = [
     "Product",
     "ProductReview",
     "Receipt",
+    "RefundRequest",
     "ReviewDecision",
     "SearchOutbox",
     "ServiceQuote",

@@ -34,6 +34,7 @@ from marketplace.authorization.models import AuthorizationApplication
 from marketplace.base import utcnow
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Listing, ListingState
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import CartItem, Order, Receipt, ServiceQuote, Subscription
 from marketplace.commerce.orders import cart, fulfilment
 from marketplace.db import get_engine, new_session
@@ -249,6 +250,26 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "admin.close_usage_alert":         (L, F, F, F, F, A),
     # a background job's progress: the user who asked for it, and admins
     "jobs.JobItem":                    (L, A, F, F, F, A),
+    # refund requests: the order's buyer asks on a line; the line's merchant decides (an admin
+    # too, but only three working days after the request: the world's is new); the three of
+    # them read it
+    "buyer_requests.ask_refund":       (L, A, F, F, F, F),
+    "buyer_requests.refund_request":   (L, A, F, A, F, A),
+    "buyer_requests.decide_refund_request": (L, F, F, A, F, F),
+    "buyer_requests.merchant_refund_requests": (L, F, F, A, A, F),
+    "buyer_requests.admin_refund_requests": (L, F, F, F, F, A),
+    "refund_requests.RefundRequests":  (L, A, A, A, A, A),
+    "refund_requests.RefundRequestItem": (L, A, F, A, F, A),
+    "refund_requests.RefundDecision":  (L, F, F, A, F, F),
+    # invoice requests: the order's buyer asks each merchant of it; that merchant issues it;
+    # the PDF is the buyer's, the merchant's and admins' (the world's is not issued yet: 404
+    # after the policy was asked)
+    "buyer_requests.ask_invoice":      (L, A, F, F, F, F),
+    "buyer_requests.invoice_pdf":      (L, F, F, F, F, F),
+    "buyer_requests.merchant_invoice_requests": (L, F, F, A, A, F),
+    "buyer_requests.issue_invoice":    (L, F, F, A, F, F),
+    "invoice_requests.InvoiceRequests": (L, A, A, A, A, A),
+    "invoice_requests.InvoiceRequestItem": (L, A, F, A, F, A),
 }
 
 # The listing a route acts on when the published one would say little (nothing is editable once
@@ -330,6 +351,9 @@ class World:
     api_token: str  # that key's secret
     alert: UsageAlert  # an open abnormal-use alert on that key
     job: JobRun  # a background job the buyer asked for, failed
+    refund_request: RefundRequest  # the buyer's, open, on the paid order's line
+    invoice: InvoiceRequest  # the buyer's, asked of org A for the paid order, not issued
+
 
     def actor(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)
@@ -357,6 +381,9 @@ ID_ARGUMENTS = {
     "plugin": lambda world, variant: world.listing.plugin_name or "world_plugin",
     "operation": lambda world, variant: world.listing.operation_name or "lookup",
     "token": lambda world, variant: "not-a-signed-token",
+    "line_id": lambda world, variant: world.refund_request.order_line_id,
+    "request_id": lambda world, variant: world.refund_request.id,
+    "invoice_id": lambda world, variant: world.invoice.id,
 }
 
 
@@ -465,12 +492,21 @@ def _make_world(db: Session) -> World:
     job = JobRun(kind="notifications.deliver_outbox", asked_by=buyer.id, state=JobState.FAILED,
                  attempts=5, error="OSError: the mail server did not answer")
     db.add(job)
+    line = cart.order_lines(db, order.id)[0]
+    refund_request = RefundRequest(order_id=order.id, order_line_id=line.id,
+                                   open_line_id=line.id, buyer_id=buyer.id,
+                                   organization_id=organization.id, amount=100,
+                                   reason="Late data.")
+    invoice = InvoiceRequest(order_id=order.id, organization_id=organization.id,
+                             buyer_id=buyer.id, amount=order.total, company_name="Buyer Co",
+                             taxpayer_id=organization.credit_code)
+    db.add_all([refund_request, invoice])
     db.commit()
     return World(admin, owner, other_merchant, buyer, other_buyer, organization, listing, draft,
                  submitted, notification, "world_plugin", order,
                  fulfilment.receipts_for(db, order.id)[0],
                  entitlements.for_order(db, order.id)[0], cart_item, quote, subscription, review,
-                 application, made.key, made.token, alert, job)
+                 application, made.key, made.token, alert, job, refund_request, invoice)
 
 
 def url_for_route(app: Flask, route: Route, world: World) -> str:

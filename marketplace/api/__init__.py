@@ -120,6 +120,7 @@ def init_api(app: Flask) -> DatamarketApi:
     from marketplace.api.csrf import blp as csrf_token
     from marketplace.authorization.api import blp as applications
     from marketplace.commerce.api import BLUEPRINTS as commerce
+    from marketplace.commerce.requests_api import BLUEPRINTS as buyer_requests
     from marketplace.delivery.api import BLUEPRINTS as delivery
     from marketplace.jobs.api import blp as jobs
     from marketplace.storefront.api import blp as products
@@ -164,7 +165,7 @@ def init_api(app: Flask) -> DatamarketApi:
     api.register_blueprint(csrf_token, url_prefix="/api/v1/csrf-token")
     api.register_blueprint(applications, url_prefix="/api/v1/applications")
     api.register_blueprint(jobs, url_prefix="/api/v1/jobs")
-    for blueprint, url_prefix in (*commerce, *delivery):
+    for blueprint, url_prefix in (*commerce, *buyer_requests, *delivery):
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     for endpoint in ("api-docs.openapi_json", "api-docs.openapi_swagger_ui"):
         policy.declare_public_endpoint(app, endpoint)

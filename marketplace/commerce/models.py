@@ -164,6 +164,8 @@ class PaymentAttempt(SQLModel, table=True):
     provider_ref: str | None = Field(default=None, max_length=100, index=True)
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
     reason: str = Field(default="", max_length=500)
+    # A refund of one line (a buyer's approved refund request); None: of the whole order.
+    order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

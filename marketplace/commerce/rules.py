@@ -17,6 +17,9 @@ from marketplace.accounts.rules import (
     organization_member_or_admin,
     signed_in,
 )
+from marketplace.base import utcnow
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
+from marketplace.commerce.buyer_requests.working_days import admin_may_decide_from
 from marketplace.commerce.models import ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
 from marketplace.policy import register, rule
@@ -26,6 +29,44 @@ from marketplace.policy import register, rule
 def order_buyer(actor: User | None, access: OrderAccess) -> bool:
     """The buyer who placed the order."""
     return actor is not None and isinstance(access, OrderAccess) and access.buyer_id == actor.id
+
+
+@rule("refund_request.create", "invoice.request")
+def _order_buyer_asks(actor: User | None, access: OrderAccess) -> bool:
+    """The order's buyer asks for a refund of a line, or for an invoice."""
+    return order_buyer(actor, access)
+
+
+@rule("refund_request.view")
+def _refund_request_party(actor: User | None, request: RefundRequest) -> bool:
+    """The buyer who asked, a merchant of the line's seller, or an admin."""
+    return isinstance(request, RefundRequest) and (
+        is_admin(actor) or member_of(actor, request.organization_id)
+        or (actor is not None and request.buyer_id == actor.id))
+
+
+@rule("refund_request.decide")
+def _refund_request_decider(actor: User | None, request: RefundRequest) -> bool:
+    """A merchant of the line's seller; an admin once three working days have passed since
+    the request without the merchant deciding it."""
+    return isinstance(request, RefundRequest) and (
+        member_of(actor, request.organization_id)
+        or (is_admin(actor) and utcnow() >= admin_may_decide_from(request.created_at)))
+
+
+@rule("invoice.view")
+def _invoice_party(actor: User | None, invoice: InvoiceRequest) -> bool:
+    """The buyer who asked (the PDF too), a merchant of the issuing organization, or an
+    admin."""
+    return isinstance(invoice, InvoiceRequest) and (
+        is_admin(actor) or member_of(actor, invoice.organization_id)
+        or (actor is not None and invoice.buyer_id == actor.id))
+
+
+@rule("invoice.issue")
+def _invoice_issuer(actor: User | None, invoice: InvoiceRequest) -> bool:
+    """A merchant of the organization asked for the invoice."""
+    return isinstance(invoice, InvoiceRequest) and member_of(actor, invoice.organization_id)
 
 
 @rule("order.view_whole")
@@ -83,7 +124,12 @@ def _merchant_books(actor: User | None, organization: Any = None) -> bool:
 
 
 # One's own cart, orders and quotes (as a buyer): anyone signed in.
-for _action in ("cart.use", "order.list", "quote.request", "quote.list"):
+for _action in ("cart.use", "order.list", "quote.request", "quote.list", "refund_request.list",
+                "invoice.list"):
     register(_action, signed_in)
-for _action in ("order.list_all", "commission.manage", "payout.manage"):
+for _action in ("order.list_all", "commission.manage", "payout.manage",
+                "refund_request.list_all", "invoice.list_all"):
     register(_action, is_admin)
+# A merchant's requests to decide: its own organization's (the list is filtered by it).
+for _action in ("refund_request.list_merchant", "invoice.list_merchant"):
+    register(_action, _merchant_books)

@@ -71,6 +71,16 @@ MESSAGES = {
                               "Data dictionary — added: %(added)s; removed: %(removed)s; "
                               "changed: %(changed)s."),
     "usage.alert": _l("Abnormal use of API key %(prefix)s: %(rule)s (alert %(id)s)."),
+    "refund_request.created": _l("A buyer asks for %(amount)s back on “%(title)s” of order "
+                                 "%(number)s (refund request %(id)s)."),
+    "refund_request.approved": _l("Refund request %(id)s on order %(number)s was approved: "
+                                  "%(amount)s is refunded."),
+    "refund_request.rejected": _l("Refund request %(id)s on order %(number)s was refused: "
+                                  "%(reason)s"),
+    "invoice.requested": _l("%(company)s asks for an invoice of %(amount)s for order "
+                            "%(number)s (invoice request %(id)s)."),
+    "invoice.issued": _l("The invoice for order %(number)s (%(amount)s) was issued; download "
+                         "it from the order page."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
     "job.failed": _l("Background job %(id)s (%(kind)s) failed after %(attempts)s tries: "

@@ -25,11 +25,12 @@ BUYER = ["/", "/account", "/cart", "/orders", "/notifications", "/account/quotes
          "/products/{product}", "/account/organization/new"]
 MERCHANT = ["/merchant", "/merchant/listings/new", "/merchant/listings/{listing}",
             "/merchant/listings/{listing}/edit", "/merchant/operations", "/merchant/sales",
-            "/merchant/statement", "/merchant/quotes", "/account/organization"]
+            "/merchant/statement", "/merchant/quotes", "/merchant/refund-requests",
+            "/merchant/invoice-requests", "/account/organization"]
 ADMIN = ["/admin", "/admin/reviews", "/admin/listings", "/admin/organizations", "/admin/users",
          "/admin/orders", "/admin/audit", "/admin/plugins", "/admin/commission", "/admin/payouts",
          "/admin/product-reviews", "/admin/reviews/{listing}", "/admin/orders/{order}",
-         "/admin/jobs"]
+         "/admin/jobs", "/admin/refund-requests"]
 
 
 def _ids(app) -> dict[str, int]:

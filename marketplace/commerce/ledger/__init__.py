@@ -114,11 +114,31 @@ def split_payment(session: Session, order: Order, lines: list[OrderLine],
                                 **common))
 
 
+def unrefunded_by_line(session: Session, order_id: int,
+                       before: str | None = None) -> dict[int, int]:
+    """Per order line, what its payments brought in (both accounts) less what was refunded
+    (``before`` the entries of that source, when given: a refund reported again is split as
+    it was the first time)."""
+    query = select(LedgerEntry.order_line_id, func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.order_id == order_id, col(LedgerEntry.order_line_id).is_not(None),
+        col(LedgerEntry.kind).in_((LedgerKind.SALE, LedgerKind.COMMISSION, LedgerKind.REFUND,
+                                   LedgerKind.COMMISSION_REVERSAL)))
+    if before is not None:
+        query = query.where(LedgerEntry.source_ref != before)
+    rows = session.exec(query.group_by(LedgerEntry.order_line_id)).all()
+    return {line_id: int(total) for line_id, total in rows}
+
+
 def reverse_refund(session: Session, order: Order, lines: list[OrderLine], amount: int,
                    source_ref: str) -> None:
-    """Record a refund of ``amount``: split back with the rate each line's sale used."""
-    for line, share in zip(lines, allocate(amount, [line.amount for line in lines]),
-                           strict=True):
+    """Record a refund of ``amount`` of ``lines`` (one line for a line's refund): split between
+    them in proportion to what each still holds, and back with the rate each line's sale used.
+    """
+    left = unrefunded_by_line(session, order.id, before=source_ref)
+    weights = [left.get(line.id, 0) for line in lines]
+    if sum(weights) <= 0:
+        weights = [line.amount for line in lines]
+    for line, share in zip(lines, allocate(amount, weights), strict=True):
         if share == 0 or _exists(session, source_ref, line.id, LedgerKind.REFUND):
             continue
         sale = session.exec(select(LedgerEntry).where(

@@ -234,11 +234,28 @@ def _unrefunded(session: Session, order: Order) -> int:
     return paid_amount(session, order.id) - refunded_amount(session, order.id)
 
 
-def check_refund(session: Session, order: Order, amount: int) -> None:
-    """:raises ValidationFailed: ``amount`` is not positive or exceeds what is refundable."""
-    left = refundable(session, order)
+def line_refundable(session: Session, order: Order, line: OrderLine) -> int:
+    """How much can still be asked back of one line: its share of the payments, less what was
+    refunded of it, less refunds of it still pending, and never more than the order's."""
+    left = ledger.unrefunded_by_line(session, order.id).get(line.id, 0) \
+        - attempts.reserved_for_line_refunds(session, line.id)
+    return max(0, min(left, refundable(session, order)))
+
+
+def check_refund(session: Session, order: Order, amount: int,
+                 line: OrderLine | None = None) -> None:
+    """:raises ValidationFailed: ``amount`` is not positive or exceeds what is refundable (of
+    ``line``, when the refund is of one line)."""
     if amount <= 0:
         raise ValidationFailed({"amount": [str(_l("A refund is a positive amount."))]})
+    if line is not None:
+        left = line_refundable(session, order, line)
+        if amount > left:
+            raise ValidationFailed({"amount": [str(_l(
+                "At most %(amount)s can still be refunded on this line.",
+                amount=plain_amount(left, order.currency, code=True)))]})
+        return
+    left = refundable(session, order)
     if amount > left:
         raise ValidationFailed({"amount": [str(_l(
             "At most %(amount)s can still be refunded on this order.",
@@ -246,8 +263,12 @@ def check_refund(session: Session, order: Order, amount: int) -> None:
 
 
 def record_refund(session: Session, order: Order, *, amount: int, provider_ref: str,
-                  actor_id: int | None = None, reason: str = "") -> BookedRefund | None:
+                  actor_id: int | None = None, reason: str = "",
+                  line_id: int | None = None) -> BookedRefund | None:
     """Money was returned: reverse the ledger; a full refund revokes the entitlements at once.
+
+    A refund of one line (``line_id``) is taken from that line alone, and revokes that line's
+    entitlement once nothing of the line is left unrefunded.
 
     Our books never return more than was paid: a provider refund beyond it is booked up to what
     was left, and the excess is returned for the caller to flag.
@@ -263,15 +284,23 @@ def record_refund(session: Session, order: Order, *, amount: int, provider_ref: 
     if _record_event(session, order, K.REFUND_SUCCEEDED, booked, provider_ref, reason) is None:
         return None
     lines = order_lines(session, order.id)
-    ledger.reverse_refund(session, order, lines, booked, provider_ref)
+    refunded_lines = [line for line in lines if line.id == line_id] or lines
+    ledger.reverse_refund(session, order, refunded_lines, booked, provider_ref)
     full = booked == left
     orders.move(session, order, OrderState.REFUNDED if full else OrderState.PARTLY_REFUNDED,
                 actor_id=actor_id, reason=reason, amount=booked, ref=provider_ref)
     if full:
-        for entitlement in entitlements.for_order(session, order.id):
-            if entitlement.state in (EntitlementState.ACTIVE, EntitlementState.SUSPENDED):
-                entitlements.change_state(session, entitlement, EntitlementState.REVOKED,
-                                          reason="order refunded", actor_id=actor_id)
+        revoked = entitlements.for_order(session, order.id)
+    elif len(refunded_lines) == 1 and line_id is not None \
+            and ledger.unrefunded_by_line(session, order.id).get(line_id, 0) <= 0:
+        revoked = [e for e in [entitlements.for_line(session, line_id)] if e is not None]
+    else:
+        revoked = []
+    for entitlement in revoked:
+        if entitlement.state in (EntitlementState.ACTIVE, EntitlementState.SUSPENDED):
+            entitlements.change_state(session, entitlement, EntitlementState.REVOKED,
+                                      reason="order refunded" if full else "line refunded",
+                                      actor_id=actor_id)
     return BookedRefund(booked=booked, excess=amount - booked)
 
 

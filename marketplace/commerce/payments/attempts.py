@@ -88,22 +88,30 @@ def claim_charge(session: Session, order: Order, *, now: datetime | None = None)
 
 def claim_refund(session: Session, order: Order, *, amount: int, key: str,
                  actor_id: int | None, reason: str = "",
-                 kind: AttemptKind = AttemptKind.REFUND) -> PaymentAttempt:
-    """Reserve ``amount`` of ``order`` for a refund (the caller has locked the order and
-    checked the amount against what is left, reservations included). The refund of a
-    duplicate charge (``AttemptKind.DUPLICATE``) returns money that was never counted as paid,
-    so it reserves nothing.
+                 kind: AttemptKind = AttemptKind.REFUND,
+                 order_line_id: int | None = None) -> PaymentAttempt:
+    """Reserve ``amount`` of ``order`` (of its line ``order_line_id``, if given) for a refund
+    (the caller has locked the order and checked the amount against what is left, reservations
+    included). The refund of a duplicate charge (``AttemptKind.DUPLICATE``) returns money that
+    was never counted as paid, so it reserves nothing.
 
     :raises Conflict: a refund with this key was claimed already.
     """
-    attempt = PaymentAttempt(order_id=order.id, kind=kind, amount=amount,
-                             key=key, actor_id=actor_id, reason=reason[:500])
+    attempt = PaymentAttempt(order_id=order.id, kind=kind, amount=amount, key=key,
+                             actor_id=actor_id, reason=reason[:500], order_line_id=order_line_id)
     try:
         with session.begin_nested():
             session.add(attempt)
     except IntegrityError:
         raise Conflict(_l("This refund was already requested.")) from None
     return attempt
+
+
+def reserved_for_line_refunds(session: Session, order_line_id: int) -> int:
+    """The part of :func:`reserved_for_refunds` claimed by refunds of one line."""
+    return int(session.exec(select(func.coalesce(func.sum(PaymentAttempt.amount), 0)).where(
+        PaymentAttempt.order_line_id == order_line_id, PaymentAttempt.kind == AttemptKind.REFUND,
+        PaymentAttempt.state == AttemptState.PENDING)).one())
 
 
 def by_key(session: Session, key: str) -> PaymentAttempt | None:

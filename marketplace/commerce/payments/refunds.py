@@ -17,6 +17,7 @@ from marketplace.commerce.models import (
     AttemptKind,
     AttemptState,
     Order,
+    OrderLine,
     OrderState,
     PaymentAttempt,
     PaymentEvent,
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 
 
 def refund(session: Session, gateway: PaymentGateway, actor: User, order: Order, *,
-           amount: int, reason: str, request_key: str) -> None:
-    """Refund ``amount`` of a paid order (all of it revokes its entitlements).
+           amount: int, reason: str, request_key: str, line: OrderLine | None = None) -> None:
+    """Refund ``amount`` of a paid order (all of it revokes its entitlements), or of one of
+    its ``line``s (bounded by what is left of that line; all of it revokes the line's).
 
     The amount is reserved under the order's lock before the provider is asked, so two refunds
     at the same moment (two tabs, two admins) cannot together return more than was paid.
@@ -47,12 +49,13 @@ def refund(session: Session, gateway: PaymentGateway, actor: User, order: Order,
     if not reason.strip():
         raise ValidationFailed({"reason": [str(_l("Say why the order is refunded."))]})
     fulfilment.lock(session, order)
-    fulfilment.check_refund(session, order, amount)
+    fulfilment.check_refund(session, order, amount, line)
     charge = session.exec(select(PaymentEvent).where(
         PaymentEvent.order_id == order.id,
         PaymentEvent.kind == PaymentEventKind.CHARGE_SUCCEEDED)).first()
     attempt = attempts.claim_refund(session, order, amount=amount, key=f"refund:{request_key}",
-                                    actor_id=actor.id, reason=reason.strip())
+                                    actor_id=actor.id, reason=reason.strip(),
+                                    order_line_id=line.id if line is not None else None)
     session.add(PaymentEvent(order_id=order.id, kind=PaymentEventKind.REFUND_REQUESTED,
                              amount=amount, currency=order.currency,
                              provider_ref=f"refund-request:{request_key}", detail=reason[:500]))
@@ -123,7 +126,8 @@ def book_provider_refund(session: Session, order: Order,
     booked = fulfilment.record_refund(
         session, order, amount=info.amount, provider_ref=info.id,
         actor_id=attempt.actor_id if attempt else None,
-        reason=attempt.reason if attempt else "refunded at the payment provider")
+        reason=attempt.reason if attempt else "refunded at the payment provider",
+        line_id=attempt.order_line_id if attempt else None)
     if attempt is None:
         alerts.flag(session, order, str(_l(
             "the payment provider refunded %(amount)s that nobody asked for on this marketplace",

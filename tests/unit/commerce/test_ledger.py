@@ -550,3 +550,15 @@ def test_a_refund_takes_the_rate_of_its_own_lines_sale_not_of_another(db):
     assert entry_rows(db, order)[2:] == [(lines[0].id, "merchant", "refund", -90, 1_000),
                                          (lines[0].id, "platform", "commission_reversal", -10,
                                           1_000)]
+
+
+def test_an_order_refund_after_a_line_refund_takes_only_what_each_line_still_holds(db):
+    order, lines = quick_order(db, quick_line("one_time", 300), quick_line("one_time", 100))
+    ledger.split_payment(db, order, lines, 400, "pi_1")
+    ledger.reverse_refund(db, order, [lines[0]], 300, "re_line")  # a line's own refund
+    assert ledger.unrefunded_by_line(db, order.id) == {lines[0].id: 0, lines[1].id: 100}
+
+    ledger.reverse_refund(db, order, lines, 100, "re_rest")  # the rest of the order
+    assert ledger.unrefunded_by_line(db, order.id) == {lines[0].id: 0, lines[1].id: 0}
+    ledger.reverse_refund(db, order, lines, 100, "re_rest")  # reported again: nothing more
+    assert ledger.unrefunded_by_line(db, order.id) == {lines[0].id: 0, lines[1].id: 0}
