@@ -82,6 +82,9 @@ class UsageWatchSettings:
             suspend_rules=(default.suspend_rules if rules is None else frozenset(
                 rule.strip() for rule in str(rules).split(",") if rule.strip())),
             input_key_days=max(1, read("USAGE_INPUT_KEY_DAYS", int, default.input_key_days)))
+
+
+@dataclass(frozen=True)
 class JobSettings:
     """The background jobs' queue and its worker (see :mod:`marketplace.jobs`)."""
 
