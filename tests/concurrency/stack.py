@@ -116,6 +116,7 @@ class Marketplace:
         self.localstripe: LocalstripeServer | None = None
         self.provider: LocalstripeControl | None = None
         self.gunicorn: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None  # the background jobs' worker
         self.engine: Engine | None = None
         self._visitors: list[Visitor] = []
         self.authenticator = Authenticator()
@@ -161,6 +162,10 @@ class Marketplace:
         self.gunicorn = subprocess.Popen([*command, "marketplace:create_app()"], cwd=ROOT,
                                          env=self.env(), stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL)
+        # As `make run` does: the jobs the server queues (e-mail, plugins' events) need one.
+        with (self.folder / "worker.log").open("ab") as log:
+            self.worker = subprocess.Popen([str(BIN / "datamarket"), "worker"], cwd=ROOT,
+                                           env=self.env(), stdout=log, stderr=log)
         self.provider.register_webhook(f"{self.base}/payments/webhook", WEBHOOK_SECRET,
                                        name="marketplace")
         self._wait_until_serving()
@@ -197,13 +202,14 @@ class Marketplace:
             visitor.close()
         if self.engine is not None:
             self.engine.dispose()
-        if self.gunicorn is not None and self.gunicorn.poll() is None:
-            self.gunicorn.terminate()
-            try:
-                self.gunicorn.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.gunicorn.kill()
-                self.gunicorn.wait()
+        for process in (self.gunicorn, self.worker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.localstripe is not None:
             self.localstripe.stop()
 
@@ -380,13 +386,19 @@ class Visitor:
         self.request("GET", self._confirmation_path(email))
         return self.log_in(email, password)
 
-    def _confirmation_path(self, email_address: str) -> str:
+    def _confirmation_path(self, email_address: str, wait: float = 60.0) -> str:
+        """The link of the confirmation mail, which the jobs' worker sends soon after."""
         assert self.mail_folder is not None, "this visitor was not told the mail folder"
-        for path in sorted(self.mail_folder.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if message["To"] == email_address:
-                return re.search(r"/confirm/\S+", message.get_content()).group(0)
-        raise AssertionError(f"no confirmation mail for {email_address}")
+        deadline = time.monotonic() + wait
+        while True:
+            for path in sorted(self.mail_folder.glob("*.eml")):
+                message = email.message_from_bytes(path.read_bytes(),
+                                                   policy=email.policy.default)
+                if message["To"] == email_address:
+                    return re.search(r"/confirm/\S+", message.get_content()).group(0)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no confirmation mail for {email_address}")
+            time.sleep(0.2)
 
     # -- buying --------------------------------------------------------------------------
 
