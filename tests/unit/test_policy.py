@@ -7,7 +7,7 @@ row is written for it here, so nobody adds a rule without deciding who it lets t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,8 +15,10 @@ from marketplace import policy
 from marketplace import rules as _domain_rules  # noqa: F401  registers every domain's rules
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.authorization.models import AuthorizationApplication
+from marketplace.base import utcnow
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
+from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
 from marketplace.delivery.keys import KeyActor
@@ -96,6 +98,16 @@ RESOURCES = {
     # a background job the buyer asked for, and one the platform asked for itself
     "job": JobRun(id=12, kind="exports.csv", asked_by=1),
     "platform_job": JobRun(id=13, kind="plugins.announce"),
+    # the buyer's refund request on org A's line: new, and one left undecided for two weeks
+    "refund_request": RefundRequest(id=14, order_id=7, order_line_id=1, buyer_id=1,
+                                    organization_id=ORG_A, amount=100, reason="r",
+                                    created_at=utcnow()),
+    "old_refund_request": RefundRequest(id=15, order_id=7, order_line_id=1, buyer_id=1,
+                                        organization_id=ORG_A, amount=100, reason="r",
+                                        created_at=utcnow() - timedelta(days=14)),
+    # the buyer's invoice request to org A
+    "invoice": InvoiceRequest(id=16, order_id=7, organization_id=ORG_A, buyer_id=1, amount=100,
+                              company_name="c", taxpayer_id="t"),
 }
 
 Y, N = True, False
@@ -202,6 +214,21 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("usage_alert.close", None):          (N, N, N, N, N, Y, N),
     ("subscription.cancel", "subscription"): (N, Y, N, N, N, Y, N),
     ("quote.request", None):              (N, Y, Y, Y, Y, Y, N),
+    # buyers' refund and invoice requests: asked by the order's buyer, decided or issued by the
+    # seller (an admin decides a refund only once three working days have passed)
+    ("refund_request.create", "order"):   (N, Y, N, N, N, N, N),
+    ("invoice.request", "order"):         (N, Y, N, N, N, N, N),
+    ("refund_request.list", None):        (N, Y, Y, Y, Y, Y, N),
+    ("invoice.list", None):               (N, Y, Y, Y, Y, Y, N),
+    ("refund_request.list_all", None):    (N, N, N, N, N, Y, N),
+    ("invoice.list_all", None):           (N, N, N, N, N, Y, N),
+    ("refund_request.list_merchant", None): (N, N, N, Y, Y, N, N),
+    ("invoice.list_merchant", None):      (N, N, N, Y, Y, N, N),
+    ("refund_request.view", "refund_request"): (N, Y, N, Y, N, Y, N),
+    ("refund_request.decide", "refund_request"): (N, N, N, Y, N, N, N),
+    ("refund_request.decide", "old_refund_request"): (N, N, N, Y, N, Y, N),
+    ("invoice.view", "invoice"):          (N, Y, N, Y, N, Y, N),
+    ("invoice.issue", "invoice"):         (N, N, N, Y, N, N, N),
     ("quote.list", None):                 (N, Y, Y, Y, Y, Y, N),
     ("quote.view", "quote"):              (N, Y, N, Y, N, Y, N),
     ("quote.accept", "quote"):            (N, Y, N, N, N, N, N),
