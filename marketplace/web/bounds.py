@@ -23,7 +23,13 @@ ID_RANGE = validate.Range(1, MAX_ID, error="Use a whole number from {min} to {ma
 
 class BoundedIntConverter(IntegerConverter):
     """``<int:id>`` for ids: 1 to :data:`~marketplace.base.MAX_ID`, anything else does not match
-    (404)."""
+    (404).
+
+    Too many digits fail the pattern itself, before any rule is picked: a value that only the
+    range check refuses makes Werkzeug answer 405 where a GET and a POST rule share a path.
+    """
+
+    regex = rf"\d{{1,{len(str(MAX_ID))}}}"
 
     def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1,
                  max: int | None = MAX_ID, signed: bool = False) -> None:
