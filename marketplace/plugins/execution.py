@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -153,26 +153,20 @@ class Execution:
         if not trusted:
             return self._step_in_worker(plugin, kind, name, values, params, key, timeout)
         self.stop_worker(plugin.name)
-        try:
-            loaded = self.import_trusted(plugin)
-        except PluginImportFailed as exc:
-            return {"outcome": "crash",
-                    "message": f"the plugin could not be imported into the platform: {exc}"}
-        step = find_step(loaded.governance_steps, kind, name)
-        if step is None:
-            return {"outcome": "bad_input",
-                    "message": f"the imported plugin no longer offers {kind} {name}"}
-        try:
-            return self.pool.run(lambda: run_step(step, values, params, key),
-                                 time.monotonic() + timeout)
-        except CallTimeout:
-            return {"outcome": "timeout", "message": f"{kind} {name} gave no answer within "
-                    f"{timeout:g} seconds (trusted, on a thread)"}
+        return self._trusted_step(plugin, kind, name, timeout,
+                                  lambda step: run_step(step, values, params, key))
 
     def run_batch_step(self, plugin: PluginDescription, kind: str, name: str, batch: Any,
                        policies: list[dict[str, Any]], key: bytes | None,
                        timeout: float) -> dict[str, Any]:
         """Run a trusted plugin's batch-masking step over one record batch on a pool thread."""
+        return self._trusted_step(plugin, kind, name, timeout,
+                                  lambda step: run_batch_step(step, batch, policies, key))
+
+    def _trusted_step(self, plugin: PluginDescription, kind: str, name: str, timeout: float,
+                      call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """Import ``plugin``, find its step and ``call`` it on a pool thread within ``timeout``;
+        an answer of the worker protocol either way."""
         try:
             loaded = self.import_trusted(plugin)
         except PluginImportFailed as exc:
@@ -183,8 +177,7 @@ class Execution:
             return {"outcome": "bad_input",
                     "message": f"the imported plugin no longer offers {kind} {name}"}
         try:
-            return self.pool.run(lambda: run_batch_step(step, batch, policies, key),
-                                 time.monotonic() + timeout)
+            return self.pool.run(lambda: call(step), time.monotonic() + timeout)
         except CallTimeout:
             return {"outcome": "timeout", "message": f"{kind} {name} gave no answer within "
                     f"{timeout:g} seconds (trusted, on a thread)"}

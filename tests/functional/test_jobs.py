@@ -98,9 +98,9 @@ def test_a_job_failed_for_good_is_shown_to_admins_who_retry_it(sqlite_app):
         assert (failed.attempts, failed.max_attempts) == (2, 2)
         assert failed.error == "ValueError: the sample job always fails"
 
-        with new_session(get_engine(sqlite_app)) as db:
-            notices = db.exec(select(Notification).where(Notification.user_id == admin.id,
-                                                         Notification.kind == "job.failed")).all()
+        # the admins are told after the failure is committed, so the notice may trail it
+        notices = wait_for(lambda: _failure_notices(sqlite_app, admin.id),
+                           what="the admin's failure notice")
         assert [notice.params["id"] for notice in notices] == [job_id]
         assert notices[0].link == f"/admin/jobs#job-{job_id}"
 
@@ -117,9 +117,17 @@ def test_a_job_failed_for_good_is_shown_to_admins_who_retry_it(sqlite_app):
         entries = db.exec(select(AuditEntry).where(AuditEntry.action == "job.retry")).all()
         assert [(e.actor_id, e.subject_id) for e in entries] == [(admin.id, str(job_id))]
         assert audit.verify_chain(db).ok
-    with new_session(get_engine(sqlite_app)) as db:
-        notices = db.exec(select(Notification).where(Notification.kind == "job.failed")).all()
+    notices = wait_for(lambda: len(found := _failure_notices(sqlite_app)) >= 2 and found,
+                       what="the second failure notice")
     assert len(notices) == 2, "each time the job fails for good, the admin is told"
+
+
+def _failure_notices(app, user_id: int | None = None) -> list[Notification]:
+    query = select(Notification).where(Notification.kind == "job.failed")
+    if user_id is not None:
+        query = query.where(Notification.user_id == user_id)
+    with new_session(get_engine(app)) as db:
+        return list(db.exec(query).all())
 
 
 def test_a_job_that_has_not_failed_cannot_be_retried(sqlite_app):
