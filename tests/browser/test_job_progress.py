@@ -16,7 +16,7 @@ from marketplace.accounts.models import User
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, seed
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_page_kinds_under_csp import _log_in
+from tests.browser.sign_in import log_in as _log_in
 from tests.jobs_support import queue_config, running_worker
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import pytest
 from marketplace.db import get_engine, new_session
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_API, demo_product_id
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_page_kinds_under_csp import _log_in
+from tests.browser.sign_in import log_in as _log_in
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 390)
