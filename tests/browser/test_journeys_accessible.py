@@ -5,12 +5,19 @@ Content-Security-Policy (the ``page`` fixture) and is kept as a screenshot in
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import col, select
 
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, User
 from marketplace.authorization.models import AuthorizationApplication
-from marketplace.catalog.models import Listing, ListingState
+from marketplace.catalog.models import (
+    Listing,
+    ListingState,
+    PricingModel,
+    PricingPlan,
+)
 from marketplace.commerce.models import Order, Receipt
 from marketplace.db import get_engine, new_session
 from marketplace.delivery.models import Entitlement
@@ -112,12 +119,40 @@ def test_visitor_journey(live_server, page, lang):
     _walk(page, base, "visitor", lang, VISITOR, _ids(app))
 
 
+def _one_time_plan(app) -> tuple[int, int]:
+    """A one-time plan of a published product below level 3 (bought without an application):
+    the product's and the plan's ids."""
+    with app.app_context():
+        session = new_session(get_engine(app))
+        plan = session.exec(
+            select(PricingPlan).join(Listing, col(PricingPlan.listing_id) == Listing.id)
+            .where(Listing.state == ListingState.PUBLISHED, Listing.classification_level < 3,
+                   PricingPlan.model == PricingModel.ONE_TIME).order_by(Listing.id)).first()
+        listing = session.get(Listing, plan.listing_id) if plan else None
+        session.close()
+    assert plan is not None and listing is not None, "the demo sells a one-time product"
+    return listing.product_id, plan.id
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_buyer_journey(live_server, page, lang):
     app, base = live_server
     log_in(page, base, "buyer@example.com", "demo-buyer")
     _choose_language(page, lang)
     _walk(page, base, "buyer", lang, BUYER, _ids(app))
+
+    # then buys: a plan into the cart, the cart checked out, the payment page
+    product_id, plan_id = _one_time_plan(app)
+    findings = Findings()
+    page.goto(f"{base}/products/{product_id}")
+    page.locator(f"form:has(input[name=plan_id][value='{plan_id}']) button[type=submit]").click()
+    page.wait_for_url(f"{base}/cart")
+    assert page.locator(".cart-count").inner_text() == "1"
+    audit_page(page, f"buyer-{lang}-cart-with-a-line", findings)
+    page.locator(".checkout-form button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(base)}/orders/[\w-]+/pay$"))
+    audit_page(page, f"buyer-{lang}-pay", findings)
+    assert not findings.problems, findings.report()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
