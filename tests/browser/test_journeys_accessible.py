@@ -94,7 +94,7 @@ def _walk(page, base: str, role: str, lang: str, paths: list[str], ids: dict) ->
         assert page.locator("html").get_attribute("lang") == LANGUAGES[lang][1], path
         assert page.locator("head link[rel=icon]").count() == 1, f"{path} has no favicon"
         titles.setdefault(page.title(), path)
-        audit_page(page, f"{role}-{lang}-{path.format(**ids)}", findings)
+        audit_page(page, f"{role}-{lang}-{path}", findings)
     assert not findings.problems, findings.report()
     repeated = [path for path in paths if path not in titles.values()]
     assert not repeated, f"pages whose <title> another page already has: {repeated}"
