@@ -8,7 +8,8 @@ same kinds. A new domain with jobs adds its module here.
 
 from __future__ import annotations
 
+from marketplace.commerce.buyer_requests import tasks as refund_request_jobs
 from marketplace.delivery import announce as plugin_events
 from marketplace.notifications import tasks as notification_jobs
 
-MODULES = (plugin_events, notification_jobs)
+MODULES = (plugin_events, notification_jobs, refund_request_jobs)

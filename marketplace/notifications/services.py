@@ -73,6 +73,9 @@ MESSAGES = {
     "usage.alert": _l("Abnormal use of API key %(prefix)s: %(rule)s (alert %(id)s)."),
     "refund_request.created": _l("A buyer asks for %(amount)s back on “%(title)s” of order "
                                  "%(number)s (refund request %(id)s)."),
+    "refund_request.admins_turn": _l("Refund request %(id)s on order %(number)s (%(amount)s "
+                                     "for “%(title)s”) was not decided by the merchant within "
+                                     "three working days: a platform admin may decide it now."),
     "refund_request.approved": _l("Refund request %(id)s on order %(number)s was approved: "
                                   "%(amount)s is refunded."),
     "refund_request.rejected": _l("Refund request %(id)s on order %(number)s was refused: "

@@ -252,3 +252,38 @@ def test_an_admin_decides_after_three_working_days_and_not_before(app, db, world
     # The buyer and the merchant who let it wait both hear of it.
     assert notified(db, world["buyer"], "refund_request.approved")
     assert notified(db, world["merchants"][1], "refund_request.approved")
+
+
+def test_the_admins_are_told_once_when_a_request_becomes_theirs(app, db, world):
+    order, line = world["order"], world["lines"][0]
+    ask(app, world["buyer"], order, line, "100", "Late delivery.")
+    request = the_request(db, line)
+    # asked on a Thursday at noon: the merchant's three working days end on Tuesday at noon
+    request.created_at = request.created_at.replace(year=2026, month=12, day=3, hour=12)
+    db.add(request)
+    db.commit()
+    monday = request.created_at + timedelta(days=4)
+    tuesday = request.created_at + timedelta(days=5)
+
+    assert refund_requests.tell_admins_when_due(db, now=monday) == []
+    assert not notified(db, world["admin"], "refund_request.admins_turn")
+    assert refund_requests.tell_admins_when_due(db, now=tuesday) == [request.id]
+    db.commit()
+    assert refund_requests.tell_admins_when_due(db, now=tuesday + timedelta(hours=1)) == []
+    db.commit()
+    told = db.exec(select(Notification).where(Notification.kind == "refund_request.admins_turn")
+                   ).all()
+    assert [(n.user_id, n.link) for n in told] == [(world["admin"].id,
+                                                    f"/refund-requests/{request.id}")]
+    assert "three working days" in page_text(
+        logged_in_client(app, world["admin"]).get("/notifications"))
+
+    # a request the merchant decided in time is never announced
+    other = world["lines"][1]
+    ask(app, world["buyer"], order, other, "100", "Late delivery.")
+    decided = the_request(db, other)
+    decided.created_at = request.created_at
+    decided.state = RefundRequestState.REJECTED
+    db.add(decided)
+    db.commit()
+    assert refund_requests.tell_admins_when_due(db, now=tuesday + timedelta(days=7)) == []

@@ -47,6 +47,8 @@ class RefundRequest(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="user_account.id")
     decided_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    #: When the admins were told the request had become theirs to decide (once, by the sweep).
+    admins_told_at: datetime | None = None
 
 
 class InvoiceRequest(SQLModel, table=True):

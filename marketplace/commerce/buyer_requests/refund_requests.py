@@ -10,17 +10,19 @@ other party is notified (in the app and by e-mail, through the outbox).
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import User
-from marketplace.accounts.services import members
+from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
 from marketplace.commerce.buyer_requests.models import RefundRequest, RefundRequestState
+from marketplace.commerce.buyer_requests.working_days import MERCHANT_DAYS, admin_may_decide_from
 from marketplace.commerce.models import Order, OrderLine, OrderState
 from marketplace.commerce.orders import fulfilment
 from marketplace.commerce.payments import PaymentError, PaymentGateway
@@ -182,6 +184,38 @@ def reject(session: Session, actor: User, request: RefundRequest, *,
                  details={"order": order.number, "line": line.id, "reason": reason[:500]})
     _tell(session, actor, order, line, request, "refund_request.rejected", reason=reason)
     return request
+
+
+def tell_admins_when_due(session: Session, now: datetime | None = None) -> list[int]:
+    """Tell the admins of each open request the merchant left undecided for three working
+    days: it is now theirs to decide. Each request is announced once, even when two sweeps
+    run at the same time (the conditional UPDATE lets one of them claim it). The ids told."""
+    now = now or utcnow()
+    # three working days are at least three calendar days: the query narrows, the
+    # working-day rule decides
+    candidates = session.exec(
+        select(RefundRequest).where(RefundRequest.state == RefundRequestState.OPEN,
+                                    col(RefundRequest.admins_told_at).is_(None),
+                                    RefundRequest.created_at <= now - timedelta(days=MERCHANT_DAYS))
+        .order_by(col(RefundRequest.id))).all()
+    told = []
+    for request in candidates:
+        if admin_may_decide_from(request.created_at) > now:
+            continue
+        claimed = session.execute(
+            update(RefundRequest)
+            .where(RefundRequest.id == request.id, col(RefundRequest.admins_told_at).is_(None),
+                   RefundRequest.state == RefundRequestState.OPEN)
+            .values(admins_told_at=now).returning(RefundRequest.id)).first()
+        if claimed is None:
+            continue
+        order = session.get(Order, request.order_id)
+        line = session.get(OrderLine, request.order_line_id)
+        notify(session, admins(session), "refund_request.admins_turn",
+               _params(order, line, request, request.amount),
+               link=f"/refund-requests/{request.id}")
+        told.append(request.id)
+    return told
 
 
 # ---------------------------------------------------------------------------- reading
