@@ -58,10 +58,13 @@ test: setup
 	scripts/ensure-test-services
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider sdk/tests plugins/governance_tools/tests plugins/ai_models/tests tests
 
-# The same suite against PostgreSQL; .ci/run starts the server and sets the URL.
+# The same suite against PostgreSQL; .ci/run starts the server and sets the URL. The browser
+# suite runs once, in `make test`: what it checks (layout, accessibility, scripts under the CSP)
+# does not depend on the database, and every route is requested on PostgreSQL by every kind of
+# user in tests/test_routes_policy.py.
 test-postgres: setup
 	@test -n "$$DATAMARKET_TEST_DATABASE_URL" || { echo "set DATAMARKET_TEST_DATABASE_URL"; exit 2; }
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not browser" tests
 
 # Money under concurrency: double-clicked payments, two admins refunding at once, a new buyer's
 # first payment twice, against gunicorn (4 workers x 4 threads) on PostgreSQL with localstripe.
