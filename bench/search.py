@@ -10,7 +10,9 @@ scenarios, five product types, 500 merchants, prices from free to ¥100,000), th
   columns and docset facets the storefront uses), built in one writer;
 - **fts5**: an SQLite FTS5 table over the same documents, analysed by the same analyzer (FTS5
   cannot segment Chinese), with the facet and sort values in an ordinary table beside it and
-  every query written text-match first.
+  every query written text-match first;
+- **whoosh, plain**: Whoosh with a plain schema and no tuning (``bench/search_plain.py``), the
+  starting point the search issue measured, as the baseline of the platform's index.
 
 It prints build time and index size, and the median and 95th percentile of four kinds of query,
 each asked ``--queries`` times with words drawn from the vocabulary:
@@ -19,7 +21,7 @@ each asked ``--queries`` times with words drawn from the vocabulary:
 - filtered and faceted: a word, a scenario and a price range, with the count of every value of
   every facet (each facet counted with the other filters), as the browse page asks.
 
-Both engines return the first page of 24 by relevance and the total. Figures in
+Every engine returns the first page of 24 by relevance and the total. Figures in
 ``docs/performance.md`` come from this script; the test suite runs it with tiny sizes only.
 """
 
@@ -39,8 +41,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(ROOT), str(BENCH)]
+
+from search_plain import PlainWhooshEngine  # noqa: E402  (bench/search_plain.py)
 
 from marketplace.search import analysis  # noqa: E402
 from marketplace.search.analysis import TEXT_SEPARATOR, analyze, pinyin_text  # noqa: E402
@@ -341,7 +346,8 @@ def run_size(size: int, count: int, seed: int) -> list[list[str]]:
     asked = queries(vocabulary, items, count, random.Random(seed + 1))
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as folder:
-        for engine in (WhooshEngine(Path(folder)), Fts5Engine(Path(folder))):
+        for engine in (WhooshEngine(Path(folder)), Fts5Engine(Path(folder)),
+                       PlainWhooshEngine(Path(folder), PAGE)):
             seconds = timed(lambda e=engine: e.build(items)) / 1000
             row = [engine.name, f"{size:,}", f"{seconds:.1f}", f"{engine.size() / 2**20:.1f}"]
             for kind_queries in asked.values():

@@ -57,7 +57,7 @@ def test_search_benchmark_runs(capsys):
     bench = _load("search")
     assert bench.main(["--sizes", "300", "--queries", "5", "--seed", "3"]) == 0
     table = capsys.readouterr().out
-    for engine in ("| whoosh ", "| fts5 "):
+    for engine in ("| whoosh ", "| fts5 ", "| whoosh, plain "):
         assert engine in table
     assert "| 300 " in table and "filtered + faceted" in table
 
