@@ -56,7 +56,7 @@ run: setup
 
 test: setup
 	scripts/ensure-test-services
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider sdk/tests plugins/governance_tools/tests plugins/ai_models/tests tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider --durations=30 sdk/tests plugins/governance_tools/tests plugins/ai_models/tests tests
 
 # The same suite against PostgreSQL; .ci/run starts the server and sets the URL. The browser
 # suite runs once, in `make test`: what it checks (layout, accessibility, scripts under the CSP)
