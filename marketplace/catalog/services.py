@@ -193,7 +193,8 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     if current is None:
         raise InvalidTransition(_l("Only a product on sale can get a new version."))
     fields = current.model_dump(
-        include={"title", "summary", "description_md", "product_type", "delivery_form",
+        include={"title", "summary", "description_md", "title_en", "summary_en",
+                 "description_md_en", "product_type", "delivery_form",
                  "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
                  "requires_application", "trial_calls", "dataset_id"}
     )
