@@ -10,6 +10,7 @@ language it is in, so that a screen reader reads Chinese text on an English page
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from markupsafe import Markup, escape
 #: The BCP 47 tag of the text columns without a suffix.
 CHINESE = "zh-Hans"
 ENGLISH = "en"
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: The texts of a listing that have an English version (``<field>_en``).
 BILINGUAL_FIELDS = ("title", "summary", "description_md")
 
@@ -62,8 +64,10 @@ def choose(chinese: str | None, english: str | None, locale: Any) -> LocalText:
     if wants_english(locale):
         if english.strip():
             return LocalText(english)
-        # An English page showing the Chinese text: say so, unless there is nothing to show.
-        return LocalText(chinese, CHINESE if chinese.strip() else None)
+        # An English page showing the Chinese text says so; text written in the Chinese fields
+        # without a Chinese character (listings from before the English fields) is left as the
+        # page's language, so a screen reader does not read English with a Chinese voice.
+        return LocalText(chinese, CHINESE if _HAN.search(chinese) else None)
     if not chinese.strip() and english.strip():  # an optional text given only in English
         return LocalText(english, ENGLISH)
     return LocalText(chinese)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from flask import current_app, request, url_for
-from flask_babel import get_locale
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_smorest import Blueprint, abort
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema

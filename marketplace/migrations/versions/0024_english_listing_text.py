@@ -1,4 +1,5 @@
-"""a listing's optional English title, summary and description beside the Chinese ones
+"""a listing's optional English title, summary and description beside the Chinese ones, and
+an order line's English title
 
 Revision ID: 0024
 Revises: 0021
@@ -24,9 +25,14 @@ def upgrade() -> None:
         for name, length in _COLUMNS:
             batch_op.add_column(sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length),
                                           nullable=False, server_default=''))
+    with op.batch_alter_table('order_line') as batch_op:
+        batch_op.add_column(sa.Column('title_en', sqlmodel.sql.sqltypes.AutoString(length=200),
+                                      nullable=False, server_default=''))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('order_line') as batch_op:
+        batch_op.drop_column('title_en')
     with op.batch_alter_table('listing') as batch_op:
         for name, _length in reversed(_COLUMNS):
             batch_op.drop_column(name)
