@@ -281,7 +281,8 @@ def _tell_merchant(session: Session, listing: Listing, kind: str, reason: str = 
         session,
         members(session, org.id),
         kind,
-        {"title": listing.title, "version": listing.version, "reason": reason},
+        {"title": listing.title, "title_en": listing.title_en, "version": listing.version,
+         "reason": reason},
         link=f"/merchant/listings/{listing.id}",
     )
 
@@ -318,7 +319,7 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
         session,
         admins(session),
         "listing.submitted",
-        {"title": listing.title, "version": listing.version},
+        {"title": listing.title, "title_en": listing.title_en, "version": listing.version},
         link=f"/admin/reviews/{listing.id}",
     )
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlmodel import select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.localized import choose, listing_text
 from marketplace.catalog.models import Listing, ListingState, Product
+from marketplace.notifications.models import OutboundEmail
 from marketplace.search import get_index
 from marketplace.search.query import SearchRequest
 from marketplace.search.services import search
@@ -282,3 +284,16 @@ def test_a_new_version_copies_both_versions(app, db, shop):
     db.commit()
     assert found(app, db, "box") == [listing.product_id]
     assert found(app, db, "吞吐量") == [listing.product_id]
+
+
+def test_notifications_quote_the_title_in_the_readers_language(app, db, shop):
+    merchant, org, admin = shop
+    merchant.locale, admin.locale = "en", "zh_Hans"
+    db.add_all([merchant, admin])
+    listing = make_listing(db, merchant, org, state=ListingState.SUBMITTED, admin=admin,
+                           **BILINGUAL)
+    catalog.decide(db, admin, listing, catalog.Transition.APPROVE)
+    db.commit()
+    mails = {mail.to_address: mail for mail in db.exec(select(OutboundEmail))}
+    assert "Harbour container throughput" in mails[merchant.email].body
+    assert "港口集装箱吞吐量" in mails[admin.email].body  # submitted, told to the admins
