@@ -182,7 +182,8 @@ def test_0014_offers_no_trial_on_existing_listings_and_its_downgrade_leaves_no_s
 
 
 def test_0024_keeps_listings_text_as_the_chinese_version_with_no_english(url):
-    migrate.upgrade(url, "0021")
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    migrate.upgrade(url, script.get_revision("0024").down_revision)
     engine = create_engine(url)
     try:
         with engine.begin() as conn:

@@ -2,7 +2,7 @@
 an order line's English title
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-07 15:45:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0024'
-down_revision: str | None = '0021'
+down_revision: str | None = '0025'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
