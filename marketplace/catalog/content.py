@@ -89,8 +89,9 @@ def _trial_calls(value: Any, errors: dict) -> int:
 def validate_content(data: dict[str, Any]) -> dict[str, Any]:
     """Check a listing's content and return it normalized.
 
-    :param data: title, summary, description_md, product_type, delivery_form, scenario, tags,
-        classification_level, version, data_dictionary, sample_rows.
+    :param data: title, summary, description_md (Chinese; the title required), their optional
+        English versions title_en, summary_en, description_md_en, product_type, delivery_form,
+        scenario, tags, classification_level, version, data_dictionary, sample_rows.
     :raises ValidationFailed: naming every field that is wrong and how to fix it.
     """
     errors: dict[str, list[str]] = {}
@@ -112,6 +113,7 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
     if len(description) > 50_000:
         errors["description_md"] = [str(_l("Keep the description within 50,000 characters."))]
     out["description_md"] = description
+    _english(data, out, errors)
 
     out["product_type"] = _choice(
         errors, "product_type", data.get("product_type"), ProductType, _l("product type")
@@ -149,6 +151,21 @@ def validate_content(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _english(data: dict[str, Any], out: dict[str, Any], errors: dict) -> None:
+    """The optional English title, summary and description, with the Chinese ones' limits."""
+    title = str(data.get("title_en") or "").strip()
+    if len(title) > 200:
+        errors["title_en"] = [str(_l("Keep the English title within 200 characters."))]
+    summary = str(data.get("summary_en") or "").strip()
+    if len(summary) > 500:
+        errors["summary_en"] = [str(_l("Keep the English summary within 500 characters."))]
+    description = str(data.get("description_md_en") or "")
+    if len(description) > 50_000:
+        errors["description_md_en"] = [
+            str(_l("Keep the English description within 50,000 characters."))]
+    out.update(title_en=title, summary_en=summary, description_md_en=description)
+
+
 def _tags(raw: Any, errors: dict) -> list[str]:
     if isinstance(raw, str):
         raw = re.split(r"[,，]", raw)
@@ -173,7 +190,8 @@ def _dictionary(raw: list, errors: dict) -> list[dict[str, str]]:
         problems.append(str(_l("A data dictionary has at most %(n)d fields.", n=MAX_FIELDS)))
     for position, item in enumerate(raw[:MAX_FIELDS], start=1):
         name = str(item.get("name") or "").strip()
-        if not name and not any(str(item.get(k) or "").strip() for k in ("description",)):
+        if not name and not any(str(item.get(k) or "").strip()
+                                for k in ("description", "description_en")):
             continue  # an empty row left in the form
         field = {
             "name": name,
@@ -181,6 +199,9 @@ def _dictionary(raw: list, errors: dict) -> list[dict[str, str]]:
             "description": str(item.get("description") or "").strip()[:500],
             "sensitivity": str(item.get("sensitivity") or Sensitivity.NONE),
         }
+        english = str(item.get("description_en") or "").strip()[:500]
+        if english:  # only where given, so dictionaries written before stay as they were
+            field["description_en"] = english
         if not FIELD_NAME_RE.match(name):
             problems.append(str(_l(
                 "Field %(n)d: a field name starts with a letter and uses letters, digits "

@@ -113,6 +113,8 @@ class DictionaryFieldForm(Form):
         validate_choice=False,
     )
     description = StringField(_l("What it contains"), validators=[Length(max=500)])
+    description_en = StringField(_l("What it contains, in English (optional)"),
+                                 validators=[Length(max=500)])
     sensitivity = SelectField(
         _l("Sensitivity"), choices=_choices(SENSITIVITY_LABELS), default=Sensitivity.NONE.value,
         validate_choice=False,
@@ -123,6 +125,7 @@ class DictionaryFieldForm(Form):
             "name": (self.name.data or "").strip(),
             "type": self.field_type.data,
             "description": (self.description.data or "").strip(),
+            "description_en": (self.description_en.data or "").strip(),
             "sensitivity": self.sensitivity.data,
         }
 
@@ -177,9 +180,16 @@ class PlanForm(Form):
 class ListingForm(FlaskForm):
     """The listing editor. Field names match the keys of the services' ``field_errors``."""
 
-    title = StringField(_l("Title"), render_kw={"maxlength": 200})
-    summary = TextAreaField(_l("Summary"), render_kw={"maxlength": 500, "rows": 2})
-    description_md = TextAreaField(_l("Description"), render_kw={"rows": 12})
+    # The Chinese text is the listing's own (the title required); English is optional and
+    # shown on pages in English (catalog/localized.py).
+    title = StringField(_l("Title in Chinese"), render_kw={"maxlength": 200})
+    title_en = StringField(_l("Title in English (optional)"), render_kw={"maxlength": 200})
+    summary = TextAreaField(_l("Summary in Chinese"), render_kw={"maxlength": 500, "rows": 2})
+    summary_en = TextAreaField(_l("Summary in English (optional)"),
+                               render_kw={"maxlength": 500, "rows": 2})
+    description_md = TextAreaField(_l("Description in Chinese"), render_kw={"rows": 12})
+    description_md_en = TextAreaField(_l("Description in English (optional)"),
+                                      render_kw={"rows": 12})
     product_type = SelectField(
         _l("Product type"), choices=_choices(PRODUCT_TYPE_LABELS, empty=_l("Choose a type")),
         validate_choice=False,
@@ -250,6 +260,9 @@ class ListingForm(FlaskForm):
             "title": self.title.data or "",
             "summary": self.summary.data or "",
             "description_md": self.description_md.data or "",
+            "title_en": self.title_en.data or "",
+            "summary_en": self.summary_en.data or "",
+            "description_md_en": self.description_md_en.data or "",
             "product_type": self.product_type.data or "",
             "delivery_form": self.delivery_form.data or "",
             "scenario": self.scenario.data or "",
@@ -285,6 +298,9 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]],
         "title": listing.title,
         "summary": listing.summary,
         "description_md": listing.description_md,
+        "title_en": listing.title_en,
+        "summary_en": listing.summary_en,
+        "description_md_en": listing.description_md_en,
         "product_type": listing.product_type,
         "delivery_form": listing.delivery_form,
         "scenario": listing.scenario,
@@ -294,6 +310,7 @@ def listing_form_data(listing: Listing, plans: list[dict[str, Any]],
         "data_dictionary": [
             {"name": f.get("name", ""), "field_type": f.get("type", "string"),
              "description": f.get("description", ""),
+             "description_en": f.get("description_en", ""),
              "sensitivity": f.get("sensitivity", Sensitivity.NONE.value)}
             for f in listing.data_dictionary
         ] or [{}],

@@ -102,9 +102,15 @@ class Listing(SQLModel, table=True):
     version: str = Field(default="1.0", max_length=20)
     state: str = Field(default=ListingState.DRAFT, max_length=20, index=True)
 
+    # The merchant's text in Chinese (the title required), and optionally in English: pages in
+    # English show the English version where there is one (catalog/localized.py). The data
+    # dictionary's fields carry an optional ``description_en`` beside ``description``.
     title: str = Field(max_length=200)
     summary: str = Field(default="", max_length=500)
     description_md: str = Field(default="", max_length=50_000)
+    title_en: str = Field(default="", max_length=200)
+    summary_en: str = Field(default="", max_length=500)
+    description_md_en: str = Field(default="", max_length=50_000)
     product_type: str = Field(max_length=30, index=True)
     delivery_form: str = Field(max_length=30, index=True)
     scenario: str = Field(max_length=30, index=True)

@@ -21,7 +21,9 @@ def _one_of(enum) -> validate.OneOf:
 class DataFieldSchema(Schema):
     name = fields.String(required=True)
     type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
-    description = fields.String()
+    description = fields.String(metadata={"description": "What the field contains, in Chinese."})
+    description_en = fields.String(metadata={"description": "The same in English; absent when "
+                                                           "the merchant gave none."})
     sensitivity = fields.String(validate=_one_of(Sensitivity))
 
 
@@ -69,9 +71,15 @@ class ProductSchema(Schema):
     id = fields.Integer(metadata={"description": "The product's id (stable across versions)."})
     listing_id = fields.Integer(metadata={"description": "The id of the published version."})
     version = fields.String()
-    title = fields.String()
-    summary = fields.String()
-    description_md = fields.String(metadata={"description": "Markdown, as the merchant wrote it."})
+    title = fields.String(metadata={"description": "The title in Chinese."})
+    summary = fields.String(metadata={"description": "The summary in Chinese."})
+    description_md = fields.String(metadata={"description": "Markdown, as the merchant wrote it, "
+                                                            "in Chinese."})
+    title_en = fields.String(metadata={"description": "The title in English; empty when the "
+                                                      "merchant gave none."})
+    summary_en = fields.String(metadata={"description": "The summary in English; may be empty."})
+    description_md_en = fields.String(metadata={"description": "The description in English "
+                                                               "(Markdown); may be empty."})
     product_type = fields.String(validate=_one_of(ProductType))
     delivery_form = fields.String(validate=_one_of(DeliveryForm))
     scenario = fields.String(validate=_one_of(Scenario))

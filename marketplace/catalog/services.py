@@ -193,7 +193,8 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     if current is None:
         raise InvalidTransition(_l("Only a product on sale can get a new version."))
     fields = current.model_dump(
-        include={"title", "summary", "description_md", "product_type", "delivery_form",
+        include={"title", "summary", "description_md", "title_en", "summary_en",
+                 "description_md_en", "product_type", "delivery_form",
                  "scenario", "tags", "classification_level", "data_dictionary", "sample_rows",
                  "requires_application", "trial_calls", "dataset_id"}
     )
@@ -280,7 +281,8 @@ def _tell_merchant(session: Session, listing: Listing, kind: str, reason: str = 
         session,
         members(session, org.id),
         kind,
-        {"title": listing.title, "version": listing.version, "reason": reason},
+        {"title": listing.title, "title_en": listing.title_en, "version": listing.version,
+         "reason": reason},
         link=f"/merchant/listings/{listing.id}",
     )
 
@@ -317,7 +319,7 @@ def submit(session: Session, actor: User, listing: Listing) -> None:
         session,
         admins(session),
         "listing.submitted",
-        {"title": listing.title, "version": listing.version},
+        {"title": listing.title, "title_en": listing.title_en, "version": listing.version},
         link=f"/admin/reviews/{listing.id}",
     )
 

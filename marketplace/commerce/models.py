@@ -118,7 +118,9 @@ class OrderLine(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", index=True)
     plan_id: int = Field(foreign_key="pricing_plan.id")
     organization_id: int = Field(foreign_key="merchant_organization.id", index=True)
+    # The listing's title when it was bought, in Chinese and (optionally) English.
     title: str = Field(max_length=200)
+    title_en: str = Field(default="", max_length=200)
     plan_name: str = Field(max_length=100)
     pricing_model: str = Field(max_length=20)
     plan_terms: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))

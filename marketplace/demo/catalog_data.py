@@ -17,8 +17,9 @@ from marketplace.demo import samples
 
 Text = str | tuple[str, ...]
 
-CONTENT_KEYS = ("title", "summary", "description_md", "product_type", "delivery_form",
-                "scenario", "tags", "classification_level", "data_dictionary")
+CONTENT_KEYS = ("title", "summary", "description_md", "title_en", "summary_en",
+                "description_md_en", "product_type", "delivery_form", "scenario", "tags",
+                "classification_level", "data_dictionary")
 
 # ---------------------------------------------------------------------------- building blocks
 
@@ -27,23 +28,30 @@ def _field(name: str, type_: str, description: str, sensitivity: str = "none") -
     return {"name": name, "type": type_, "description": description, "sensitivity": sensitivity}
 
 
-def _bilingual(chinese: str, english: str) -> str:
-    return f"{chinese} {english}"
+def _summaries(chinese: str, english: str) -> dict[str, str]:
+    return {"summary": chinese, "summary_en": english}
 
 
-def _description(what: Text, how: Text, authorization: Text, frequency: Text) -> str:
-    """The four sections every demo description has; a section given as a tuple of texts
-    becomes that many paragraphs."""
-    sections = (
-        ("What you get · 产品内容", what),
-        ("How it is delivered · 交付方式", how),
-        ("Authorization and compliance · 授权与合规", authorization),
-        ("Update frequency · 更新频率", frequency),
-    )
-    return "\n\n".join(
-        f"## {heading}\n\n" + "\n\n".join(cleandoc(p) for p in _paragraphs(body))
-        for heading, body in sections
-    ) + "\n"
+_HEADINGS = (("What you get", "产品内容"), ("How it is delivered", "交付方式"),
+             ("Authorization and compliance", "授权与合规"), ("Update frequency", "更新频率"))
+
+
+def _descriptions(what: Text, how: Text, authorization: Text, frequency: Text
+                  ) -> dict[str, str]:
+    """The four sections every demo description has, as the Chinese version (headings in both
+    languages over the text) and the English one; a section given as a tuple of texts becomes
+    that many paragraphs."""
+    bodies = [
+        "\n\n".join(cleandoc(p) for p in _paragraphs(body))
+        for body in (what, how, authorization, frequency)
+    ]
+
+    def joined(headings: list[str]) -> str:
+        return "\n\n".join(f"## {heading}\n\n{body}"
+                            for heading, body in zip(headings, bodies, strict=True)) + "\n"
+
+    return {"description_md": joined([f"{en} · {zh}" for en, zh in _HEADINGS]),
+            "description_md_en": joined([en for en, _zh in _HEADINGS])}
 
 
 def _paragraphs(body: Text) -> tuple[str, ...]:
@@ -98,14 +106,15 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "enterprise-blacklist",
         "merchant": "primary",
-        "title": "企业黑名单核验 Enterprise blacklist verification",
-        "summary": _bilingual(
+        "title": "企业黑名单核验",
+        "title_en": "Enterprise blacklist verification",
+        **_summaries(
             "输入统一社会信用代码，实时核验企业是否被列入严重违法失信名单、经营异常名"
             "录或重大税收违法失信主体名单。",
             "Checks in real time whether a company is on a serious-violation, abnormal-operations "
             "or major tax-violation list.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A yes / no answer for one company, with which list it is on, since when and which
             authority listed it. Built for onboarding (KYB), supplier vetting and loan
@@ -143,13 +152,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "enterprise-four-element",
         "merchant": "primary",
-        "title": "企业四要素核验 Enterprise four-element verification",
-        "summary": _bilingual(
+        "title": "企业四要素核验",
+        "title_en": "Enterprise four-element verification",
+        **_summaries(
             "核验企业名称、统一社会信用代码、法定代表人姓名与身份证号是否一致。",
             "Confirms that a company's name, credit code, legal representative and their "
             "ID number belong together.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             One answer per request: `consistent`, `inconsistent` (with the elements that do not
             match) or `not_found`, plus the company's registration status. Used by banks and
@@ -188,13 +198,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "enterprise-tax-payment",
         "merchant": "primary",
-        "title": "企业纳税缴纳核验 Enterprise tax-payment verification",
-        "summary": _bilingual(
+        "title": "企业纳税缴纳核验",
+        "title_en": "Enterprise tax-payment verification",
+        **_summaries(
             "按季度核验企业是否按期足额纳税、有无欠税，并返回纳税信用等级。",
             "Quarterly check of whether a company paid its taxes on time, owes arrears, "
             "and its tax credit rating.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             For a credit code and a quarter: on-time payment, arrears, the tax credit rating
             (A, B, M, C, D) and the band of tax paid — never the exact amount. The basis of
@@ -234,13 +245,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "social-security-payment",
         "merchant": "primary",
-        "title": "社保缴纳核验 Social-security payment verification",
-        "summary": _bilingual(
+        "title": "社保缴纳核验",
+        "title_en": "Social-security payment verification",
+        **_summaries(
             "核验个人是否在指定单位连续缴纳社会保险及缴纳月数区间。",
             "Verifies that a person pays social insurance through a given employer, and "
             "for how long (in bands).",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Whether the person currently contributes, through the employer you name, the band of
             continuous months (0, 1–5, 6–11, 12–23, 24+), the last month paid and the insurance
@@ -282,13 +294,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "dishonest-person",
         "merchant": "primary",
-        "title": "失信被执行人核验 Dishonest-person verification",
-        "summary": _bilingual(
+        "title": "失信被执行人核验",
+        "title_en": "Dishonest-person verification",
+        **_summaries(
             "核验个人是否被法院列入失信被执行人名单，并返回最新案号与执行法院。",
             "Checks whether a person is on the courts' list of judgment defaulters "
             "(失信被执行人).",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Listed or not; when listed, the number of cases, the latest case number, the
             executing court, the publication date and the performance status.
@@ -326,13 +339,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "epidemiology-statistics",
         "merchant": "primary",
-        "title": "法定传染病周报统计 Notifiable disease epidemiology statistics",
-        "summary": _bilingual(
+        "title": "法定传染病周报统计",
+        "title_en": "Notifiable disease epidemiology statistics",
+        **_summaries(
             "按区县、周、病种和年龄组统计的法定传染病新发病例数与发病率。",
             "Weekly new cases and incidence of notifiable diseases by county, disease and "
             "age group.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Aggregate counts only — no case records. County-level weekly series from 2019 on
             for 41 notifiable diseases, with incidence per 100,000 residents and age groups
@@ -372,13 +386,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "hospital-operations",
         "merchant": "primary",
-        "title": "医院运营指标 Hospital operations indicators",
-        "summary": _bilingual(
+        "title": "医院运营指标",
+        "title_en": "Hospital operations indicators",
+        **_summaries(
             "公立医院月度门诊量、出院人次、床位使用率、平均住院日和次均费用。",
             "Monthly outpatient visits, discharges, bed occupancy, length of stay and "
             "cost per visit of public hospitals.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Nine indicators per hospital and month for 1,200 public hospitals, with grade and
             unified social credit code, from the health commission's performance monitoring.
@@ -418,13 +433,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "traffic-violations",
         "merchant": "primary",
-        "title": "机动车交通违法查询 Traffic violation query",
-        "summary": _bilingual(
+        "title": "机动车交通违法查询",
+        "title_en": "Traffic violation query",
+        **_summaries(
             "按车牌查询机动车未处理及已处理的交通违法记录（脱敏）。",
             "Look up a vehicle's traffic violations by plate, handled and outstanding, "
             "desensitized.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             For a plate and vehicle type: each violation in the last 3 years with time,
             location, code, description, fine, penalty points and whether it was handled.
@@ -463,13 +479,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "data-quality-report",
         "merchant": "primary",
-        "title": "数据质量稽核报告 Data quality audit report",
-        "summary": _bilingual(
+        "title": "数据质量稽核报告",
+        "title_en": "Data quality audit report",
+        **_summaries(
             "对上传的数据文件执行完整性、格式、校验位、取值范围等稽核规则并出具报告。",
             "Runs completeness, format, check-digit and range rules on your file and "
             "reports what fails.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A report per column and rule: rows checked, rows failing, pass rate and example row
             numbers, with an overall quality score. Built-in rules include resident ID and
@@ -511,13 +528,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "enterprise-credit-risk",
         "merchant": "secondary",
-        "title": "企业信用风险模型 Enterprise credit risk model",
-        "summary": _bilingual(
+        "title": "企业信用风险模型",
+        "title_en": "Enterprise credit risk model",
+        **_summaries(
             "融合工商、司法、税务、社保等公共数据的企业12个月违约概率评分。",
             "A 12-month probability of default for a company, from registration, court, "
             "tax and social-insurance data.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A score (probability of default within 12 months), a grade from AAA to C and the
             three factors that moved it most, in plain words. Gradient-boosted model trained on
@@ -557,13 +575,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "risk-level-model",
         "merchant": "secondary",
-        "title": "小微企业风险等级模型 SME risk level model",
-        "summary": _bilingual(
+        "title": "小微企业风险等级模型",
+        "title_en": "SME risk level model",
+        **_summaries(
             "对您上传的企业名单逐户评定1–5级风险等级并标注变化原因。",
             "Rates every company on your watch list from risk level 1 to 5 and says why a "
             "level changed.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A risk level (1 lowest to 5 highest) per company, the change since last month and
             the reasons for companies at level 4 or 5. For post-loan monitoring of SME and
@@ -603,13 +622,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "user-credit-profile",
         "merchant": "secondary",
-        "title": "个人信用画像 User credit profile",
-        "summary": _bilingual(
+        "title": "个人信用画像",
+        "title_en": "Personal credit profile",
+        **_summaries(
             "基于社保、公积金、纳税、司法等公共数据的个人信用评分与画像。",
             "A personal credit score and profile from social-insurance, housing-fund, tax "
             "and court records.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A score from 350 to 950, income stability, employment tenure band and public-record
             flags, for consumer-credit decisions where the applicant has consented. The
@@ -651,13 +671,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "driver-three-element",
         "merchant": "secondary",
-        "title": "驾驶员三要素核验 Driver three-element verification",
-        "summary": _bilingual(
+        "title": "驾驶员三要素核验",
+        "title_en": "Driver three-element verification",
+        **_summaries(
             "核验驾驶人姓名、身份证号与驾驶证档案编号是否一致，并返回准驾车型与状态。",
             "Checks that a driver's name, ID number and licence file number match, with "
             "licence class and status.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             `consistent` or `inconsistent`, and for a consistent licence its status (valid,
             suspended, revoked), class (A1 … C2) and expiry. For ride-hailing, freight platforms
@@ -695,13 +716,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "driver-credit-check",
         "merchant": "secondary",
-        "title": "驾驶员信用核查 Driver credit check",
-        "summary": _bilingual(
+        "title": "驾驶员信用核查",
+        "title_en": "Driver credit check",
+        **_summaries(
             "综合交通违法、事故责任、酒驾记录与失信信息的驾驶员安全信用评分。",
             "A driver safety score from violations, accident liability, drink-driving and "
             "court records.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A score from 0 to 100 with its drivers: violations in 12 months, major accident
             liability in 3 years, drink- or drug-driving in 5 years, remaining penalty points
@@ -741,14 +763,15 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "health-assessment",
         "merchant": "secondary",
-        "title": "个人健康风险评估模型 Personal health assessment model",
-        "summary": _bilingual(
+        "title": "个人健康风险评估模型",
+        "title_en": "Personal health assessment model",
+        **_summaries(
             "根据年龄、BMI、血压、血糖和吸烟情况评估5年糖尿病风险与心血管风险等级"
             "。",
             "Estimates 5-year diabetes risk and a cardiovascular risk band from age, BMI, "
             "blood pressure, glucose and smoking.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Two outputs per person: the probability of type 2 diabetes within 5 years and a
             cardiovascular risk band (low, moderate, high). Trained on 380,000 de-identified
@@ -795,14 +818,15 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "pii-scan",
         "merchant": "secondary",
-        "title": "敏感数据识别 Sensitive-data identification",
-        "summary": _bilingual(
+        "title": "敏感数据识别",
+        "title_en": "Sensitive-data identification",
+        **_summaries(
             "自动识别数据表中的身份证号、手机号、银行卡号、统一社会信用代码等敏感字段"
             "并给出分级与脱敏建议。",
             "Finds ID numbers, mobiles, bank cards and credit codes in your tables and "
             "proposes a level and masking.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             Per column: the detected type, confidence, the share of values that match, one
             masked example, the suggested masking and classification level. Detectors check
@@ -842,13 +866,14 @@ PRODUCTS: list[dict[str, Any]] = [
     {
         "key": "file-desensitization",
         "merchant": "secondary",
-        "title": "文件脱敏处理 File desensitization",
-        "summary": _bilingual(
+        "title": "文件脱敏处理",
+        "title_en": "File desensitization",
+        **_summaries(
             "按字段策略对上传文件进行遮盖、假名化、泛化或删除，输出可共享的脱敏文件。",
             "Masks, pseudonymizes, generalizes or drops columns of your file so it can be "
             "shared.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A desensitized copy of your file and a report per column: strategy applied, rows
             processed and an example output. Strategies: keep-first-and-last masking, keyed
@@ -896,13 +921,16 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
         "key": "car-park-occupancy",
         "merchant": "primary",
         "state": "draft",
-        "title": "公共停车场实时泊位 Public car-park occupancy",
-        "summary": _bilingual(
+        "title": "公共停车场实时泊位",
+        "title_en": "Public car-park occupancy",
+        **_summaries(
             "城市公共停车场的总泊位与实时空余泊位。",
             "Total and free spaces of public car parks, live.",
         ),
-        "description_md": "## What you get · 产品内容\n\nLive free spaces for 1,400 public car "
-                          "parks. *Delivery and pricing still to be written.*\n",
+        "description_md": "## 产品内容\n\n1,400 个公共停车场的实时空余泊位。"
+                          "*交付方式与价格尚待填写。*\n",
+        "description_md_en": "## What you get\n\nLive free spaces for 1,400 public car "
+                             "parks. *Delivery and pricing still to be written.*\n",
         "product_type": "raw_dataset",
         "delivery_form": "query_api",
         "scenario": "transport",
@@ -927,12 +955,13 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
                   "natural_person_counterparty). Mask personal names (张*) or drop the column, "
                   "mark it as personal in the data dictionary, and state under \"Authorization "
                   "and compliance\" which court disclosure the statistics come from.",
-        "title": "企业涉诉统计 Enterprise litigation statistics",
-        "summary": _bilingual(
+        "title": "企业涉诉统计",
+        "title_en": "Enterprise litigation statistics",
+        **_summaries(
             "企业年度作为原告、被告的案件数量与主要案由。",
             "Yearly counts of cases a company brought or faced, with the main causes.",
         ),
-        "description_md": _description(
+        **_descriptions(
             "Case counts per company and year, as plaintiff and defendant, with the main cause.",
             "Data package, CSV, one file per year.",
             "Level 2. Compiled from published judgments.",
@@ -959,13 +988,14 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
         "key": "sme-climate-index",
         "merchant": "secondary",
         "state": "submitted",
-        "title": "小微企业经营景气指数 SME business climate index",
-        "summary": _bilingual(
+        "title": "小微企业经营景气指数",
+        "title_en": "SME business climate index",
+        **_summaries(
             "按地区和行业编制的小微企业月度景气指数及新设、注销户数。",
             "A monthly SME business climate index by region and industry, with "
             "registrations and closures.",
         ),
-        "description_md": _description(
+        **_descriptions(
             """
             A diffusion index (50 = neutral) per prefecture and industry, from registrations,
             deregistrations, tax filings and social-insurance headcounts, with the two counts.
@@ -999,12 +1029,13 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
         "key": "driver-penalty-points",
         "merchant": "primary",
         "state": "submitted",
-        "title": "驾驶人违法记分明细 Driver penalty point records",
-        "summary": _bilingual(
+        "title": "驾驶人违法记分明细",
+        "title_en": "Driver penalty point records",
+        **_summaries(
             "按驾驶人列出的违法记分记录：姓名、身份证号、记分与记录日期。",
             "Penalty point records per driver: name, ID number, points and date.",
         ),
-        "description_md": _description(
+        **_descriptions(
             "One row per penalty point record of the last twelve months.",
             "Data package (CSV) each month.",
             "Level 2.",
@@ -1033,12 +1064,13 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
                   "nor this purpose, and a lookup by mobile number would let any buyer track an "
                   "individual. This product cannot be listed. A consent-based tracking product "
                   "for a buyer's own fleet devices could be reviewed.",
-        "title": "手机号码实时位置查询 Mobile number location lookup",
-        "summary": _bilingual(
+        "title": "手机号码实时位置查询",
+        "title_en": "Mobile number location lookup",
+        **_summaries(
             "输入手机号返回机主当前所在区县。",
             "Returns the district a mobile phone is in now.",
         ),
-        "description_md": _description(
+        **_descriptions(
             "The district and time of the last cell registration of a mobile number.",
             "Query API: `GET /locate?mobile=…`.",
             "Level 3.",
@@ -1062,13 +1094,14 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
         "key": "ev-charging-operations",
         "merchant": "pending",
         "state": "draft",
-        "title": "新能源汽车充电站运营数据 EV charging station operations",
-        "summary": _bilingual(
+        "title": "新能源汽车充电站运营数据",
+        "title_en": "EV charging station operations",
+        **_summaries(
             "成都市公共充电站月度充电量与利用率。",
             "Monthly energy delivered and utilization of Chengdu's public charging "
             "stations.",
         ),
-        "description_md": _description(
+        **_descriptions(
             "Energy delivered, connectors and utilization per station and month.",
             "Data package, CSV, monthly.",
             "Level 1. Station-level operating data; no vehicle or user data.",
@@ -1097,7 +1130,7 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
 # Version 1.1 of a published product, waiting for review while 1.0 stays on sale.
 NEW_VERSION: dict[str, Any] = {
     "of": "enterprise-blacklist",
-    "summary": _bilingual(
+    **_summaries(
         "输入统一社会信用代码，实时核验企业是否在黑名单上，并返回信用修复后的移出"
         "日期。",
         "Checks whether a company is on a blacklist, now with the removal date after "
@@ -1105,7 +1138,9 @@ NEW_VERSION: dict[str, Any] = {
     ),
     "added_field": _field("removed_on", "date",
                           "Date the company was removed after credit repair, if it was"),
-    "changelog": "## What's new in 1.1 · 版本说明\n\nA `removed_on` field tells you when a company "
-                 "left a list after credit repair (信用修复), so you can tell a cleared company "
-                 "from one never listed.\n\n",
+    "changelog": "## 版本说明 1.1\n\n新增 `removed_on` 字段：企业经信用修复移出名单的日期，"
+                 "可区分已移出的企业与从未列入的企业。\n\n",
+    "changelog_en": "## What's new in 1.1\n\nA `removed_on` field tells you when a company "
+                    "left a list after credit repair (信用修复), so you can tell a cleared "
+                    "company from one never listed.\n\n",
 }

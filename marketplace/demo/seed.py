@@ -265,8 +265,9 @@ def _submit_new_version(session: Session, live: Listing) -> None:
     member = session.get(User, product.created_by_id)
     draft = catalog.start_new_version(session, member, product)
     content = draft.model_dump(include={"version", *catalog_data.CONTENT_KEYS, "sample_rows"})
-    content["summary"] = change["summary"]
+    content.update(summary=change["summary"], summary_en=change["summary_en"])
     content["description_md"] = change["changelog"] + live.description_md
+    content["description_md_en"] = change["changelog_en"] + live.description_md_en
     content["data_dictionary"] = [*live.data_dictionary, change["added_field"]]
     content["sample_rows"] = [{**row, "removed_on": None} for row in live.sample_rows]
     catalog.update_listing(session, member, draft, content)

@@ -15,7 +15,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -92,10 +92,13 @@ MESSAGES = {
 
 
 def render(kind: str, params: dict[str, Any]) -> str:
-    """The notification's text in the current locale."""
+    """The notification's text in the current locale (a listing's English title, ``title_en``,
+    where there is one and the locale is English)."""
     template = MESSAGES.get(kind)
     if template is None:
         return kind
+    if params.get("title_en") and str(get_locale() or "").startswith("en"):
+        params = {**params, "title": params["title_en"]}
     return str(template) % params if "%(" in str(template) else str(template)
 
 

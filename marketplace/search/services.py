@@ -15,6 +15,7 @@ from math import ceil
 from markupsafe import Markup
 from sqlmodel import Session
 
+from marketplace.catalog.localized import LocalText, listing_text
 from marketplace.search import query
 from marketplace.search.documents import ProductFacts, live_facts
 from marketplace.search.highlight import highlight, snippet
@@ -81,17 +82,27 @@ def resolve(session: Session, hits: Iterable[SearchHits]) -> dict[int, ProductFa
     return live_facts(session, [pid for page in hits for pid in page.product_ids])
 
 
+def _in_language(text: LocalText, marked: Markup) -> Markup:
+    """``marked`` (made from ``text``) in an element naming its language if it is a fallback."""
+    return Markup('<span lang="%s">') % text.lang + marked + Markup("</span>") if text.lang \
+        else marked
+
+
 def results_of(hits: SearchHits, request: SearchRequest,
-               facts: dict[int, ProductFacts]) -> SearchResults:
-    """The result list of ``hits``, keeping only products ``facts`` says are on sale."""
+               facts: dict[int, ProductFacts], locale: str | None = None) -> SearchResults:
+    """The result list of ``hits``, keeping only products ``facts`` says are on sale; titles
+    and snippets in the version of the listing's text a page in ``locale`` shows."""
     items = []
     for product_id in hits.product_ids:
         found = facts.get(product_id)
         if found is None:
             continue
         listing = found.listing
-        items.append(ResultItem(found, highlight(listing.title, hits.terms),
-                                snippet(listing.summary or listing.description_md, hits.terms)))
+        title = listing_text(listing, "title", locale)
+        body = listing_text(listing, "summary", locale) or listing_text(
+            listing, "description_md", locale)
+        items.append(ResultItem(found, _in_language(title, highlight(title.text, hits.terms)),
+                                _in_language(body, snippet(body.text, hits.terms))))
     return SearchResults(request=request, items=items, total=hits.total, facets=hits.facets,
                          corrected_q=hits.corrected_q, per_page=request.per_page,
                          page=request.page, hidden=len(hits.product_ids) - len(items))

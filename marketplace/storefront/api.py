@@ -13,11 +13,13 @@ import json
 
 from flask import current_app, request, url_for
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_smorest import Blueprint, abort
 
 from marketplace.api.problems import PROBLEM_JSON, ProblemSchema
 from marketplace.authorization import grants as authorization
 from marketplace.catalog import operations
+from marketplace.catalog.localized import BILINGUAL_FIELDS, CHINESE, ENGLISH, listing_text
 from marketplace.db import get_session
 from marketplace.plugins.services import states as plugin_states
 from marketplace.policy import authorize, public
@@ -66,6 +68,7 @@ def product_document(facts: ProductFacts,
         "pricing_plans": facts.plans,
         "merchant": {"id": merchant.id, "name": merchant.name, "verified": merchant.is_verified},
         "operation": attached.document() if attached is not None else None,
+        "localized": _localized(listing),
         "rating": {"average": facts.rating_average, "count": facts.rating_count},
         "sales": facts.sales,
         "lowest_price": lowest_price(facts.plans),
@@ -73,6 +76,15 @@ def product_document(facts: ProductFacts,
         "application_url": (url_for("authorization.apply", product_id=listing.product_id)
                             if authorization.required(listing) else None),
     }
+
+
+def _localized(listing) -> dict:
+    """Title, summary and description in the request's language, and the language of each."""
+    locale = get_locale()
+    texts = {field: listing_text(listing, field, locale) for field in BILINGUAL_FIELDS}
+    default = ENGLISH if str(locale).startswith("en") else CHINESE
+    return {**{field: text.text for field, text in texts.items()},
+            "languages": {field: text.lang or default for field, text in texts.items()}}
 
 
 def _documents(facts: list[ProductFacts]) -> list[dict]:

@@ -16,7 +16,19 @@ class RatingSchema(Schema):
     count = fields.Integer(metadata={"description": "Number of visible reviews."})
 
 
+class LocalizedTextSchema(Schema):
+    """The text a page in the request's language shows (``Accept-Language``)."""
+
+    title = fields.String()
+    summary = fields.String()
+    description_md = fields.String()
+    languages = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "The language of each text, as a BCP 47 tag (en or zh-Hans): an English "
+                       "request gets the Chinese text where the merchant wrote no English."})
+
+
 class ListedProductSchema(ProductSchema):
+    localized = fields.Nested(LocalizedTextSchema)
     rating = fields.Nested(RatingSchema)
     sales = fields.Integer(metadata={"description": "How many times it was bought."})
     lowest_price = fields.Integer(metadata={

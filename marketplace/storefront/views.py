@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -114,7 +115,7 @@ def _browse_content() -> tuple[Markup, str]:
     ignored = form.read()
     hits, search_request = find(get_index(), form.search_request(PER_PAGE))
     db = get_session()
-    results = results_of(hits, search_request, resolve(db, [hits]))
+    results = results_of(hits, search_request, resolve(db, [hits]), str(get_locale()))
     args = form.query_args()
     names = {org.id: org.name for org in organizations_by_id(
         db, facets.merchant_ids(hits.facets, args.get("merchant", ""))).values()}
@@ -171,7 +172,8 @@ def _merchant_content(organization: MerchantOrganization, page: int) -> Markup:
     hits, search_request = find(get_index(), SearchRequest(
         filters={"merchant_id": str(organization.id)}, sort="newest", page=max(page, 1),
         per_page=PER_PAGE))
-    results = results_of(hits, search_request, resolve(get_session(), [hits]))
+    results = results_of(hits, search_request, resolve(get_session(), [hits]),
+                         str(get_locale()))
     return rendered(
         "storefront/_merchant.html",
         organization=organization,

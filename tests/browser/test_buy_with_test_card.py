@@ -45,7 +45,7 @@ def test_buyer_buys_a_one_time_product_with_the_test_card(live_server, page, loc
     plan_box = page.locator(".plan").filter(has=page.get_by_role("heading", name=plan.name))
     plan_box.get_by_role("button", name="Add to cart").click()
     page.wait_for_url(f"{base}/cart")
-    assert page.get_by_role("link", name=listing.title).is_visible()
+    assert page.get_by_role("link", name=listing.title_en).is_visible()
     assert page.get_by_test_id("cart-count").inner_text() == "1"
 
     page.get_by_role("button", name="Check out").click()
@@ -68,4 +68,4 @@ def test_buyer_buys_a_one_time_product_with_the_test_card(live_server, page, loc
 
     page.goto(f"{base}/account")
     assert page.get_by_role("heading", name="Your entitlements").is_visible()
-    assert page.get_by_role("link", name=listing.title).first.is_visible()
+    assert page.get_by_role("link", name=listing.title_en).first.is_visible()

@@ -37,7 +37,7 @@ def test_buyer_logs_in_and_reads_a_product_in_both_languages(live_server, page):
 
     page.goto(f"{base}/products/{listing.product_id}")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name=listing.title).is_visible()
+    assert page.get_by_role("heading", name=listing.title_en).is_visible()
     assert page.get_by_role("heading", name="Data dictionary").is_visible()
     first_field = listing.data_dictionary[0]["name"]
     assert page.get_by_role("rowheader", name=first_field, exact=True).first.is_visible()
@@ -48,7 +48,7 @@ def test_buyer_logs_in_and_reads_a_product_in_both_languages(live_server, page):
     assert page.url.rstrip("/").endswith(f"/products/{listing.product_id}")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert page.get_by_role("heading", name="数据字典").is_visible()
-    # The merchant's own words are not translated.
+    # The merchant's own words in the page's language: the Chinese version.
     assert page.get_by_role("heading", name=listing.title).is_visible()
     assert page.get_by_role("button", name="退出登录").is_visible()
     page.screenshot(path="test-results/product-zh.png", full_page=True)

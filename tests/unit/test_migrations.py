@@ -179,3 +179,25 @@ def test_0014_offers_no_trial_on_existing_listings_and_its_downgrade_leaves_no_s
     assert trials == [0]
     # a sandbox key without its trial would cover every entitlement of its buyer: revoked
     assert records == 0 and revoked is not None
+
+
+def test_0024_keeps_listings_text_as_the_chinese_version_with_no_english(url):
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    migrate.upgrade(url, script.get_revision("0024").down_revision)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            _insert_required(conn, "user_account", id=1, email="m@example.com")
+            _insert_required(conn, "merchant_organization", id=1, credit_code="x" * 18)
+            _insert_required(conn, "product", id=1, organization_id=1, created_by_id=1)
+            _insert_required(conn, "listing", id=1, product_id=1, organization_id=1,
+                             title="企业信用", summary="摘要", description_md="说明",
+                             tags=[], data_dictionary=[], sample_rows=[])
+        migrate.upgrade(url, "0024")
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT title, summary, description_md, title_en, summary_en, "
+                "description_md_en FROM listing")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("企业信用", "摘要", "说明", "", "", "")

@@ -134,7 +134,7 @@ def _record_bill(session: Session, entitlement: Entitlement, line: OrderLine, st
             session.add(OrderLine(
                 order_id=order.id, listing_id=line.listing_id, product_id=line.product_id,
                 plan_id=line.plan_id, organization_id=line.organization_id, title=line.title,
-                plan_name=line.plan_name, pricing_model=line.pricing_model,
+                title_en=line.title_en, plan_name=line.plan_name, pricing_model=line.pricing_model,
                 plan_terms={**line.plan_terms, "usage_of_line_id": line.id, "calls": calls,
                             "billable_calls": billable},
                 quantity=max(1, billable), amount=amount))

@@ -173,6 +173,7 @@ def checkout(session: Session, buyer: User, *, attempt: str = "") -> Order:
         session.add(OrderLine(
             order_id=order.id, listing_id=c.listing.id, product_id=c.listing.product_id,
             plan_id=c.plan.id, organization_id=c.listing.organization_id, title=c.listing.title,
+            title_en=c.listing.title_en,
             plan_name=c.plan.name, pricing_model=c.plan.model, plan_terms=terms,
             quantity=c.item.quantity, amount=c.price.amount, quote_id=quote.id if quote else None))
         if quote is not None:

@@ -38,7 +38,7 @@ def request_quote(session: Session, buyer: User, plan: PricingPlan, text: str) -
     audit.record(session, actor_id=buyer.id, action="quote.request", subject_type="quote",
                  subject_id=quote.id, details={"listing_id": listing.id})
     notify(session, members(session, listing.organization_id), "quote.requested",
-           {"title": listing.title}, link="/merchant/quotes")
+           {"title": listing.title, "title_en": listing.title_en}, link="/merchant/quotes")
     return quote
 
 
@@ -72,7 +72,8 @@ def send_quote(session: Session, merchant: User, quote: ServiceQuote, *, amount:
                  details={"amount": amount, "calls": calls, "valid_days": valid_days})
     listing = session.get(Listing, quote.listing_id)
     notify(session, [session.get(User, quote.buyer_id)], "quote.sent",
-           {"title": listing.title if listing else ""}, link="/account/quotes")
+           {"title": listing.title if listing else "",
+            "title_en": listing.title_en if listing else ""}, link="/account/quotes")
 
 
 def decline(session: Session, actor: User, quote: ServiceQuote) -> None:

@@ -156,7 +156,7 @@ def renewal_order(session: Session, order: Order, line: OrderLine, amount: int) 
     session.add(OrderLine(
         order_id=renewal.id, listing_id=line.listing_id, product_id=line.product_id,
         plan_id=line.plan_id, organization_id=line.organization_id, title=line.title,
-        plan_name=line.plan_name, pricing_model=line.pricing_model,
+        title_en=line.title_en, plan_name=line.plan_name, pricing_model=line.pricing_model,
         plan_terms={**line.plan_terms, "renews_line_id": line.id}, amount=amount))
     session.flush()
     return renewal
