@@ -1,7 +1,7 @@
 """entitlements count their data package downloads (against the download limit)
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-07 15:58:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0023'
-down_revision: str | None = '0021'
+down_revision: str | None = '0025'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
