@@ -79,7 +79,10 @@ def test_a_signed_link_delivers_a_file_the_watermark_traces_to_its_entitlement(
     assert [(r.kind, r.operation) for r in records] == [("download", DATASET_REF)]
     audited = db.exec(select(AuditEntry).where(AuditEntry.action == "download.delivered")).all()
     assert [entry.subject_id for entry in audited] == [str(mine.id)]
-    assert "1" in client.get("/account/usage").get_data(as_text=True)
+    usage = client.get("/account/usage").get_data(as_text=True)
+    assert 'data-testid="total-downloads">1<' in usage, "the buyer's dashboard counts it"
+    insights = logged_in_client(app, world.merchant).get("/merchant/insights")
+    assert 'data-testid="total-downloads">1<' in insights.get_data(as_text=True)
 
 
 def test_a_link_is_one_download(app, db, world):
