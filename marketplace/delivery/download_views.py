@@ -63,10 +63,11 @@ def download_page(entitlement_id: int):
     page = {"entitlement": entitlement, "form": form, "link": None, "job": None,
             "job_message": None, "minutes": download_settings.link_seconds // 60,
             "limit": download_settings.limit}
+    status = 200
     try:
         package = downloads.check_request(db, entitlement, download_settings.limit)
     except DownloadRefused as refusal:
-        package, page["refusal"] = None, str(refusal)
+        package, page["refusal"], status = None, str(refusal), refusal.status_code
     page["package"] = package
     job = download_jobs.job_for(db, request.args.get("job", type=int), entitlement,
                                     current_actor().id)
@@ -78,8 +79,10 @@ def download_page(entitlement_id: int):
                                                   job.args["download_id"], prepared=True))
         elif job.state == "succeeded":
             page["job_message"] = job.message
-    if request.method == "GET" or package is None:
+    if request.method == "GET":
         return render_template("delivery/download.html", **page)
+    if package is None:  # asked anyway: refused, with the reason on the page
+        return render_template("delivery/download.html", **page), status
     if not form.validate():
         return render_template("delivery/download.html", **page), 422
     fmt = downloads.parse_format(form.fmt.data)
@@ -90,7 +93,6 @@ def download_page(entitlement_id: int):
                                 job=asked.id))
     page["link"] = _link_url(DownloadLink(entitlement.buyer_id, entitlement.id, fmt,
                                           download_links.new_download_id()))
-    page["fmt"] = fmt
     return render_template("delivery/download.html", **page)
 
 

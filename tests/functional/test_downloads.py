@@ -236,3 +236,13 @@ def test_a_large_package_is_prepared_by_a_job_with_progress(make_app, app_config
     assert db.get(Entitlement, mine.id).downloads_used == 1, "counted once, by the job"
     stranger = logged_in_client(app, make_user(db))
     assert stranger.get(link_of(page)).status_code == 403
+
+
+def test_asking_for_a_download_under_a_revoked_entitlement_is_refused(app, db, world):
+    mine = buy(db, world, world.buyer)
+    entitlements.change_state(db, mine, EntitlementState.REVOKED, reason="refunded")
+    db.commit()
+    asked = logged_in_client(app, world.buyer).post(
+        f"/account/entitlements/{mine.id}/download", data={"fmt": "csv"})
+    assert asked.status_code == 403
+    assert "/downloads/" not in asked.get_data(as_text=True)
