@@ -81,7 +81,7 @@ def download_page(entitlement_id: int):
             page["job_message"] = job.message
     if request.method == "GET":
         return render_template("delivery/download.html", **page)
-    if package is None:  # asked anyway: refused, with the reason on the page
+    if package is None:  # asked anyway: refused (409, 403, 429), with the reason on the page
         return render_template("delivery/download.html", **page), status
     if not form.validate():
         return render_template("delivery/download.html", **page), 422

@@ -141,12 +141,12 @@ def _limit_reached(entitlement: Entitlement, limit: int) -> DownloadRefused:
 def check_request(session: Session, entitlement: Entitlement, limit: int) -> Package:
     """What a download under ``entitlement`` would deliver, if one may be made now.
 
-    :raises DownloadRefused: no data package behind it (404), not usable (403), the scope
+    :raises DownloadRefused: no data package behind it (409), not usable (403), the scope
         covers no column of it (403), or the limit is reached (429).
     """
     package = package_of(session, entitlement)
     if package is None:
-        raise DownloadRefused(404, _l(
+        raise DownloadRefused(409, _l(
             "Entitlement #%(id)d is not to a data package with a dataset, so there is nothing "
             "to download.", id=entitlement.id))
     check_usable(entitlement)
