@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.commerce.views import blp as commerce
     from marketplace.commerce.webhook_view import blp as payments_webhook
     from marketplace.datasets.views import blp as datasets
+    from marketplace.delivery.download_views import blp as downloads
     from marketplace.delivery.gateway_views import blp as gateway
     from marketplace.delivery.key_views import blp as api_keys
     from marketplace.delivery.views import blp as delivery
@@ -109,6 +110,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, buyer_requests,
                       payments_webhook, reviews, delivery, authorization, api_keys, gateway,
-                      datasets, usage_dashboards):
+                      datasets, usage_dashboards, downloads):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

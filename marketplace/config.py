@@ -181,6 +181,19 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         "USAGE_FISHING_SHARE": float(env.get("USAGE_FISHING_SHARE", "0.7")),
         "USAGE_SUSPEND_RULES": env.get("USAGE_SUSPEND_RULES", "enumeration"),
         "USAGE_INPUT_KEY_DAYS": int(env.get("USAGE_INPUT_KEY_DAYS", "30")),
+        # How often the worker asks for one usage sweep (detection and version notices) as a
+        # background job, whatever the number of workers; 0 stops it (`datamarket sweep-usage`
+        # still runs one by hand).
+        "USAGE_SWEEP_SECONDS": float(env.get("USAGE_SWEEP_SECONDS", "300")),
+        # How often the worker looks for refund requests that became the admins' to decide
+        # (three working days undecided) and tells the admins; 0 stops it.
+        "REFUND_REQUESTS_SWEEP_SECONDS": float(env.get("REFUND_REQUESTS_SWEEP_SECONDS", "900")),
+        # Downloads of data packages (marketplace/delivery/downloads.py): how long a signed
+        # download link stays valid, how many downloads one entitlement allows, and the rows
+        # above which the file is prepared by a background job (with a progress bar).
+        "DOWNLOAD_LINK_SECONDS": int(env.get("DOWNLOAD_LINK_SECONDS", "900")),
+        "DOWNLOAD_LIMIT": int(env.get("DOWNLOAD_LIMIT", "10")),
+        "DOWNLOAD_JOB_ROWS": int(env.get("DOWNLOAD_JOB_ROWS", "200000")),
         # Signed checkpoints of the audit chain's head (`datamarket audit checkpoint`), kept
         # outside the database; put it on storage the database's users cannot write.
         "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE",

@@ -129,6 +129,26 @@ class JobSettings:
 
 
 @dataclass(frozen=True)
+class DownloadSettings:
+    """Downloads of data packages (see :mod:`marketplace.delivery.downloads`)."""
+
+    #: Seconds a signed download link stays valid.
+    link_seconds: int = 900
+    #: Downloads one entitlement allows.
+    limit: int = 10
+    #: A dataset of more rows than this is exported by a background job.
+    job_rows: int = 200_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DownloadSettings:
+        default = cls()
+        return cls(link_seconds=max(1, int(config.get("DOWNLOAD_LINK_SECONDS")
+                                           or default.link_seconds)),
+                   limit=max(0, int(config.get("DOWNLOAD_LIMIT", default.limit))),
+                   job_rows=max(0, int(config.get("DOWNLOAD_JOB_ROWS", default.job_rows))))
+
+
+@dataclass(frozen=True)
 class Settings:
     """What the marketplace's services need to know about this deployment."""
 
@@ -148,6 +168,8 @@ class Settings:
     audit_checkpoint_file: Path = Path("audit-checkpoints.jsonl")
     #: Abnormal-use detection's thresholds.
     usage_watch: UsageWatchSettings = UsageWatchSettings()
+    #: Downloads of data packages: link lifetime, limit per entitlement, job threshold.
+    downloads: DownloadSettings = DownloadSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -160,7 +182,8 @@ class Settings:
                    gateway_audit_batch=max(1, int(config.get("GATEWAY_AUDIT_BATCH") or 100)),
                    audit_checkpoint_file=Path(config.get("AUDIT_CHECKPOINT_FILE")
                                               or "audit-checkpoints.jsonl"),
-                   usage_watch=UsageWatchSettings.from_config(config))
+                   usage_watch=UsageWatchSettings.from_config(config),
+                   downloads=DownloadSettings.from_config(config))
 
 
 def init_app(app: Flask) -> None:

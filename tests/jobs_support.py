@@ -25,11 +25,14 @@ BIN = Path(sys.executable).parent
 
 def queue_config(app_config: dict, tmp_path: Path, **overrides: Any) -> dict:
     """The test app's settings with a real queue (SQLite in ``tmp_path`` unless ``REDIS_URL``),
-    the sample job kinds, and a short lease so that a dead worker is noticed within seconds."""
+    the sample job kinds, and a short lease so that a dead worker is noticed within seconds.
+    The periodic jobs (usage sweep, refund requests' notice) are off (their own tests switch
+    them on), so that only the jobs a test asks for run."""
     return {**app_config, "JOBS_IMMEDIATE": False,
             "JOBS_SQLITE_FILE": str(tmp_path / "jobs.sqlite3"),
             "JOBS_IMPORT": "tests.job_samples", "JOBS_LEASE_SECONDS": 5.0,
-            "JOBS_SWEEP_SECONDS": 0.2, "JOBS_WORKERS": 1, **overrides}
+            "JOBS_SWEEP_SECONDS": 0.2, "JOBS_WORKERS": 1, "USAGE_SWEEP_SECONDS": 0,
+            "REFUND_REQUESTS_SWEEP_SECONDS": 0, **overrides}
 
 
 @contextmanager
@@ -65,8 +68,10 @@ class WorkerProcess:
                     "STRIPE_API_BASE": config["STRIPE_API_BASE"], "SEARCH_POLL_SECONDS": "0",
                     "REDIS_URL": config.get("REDIS_URL", "")}
         for name in ("JOBS_SQLITE_FILE", "JOBS_IMPORT", "JOBS_LEASE_SECONDS",
-                     "JOBS_SWEEP_SECONDS", "JOBS_WORKERS"):
-            self.env[name] = str(config[name])
+                     "JOBS_SWEEP_SECONDS", "JOBS_WORKERS", "USAGE_SWEEP_SECONDS",
+                     "REFUND_REQUESTS_SWEEP_SECONDS", "DOWNLOAD_JOB_ROWS"):
+            if name in config:
+                self.env[name] = str(config[name])
         self.env.pop("JOBS_IMMEDIATE", None)
         self.log = log
         self.process: subprocess.Popen | None = None

@@ -240,6 +240,11 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "api_keys.merchant_usage":         (L, F, F, A, A, F),
     # the holder's try-it console (the page; its calls go to the gateway with a key)
     "api_keys.holder_console":         (L, A, F, F, F, A),
+    # a data package's download page: the entitlement's buyer (the world's entitlement is to
+    # an API product, so the page says there is nothing to download); a signed link: the
+    # buyer it names (the token here is not signed, so it names nobody)
+    "downloads.download_page":         (L, A, F, F, F, F),
+    "downloads.fetch":                 (L, F, F, F, F, F),
     # dashboards of use: one's own (a session), a merchant's products', the platform's; the
     # abnormal-use alerts are the admins'
     "usage_dashboards.buyer_usage":    (L, A, A, A, A, A),

@@ -14,7 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from marketplace.catalog import listing_operations
-from marketplace.catalog.models import Listing
+from marketplace.catalog.models import DeliveryForm, Listing
+from marketplace.datasets.models import Dataset
+from marketplace.delivery.scope import DATASET_REF
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 
@@ -45,7 +47,8 @@ def output_fields(schema: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 
 def requestable_operations(session: Session, listing: Listing) -> list[RequestableOperation]:
-    """The operations ``listing`` sells, in its order, with their output fields."""
+    """The operations ``listing`` sells, in its order, with their output fields; a data
+    package's download last, with its dataset's columns."""
     pairs = listing_operations.operations_of(session, listing)
     infos = get_runtime().operations_by_ref(pairs) if pairs else {}
     found = []
@@ -53,6 +56,12 @@ def requestable_operations(session: Session, listing: Listing) -> list[Requestab
         info = infos.get((plugin, name))
         found.append(RequestableOperation(plugin, name, info.summary if info else "",
                                           output_fields(info.output_schema) if info else ()))
+    if listing.delivery_form == DeliveryForm.DATA_PACKAGE:
+        dataset = session.get(Dataset, listing.dataset_id) if listing.dataset_id else None
+        plugin, _, name = DATASET_REF.partition(".")
+        found.append(RequestableOperation(
+            plugin, name, str(_l("Download of the data package (its columns)")),
+            tuple(column["name"] for column in dataset.columns) if dataset else ()))
     return found
 
 

@@ -29,7 +29,7 @@ from marketplace.commerce.orders.access import OrderAccess, SellerPart, seller_p
 from marketplace.commerce.payments import get_payments, subscriptions
 from marketplace.commerce.payments.refunds import refund
 from marketplace.db import get_session
-from marketplace.delivery import entitlements
+from marketplace.delivery import downloads, entitlements
 from marketplace.errors import Conflict, DomainError, ValidationFailed
 from marketplace.policy import check, current_actor
 from marketplace.storefront.product_page import render_product
@@ -95,6 +95,7 @@ def purchases(db: Session, user: User) -> dict[str, Any]:
     return {
         "entitlements": [(entitlement, lines.get(entitlement.order_line_id))
                          for entitlement in granted],
+        "downloadable": downloads.downloadable_ids(db, granted),
         "memberships": [(subscription, lines.get(subscription.order_line_id),
                          entitlements.for_line(db, subscription.order_line_id))
                         for subscription in memberships],

@@ -20,10 +20,10 @@ from marketplace.authorization import grants as authorization
 from marketplace.authorization.models import ApplicationState, AuthorizationApplication
 from marketplace.base import utcnow
 from marketplace.catalog import listing_operations
-from marketplace.catalog.models import BillingPeriod, Listing, PricingModel
+from marketplace.catalog.models import BillingPeriod, DeliveryForm, Listing, PricingModel
 from marketplace.delivery import announce
 from marketplace.delivery.models import Entitlement, EntitlementState
-from marketplace.delivery.scope import GrantedScope, OperationGrant, operation_ref
+from marketplace.delivery.scope import DATASET_REF, GrantedScope, OperationGrant, operation_ref
 from marketplace.errors import InvalidTransition
 
 if TYPE_CHECKING:  # commerce calls in with its order and line; delivery never imports commerce
@@ -62,6 +62,8 @@ def scope_for(session: Session, listing: Listing,
     application approved."""
     refs = [operation_ref(plugin, name)
             for plugin, name in listing_operations.operations_of(session, listing)]
+    if listing.delivery_form == DeliveryForm.DATA_PACKAGE:
+        refs.append(DATASET_REF)
     if application is None:
         return GrantedScope.of(OperationGrant(ref) for ref in refs).to_json()
     approved = GrantedScope.from_json(application.approved_scope).operations

@@ -1,4 +1,4 @@
-"""The try-it console's form."""
+"""The try-it console's form, and the download form of a data package."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SubmitField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, ValidationError
 
 
 class OperationConsoleForm(FlaskForm):
@@ -45,3 +45,13 @@ class OperationConsoleForm(FlaskForm):
             raise ValidationError(str(_l(
                 "The input must be a JSON object in braces, such as {\"text\": \"hello\"}.")))
         self.payload_object = value
+
+
+class DownloadForm(FlaskForm):
+    """Asking for a download of a data package: the file format."""
+
+    fmt = RadioField(_l("Format"), choices=[SelectChoice("csv", "CSV"),
+                                            SelectChoice("xlsx", "XLSX (Excel)"),
+                                            SelectChoice("parquet", "Parquet")],
+                     default="csv", validators=[InputRequired(_l("Choose a format."))])
+    submit = SubmitField(_l("Get a download link"))

@@ -52,6 +52,9 @@ class Entitlement(SQLModel, table=True):
     #: quota is a hard stop. Copied from the order line, so a later change to the plan
     #: never changes what an entitlement already bought allows.
     overage_unit_price: int | None = Field(default=None, ge=0)
+    #: Data package downloads made under it, counted by a conditional ``UPDATE`` against the
+    #: download limit (:func:`marketplace.delivery.downloads.claim`).
+    downloads_used: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     state: str = Field(default=EntitlementState.ACTIVE, max_length=20, index=True)
     state_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)

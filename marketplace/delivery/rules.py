@@ -12,6 +12,7 @@ from typing import Any
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import is_admin, signed_in
 from marketplace.catalog.models import Listing
+from marketplace.delivery.download_links import DownloadLink
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
 from marketplace.policy import register, rule
@@ -27,6 +28,20 @@ def _own_entitlement(actor: User | None, entitlement: Entitlement) -> bool:
     """The buyer it was granted to, or an admin."""
     return _user(actor) and (is_admin(actor) or (isinstance(entitlement, Entitlement)
                                                  and entitlement.buyer_id == actor.id))
+
+
+@rule("download.request")
+def _own_entitlement_download(actor: Any, entitlement: Any) -> bool:
+    """The buyer it was granted to, signed in (not an admin: a file is made for its buyer,
+    watermarked with their entitlement)."""
+    return (_user(actor) and isinstance(entitlement, Entitlement)
+            and entitlement.buyer_id == actor.id)
+
+
+@rule("download.fetch")
+def _link_holder(actor: Any, link: Any) -> bool:
+    """The buyer the signed link was made for, signed in."""
+    return _user(actor) and isinstance(link, DownloadLink) and link.buyer_id == actor.id
 
 
 @rule("gateway.call")

@@ -24,6 +24,10 @@ from typing import Any
 
 from datamarket_sdk import Scope
 
+#: The scope entry of a data package: its download, as a pseudo-operation whose fields are the
+#: dataset's columns (see :mod:`marketplace.delivery.downloads`).
+DATASET_REF = "dataset.download"
+
 
 def operation_ref(plugin: str, operation: str) -> str:
     """The name an operation has in a scope: ``<plugin>.<operation>``."""

@@ -153,6 +153,7 @@ def _load(session: Session, rng: random.Random) -> None:
             member = next(m for m, org in merchants.values() if org.id == listing.organization_id)
             authorization.decide(session, member, application, "approve")
     _demo_purchase(session, published[DEMO_API["product"]])
+    _demo_package_purchase(session, published[DEMO_PACKAGE])
 
 
 #: Authorization applications for the level 3 traffic-violation query: the demo buyer's, approved
@@ -209,6 +210,20 @@ def _demo_purchase(session: Session, listing: Listing) -> None:
     fulfilment.record_charge(session, order, amount=order.total, provider_ref="demo-seed")
     keys.create(session, settings().secret_key, buyer.id, name="Demo key",
                 token=DEMO_API["key"])
+
+
+#: The data package the demo buyer holds, so that ``make run`` shows a working download
+#: (Account → Your entitlements → Download).
+DEMO_PACKAGE = "epidemiology-statistics"
+
+
+def _demo_package_purchase(session: Session, listing: Listing) -> None:
+    buyer = accounts.find_user_by_email(session, DEMO_API["buyer"])
+    plan = next(p for p in catalog.plans_for(session, listing.id) if p.model == "one_time")
+    cart.add(session, buyer, plan.id)
+    order = cart.checkout(session, buyer, attempt="demo-seed-package")
+    fulfilment.record_charge(session, order, amount=order.total,
+                             provider_ref="demo-seed-package")
 
 
 def _sign_up(session: Session, email: str, name: str) -> User:

@@ -25,6 +25,9 @@ class JobKind:
     run: Callable[..., None]
     max_attempts: int | None = None
     retry_delay: float | None = None
+    #: The setting (an ``app.config`` name) giving the seconds between two runs the worker
+    #: asks for by itself; None: the kind runs only when asked.
+    every: str | None = None
 
 
 @dataclass
@@ -54,10 +57,14 @@ class DuplicateJobKind(RuntimeError):
     """Two different functions registered under one kind name."""
 
 
-def job(name: str, *, max_attempts: int | None = None,
-        retry_delay: float | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def job(name: str, *, max_attempts: int | None = None, retry_delay: float | None = None,
+        every: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Decorator: make the function the job kind ``name``, run as ``function(job, **args)``
     where ``job`` is a :class:`RunningJob` and ``args`` are what :func:`enqueue` was given.
+
+    :param every: a setting's name; its value (seconds, 0 for never) makes the workers ask
+        for one run, without arguments, per period (:func:`marketplace.jobs.services.
+        enqueue_periodic`), however many workers there are.
 
     A job may run more than once (a retry, or a worker killed halfway): its effects must be
     safe to repeat, or be guarded with :func:`marketplace.jobs.effect_once`.
@@ -69,7 +76,7 @@ def job(name: str, *, max_attempts: int | None = None,
             raise DuplicateJobKind(f"the job kind {name!r} is already "
                                    f"{_qualified(known.run)}; {_qualified(function)} cannot "
                                    "be registered under it too.")
-        KINDS[name] = JobKind(name, function, max_attempts, retry_delay)
+        KINDS[name] = JobKind(name, function, max_attempts, retry_delay, every)
         return function
 
     return decorate

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -82,6 +83,28 @@ def effect_once(session: Session, key: str, job_id: int | None = None) -> bool:
         return False
     savepoint.commit()
     return True
+
+
+def enqueue_periodic(session: Session, config: Mapping[str, Any],
+                     now: datetime | None = None) -> list[int]:
+    """Ask for one run of each periodic job kind (``@job(..., every="SETTING")``) whose
+    period started since its last run, then commit; the ids asked for.
+
+    Periods are slots of the clock (``now // seconds``), the same for every worker, and each
+    slot is claimed once with :func:`effect_once` (a unique key in the database), so two
+    workers sweeping at the same moment ask for one run between them.
+    """
+    now = now or utcnow()
+    asked = []
+    for kind in sorted(KINDS.values(), key=lambda k: k.name):
+        seconds = float(config.get(kind.every) or 0) if kind.every else 0.0
+        if seconds <= 0:
+            continue
+        slot = int(now.timestamp() // seconds)
+        if effect_once(session, f"periodic:{kind.name}:{int(seconds)}:{slot}"):
+            asked.append(enqueue(session, kind.name).id)
+    session.commit()
+    return asked
 
 
 def find(session: Session, job_id: int) -> JobRun | None:

@@ -55,8 +55,10 @@ class Worker:
                                          name="job sweeper")
 
     def sweep_once(self) -> services.Swept:
+        """Put back the jobs of dead workers, and ask for the periodic jobs that are due."""
         with self.app.app_context(), new_session(get_engine(self.app)) as session:
             swept = services.sweep(session, self.queue)
+            services.enqueue_periodic(session, self.app.config)
         for notice in swept.failed:
             announce_failed(self.app, notice)
         return swept

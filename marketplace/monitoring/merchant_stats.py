@@ -1,7 +1,8 @@
-"""A merchant's dashboard: calls and revenue per day, per product and per buyer.
+"""A merchant's dashboard: calls and revenue per day, per product and per buyer, and the
+downloads of its data packages.
 
 Revenue is the merchant's net share from the ledger (sales less refunds, after commission),
-booked on the day of the entry. Five queries, whatever the span or the number of products
+booked on the day of the entry. Six queries, whatever the span or the number of products
 and buyers.
 """
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Listing
 from marketplace.commerce.models import LedgerEntry, LedgerKind, Order, OrderLine
-from marketplace.delivery.models import Entitlement, UsageRecord
+from marketplace.delivery.models import Entitlement, UsageKind, UsageRecord
 from marketplace.monitoring.buyer_usage import CALL_KINDS
 from marketplace.monitoring.series import bounds, day_of, day_text, every_day
 
@@ -47,6 +48,8 @@ class MerchantDashboard:
     days: list[DayFigures]
     products: list[Breakdown]
     buyers: list[Breakdown]
+    #: Data package downloads of the merchant's products over the span.
+    downloads: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -111,6 +114,13 @@ def merchant_dashboard(session: Session, organization_id: int, start: date,
                               .where(col(User.id).in_(buyer_ids))).all()) if buyer_ids else {}
     days = [DayFigures(d, calls_by_day.get(d, 0), revenue_by_day.get(d, 0))
             for d in every_day(start, end)]
+    downloads = session.exec(
+        select(func.coalesce(func.sum(UsageRecord.units), 0))
+        .join(Entitlement, Entitlement.id == UsageRecord.entitlement_id)
+        .join(Listing, Listing.id == Entitlement.listing_id)
+        .where(Listing.organization_id == organization_id,
+               UsageRecord.kind == UsageKind.DOWNLOAD,
+               *bounds(UsageRecord.occurred_at, start, end))).one()
     return MerchantDashboard(start, end, min(currencies) if currencies else "CNY", days,
                              _ranked(calls_by_product, revenue_by_product, titles),
-                             _ranked(calls_by_buyer, revenue_by_buyer, names))
+                             _ranked(calls_by_buyer, revenue_by_buyer, names), int(downloads))

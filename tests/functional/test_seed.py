@@ -423,3 +423,32 @@ def test_the_demos_data_packages_on_their_way_to_review_carry_their_datasets(dem
         if listing.dataset_id is not None:
             dataset = demo.get(Dataset, listing.dataset_id)
             assert disagreements(listing.data_dictionary, dataset.columns) == []
+
+
+def test_the_demo_buyer_downloads_the_data_package_they_hold(seeded, app, tmp_path):
+    """``make run`` shows a working download: the demo buyer's entitlement to a published data
+    package offers one, and the file's watermark names that entitlement."""
+    from marketplace.delivery.exports.identify import Candidate, identify
+    from marketplace.delivery.models import Entitlement
+    from marketplace.demo import catalog_data
+    from marketplace.demo.seed import DEMO_API, DEMO_PACKAGE
+    from tests.download_support import link_of
+
+    buyer = accounts.find_user_by_email(seeded, DEMO_API["buyer"])
+    title = next(entry["title"] for entry in catalog_data.PRODUCTS
+                 if entry["key"] == DEMO_PACKAGE)
+    held = seeded.exec(select(Entitlement).join(Listing, Listing.id == Entitlement.listing_id)
+                       .where(Entitlement.buyer_id == buyer.id, Listing.title == title)).one()
+    client = app.test_client()
+    signed_in = client.post("/login", data={"email": buyer.email, "password": "demo-buyer"})
+    assert signed_in.status_code == 302, "the printed demo login works"
+    assert f"/account/entitlements/{held.id}/download" in client.get("/account").get_data(
+        as_text=True)
+    page = client.post(f"/account/entitlements/{held.id}/download", data={"fmt": "csv"})
+    response = client.get(link_of(page.get_data(as_text=True)))
+    delivered = tmp_path / "demo.csv"
+    delivered.write_bytes(response.get_data())
+    response.close()
+    assert response.status_code == 200
+    verdict = identify(delivered, [Candidate(held.id), Candidate(held.id + 1)], "test-secret-key")
+    assert [finding.candidate.entitlement_id for finding in verdict.named] == [held.id]

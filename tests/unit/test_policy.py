@@ -21,6 +21,7 @@ from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
+from marketplace.delivery.download_links import DownloadLink
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
 from marketplace.jobs.models import JobRun
@@ -90,6 +91,8 @@ RESOURCES = {
                                             organization_id=ORG_A, purpose="p", scenario="s",
                                             legal_basis="consent", starts_on=date(2027, 1, 1),
                                             ends_on=date(2027, 12, 31)),
+    # a signed download link made for the buyer
+    "download_link": DownloadLink(buyer_id=1, entitlement_id=9, fmt="csv", download_id="d"),
     # the buyer's API key
     "api_key": ApiKey(id=11, buyer_id=1, name="billing server", prefix="abcd1234",
                       secret_hash="x"),
@@ -184,6 +187,12 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("job.manage", None):               (N, N, N, N, N, Y, N),
     # entitlements: the buyer they were granted to, and admins (not the selling merchant)
     ("entitlement.view", "entitlement"): (N, Y, N, N, N, Y, N),
+    # a data package's download: asked for by the entitlement's buyer only (the file is
+    # watermarked for them), and a signed link followed only by the buyer it names
+    ("download.request", "entitlement"): (N, Y, N, N, N, N, N),
+    ("download.request", None):          (N, N, N, N, N, N, N),
+    ("download.fetch", "download_link"): (N, Y, N, N, N, N, N),
+    ("download.fetch", None):            (N, N, N, N, N, N, N),
     # buying: one's own cart, orders and quotes; an order and its receipts are also seen by the
     # merchant whose product it bought, and by admins
     ("cart.use", None):                   (N, Y, Y, Y, Y, Y, N),
@@ -371,5 +380,7 @@ def test_a_key_is_an_actor_of_its_own():
                              ("api_key.rotate", "api_key"), ("api_key.revoke", "api_key"),
                              ("entitlement.view", "entitlement"), ("usage.merchant", None),
                              ("entitlement.list", None), ("usage.dashboard", None),
-                             ("usage.platform", None), ("usage_alert.view", None)):
+                             ("usage.platform", None), ("usage_alert.view", None),
+                             ("download.request", "entitlement"),
+                             ("download.fetch", "download_link")):
         assert not policy.can(all_of_theirs, action, RESOURCES[resource]), action

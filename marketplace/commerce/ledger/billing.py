@@ -27,7 +27,7 @@ from marketplace.commerce.orders.cart import new_order_number
 from marketplace.commerce.payments import PaymentError, PaymentGateway
 from marketplace.commerce.payments.needs import order_metadata
 from marketplace.delivery import entitlements
-from marketplace.delivery.models import Entitlement, EntitlementState, UsageRecord
+from marketplace.delivery.models import Entitlement, EntitlementState, UsageKind, UsageRecord
 
 
 def month_bounds(month: str | None, today: datetime | None = None) -> tuple[datetime, datetime]:
@@ -63,10 +63,11 @@ def record_usage(session: Session, entitlement: Entitlement, *, request_id: str,
 
 
 def calls_in(session: Session, entitlement_id: int, start: datetime, end: datetime) -> int:
-    """The units recorded for an entitlement in ``[start, end)``."""
+    """The calls recorded for an entitlement in ``[start, end)`` (downloads of a data package
+    are counted against their own limit, not billed as calls)."""
     return int(session.exec(select(func.coalesce(func.sum(UsageRecord.units), 0)).where(
         UsageRecord.entitlement_id == entitlement_id, UsageRecord.occurred_at >= start,
-        UsageRecord.occurred_at < end)).one())
+        UsageRecord.occurred_at < end, UsageRecord.kind != UsageKind.DOWNLOAD)).one())
 
 
 @dataclass
