@@ -34,6 +34,8 @@ class EntitlementUsage:
     downloads: int
     #: Calls counted against the quota in its current period (None: no quota).
     quota_used: int | None
+    #: The listing's English title, if its merchant gave one (``title`` is the Chinese).
+    title_en: str = ""
 
     @property
     def quota_left(self) -> int | None:
@@ -89,7 +91,7 @@ def buyer_dashboard(session: Session, buyer_id: int, start: date, end: date) -> 
         if bucket == "calls":
             per_key[key_id][0] += int(units)
             per_key[key_id][1] = max(filter(None, (per_key[key_id][1], last)), default=None)
-    held = session.exec(select(Entitlement, Listing.title)
+    held = session.exec(select(Entitlement, Listing.title, Listing.title_en)
                         .join(Listing, Listing.id == Entitlement.listing_id)
                         .where(Entitlement.buyer_id == buyer_id)
                         .order_by(col(Entitlement.id).desc())).all()
@@ -97,13 +99,13 @@ def buyer_dashboard(session: Session, buyer_id: int, start: date, end: date) -> 
         select(QuotaCounter).join(Entitlement, Entitlement.id == QuotaCounter.entitlement_id)
         .where(Entitlement.buyer_id == buyer_id))}
     entitlements = []
-    for entitlement, title in held:
+    for entitlement, title, title_en in held:
         terms = terms_for(entitlement)
         used = (counters.get((entitlement.id, terms.period), 0)
                 if terms.limit is not None else None)
         counts = per_entitlement.get(entitlement.id, {})
         entitlements.append(EntitlementUsage(entitlement, title, counts.get("calls", 0),
-                                             counts.get("downloads", 0), used))
+                                             counts.get("downloads", 0), used, title_en))
     key_rows = session.exec(select(ApiKey).where(ApiKey.buyer_id == buyer_id,
                                                  col(ApiKey.trial_id).is_(None))
                             .order_by(col(ApiKey.id).desc())).all()
