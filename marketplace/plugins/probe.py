@@ -226,31 +226,35 @@ def check_manifest(plugin: SimpleNamespace, entry_point: str, findings: Findings
                         "add title=\"...\": admins see it on the plugins page")
 
 
-def check_operations(plugin: SimpleNamespace, findings: Findings) -> None:
+def check_operations(plugin: SimpleNamespace, findings: Findings) -> list[Operation]:
+    """Check the operations; return those sound enough to be run on their example input."""
     hook = f"{PROJECT}_operations"
     if not hasattr(plugin, hook):
-        return
+        return []
     ok, operations = call_hook(plugin, hook, findings)
     if not ok:
-        return
+        return []
     if not isinstance(operations, list | tuple):
         findings.failed(f"{hook}() returned {type(operations).__name__}, not a list",
                         "return a list of datamarket_sdk.Operation")
-        return
+        return []
+    runnable: list[Operation] = []
     seen: set[str] = set()
     for index, operation in enumerate(operations):
         if not isinstance(operation, Operation):
             findings.failed(f"{hook}() item {index} is a {type(operation).__name__}, "
                             "not an Operation", "return datamarket_sdk.Operation(...) objects")
             continue
-        check_operation(operation, seen, findings)
+        if check_operation(operation, seen, findings) and operation.example_input is not None:
+            runnable.append(operation)
         seen.add(operation.name)
     if not operations:
         findings.warned(f"{hook}() returns no operations",
                         "return at least one Operation, or remove the hook")
+    return runnable
 
 
-def check_operation(operation: Operation, seen: set[str], findings: Findings) -> None:
+def check_operation(operation: Operation, seen: set[str], findings: Findings) -> bool:
     """Check what an Operation cannot check when it is built (it checks its own name, summary
     and models): a name unique in the plugin, models JSON Schema can express, and an example
     input that the input model accepts."""
@@ -280,8 +284,10 @@ def check_operation(operation: Operation, seen: set[str], findings: Findings) ->
             )
             findings.failed(f"{label}: example_input does not validate ({errors})",
                             "change example_input so that the input model accepts it")
-    if sum(item["status"] == "fail" for item in findings.items) == problems_before:
-        findings.passed(f"{label}: summary, input and output schemas, example input")
+    if sum(item["status"] == "fail" for item in findings.items) != problems_before:
+        return False
+    findings.passed(f"{label}: summary, input and output schemas, example input")
+    return True
 
 
 def check_other_capabilities(plugin: SimpleNamespace, findings: Findings) -> None:
@@ -316,7 +322,12 @@ def probe(folder: Path, entry_points: list[tuple[str, str]]) -> Findings:
             continue
         valid = check_hooks(plugin, name, findings)
         check_manifest(valid, name, findings)
-        check_operations(valid, findings)
+        # What ``plugin check`` then runs in the plugin's worker process, one call each.
+        findings.facts.setdefault("examples", []).extend(
+            {"entry_point": name, "value": value, "operation": operation.name,
+             "timeout": operation.timeout_seconds, "payload": operation.example_input,
+             "output_schema": operation.output_schema()}
+            for operation in check_operations(valid, findings))
         check_other_capabilities(valid, findings)
     return findings
 

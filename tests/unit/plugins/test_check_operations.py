@@ -1,0 +1,184 @@
+"""``datamarket plugin check`` calls each operation on its example input in the plugin's worker
+process, under the operation's deadline, and names what breaks the output schema."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from marketplace.accounts.services import validate_credit_code
+from marketplace.plugins import check
+from marketplace.plugins.scaffold import create_plugin
+
+check_plugin = functools.partial(check.check_plugin, validate_merchant=validate_credit_code)
+
+CREDIT_CODE = "91350100M000100Y43"
+#: Far above what any check below needs (the slowest waits for a 1 s deadline): a check that
+#: hangs fails here instead of blocking the suite.
+CHECK_TIMEOUT = 120
+
+PLATE_PLUGIN = '''\
+    """A licence-plate checker whose handler is broken in the way each test says."""
+
+    import time
+    from typing import Literal
+
+    from datamarket_sdk import Manifest, NotFound, Operation, hookimpl
+    from pydantic import BaseModel
+
+    MODE = "{mode}"
+
+
+    class PlateInput(BaseModel):
+        plate: str
+
+
+    class PlateFinding(BaseModel):
+        kind: Literal["format", "region"]
+        note: str
+
+
+    class PlateOutput(BaseModel):
+        valid: bool
+        findings: list[PlateFinding]
+
+
+    def lookup(ctx, request):
+        if MODE == "bad_output":
+            return {{"valid": False, "findings": [{{"kind": "x", "note": "odd"}}]}}
+        if MODE == "sleeps":
+            time.sleep(60)
+        if MODE == "raises":
+            return {{"valid": request.plate[99]}}
+        if MODE == "not_found":
+            raise NotFound(f"no vehicle with the plate {{request.plate}}")
+        return {{"valid": True, "findings": []}}
+
+
+    @hookimpl
+    def datamarket_plugin_manifest():
+        return Manifest(name="geo", version="0.1.0", merchant="{merchant}", sdk=">=0.1,<0.2",
+                        title="Plates")
+
+
+    @hookimpl
+    def datamarket_operations():
+        return [Operation(name="lookup", summary="Check a licence plate.",
+                          input_model=PlateInput, output_model=PlateOutput, handler=lookup,
+                          timeout_seconds={timeout}, example_input={{"plate": "浙A12345"}})]
+'''
+
+
+@pytest.fixture
+def plugin(tmp_path) -> Path:
+    return create_plugin("geo", tmp_path / "datamarket-geo", CREDIT_CODE)
+
+
+def write_plate_plugin(plugin: Path, mode: str, timeout: float = 1.0) -> None:
+    source = textwrap.dedent(PLATE_PLUGIN).format(mode=mode, merchant=CREDIT_CODE,
+                                                  timeout=timeout)
+    (plugin / "datamarket_geo" / "plugin.py").write_text(source, encoding="utf-8")
+
+
+def run_check(plugin: Path, *options: str) -> subprocess.CompletedProcess:
+    """``datamarket plugin check`` as a merchant runs it, in a process of its own."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT_TEST"))}
+    return subprocess.run(
+        [sys.executable, "-c", "from marketplace.cli import main; main()",
+         "plugin", "check", *options, str(plugin)],
+        capture_output=True, text=True, timeout=CHECK_TIMEOUT, env=env)
+
+
+def failures(report) -> list[str]:
+    return [str(f) for f in report.findings if f.status == "fail"]
+
+
+def test_a_fresh_plugins_operation_answers_its_example_within_the_schema(plugin):
+    report = check_plugin(plugin, run_tests=False)
+
+    assert report.ok, failures(report)
+    [line] = [str(f) for f in report.findings if "on its example input" in f.message]
+    assert line.startswith("✓ operation 'echo_upper' on its example input: answered in ")
+    assert line.endswith(" s, and the answer matches the output schema")
+
+
+@pytest.mark.parametrize(("mistake", "expected"), [
+    ("bad_output",
+     "✗ operation 'lookup' on its example input: the answer breaks the output schema: "
+     "output.findings[0].kind: Input should be 'format' or 'region', not 'x' — return what "
+     "the output model declares (or change the model, if the answer is right)"),
+    ("sleeps",
+     "✗ lookup gave no answer within 1 s; the check stopped it as the platform would (the "
+     "buyer gets an error, not billed) — make the handler answer within timeout_seconds=1: "
+     "call ctx.check_deadline() in long loops, move slow work (network, large files) out of "
+     "the call, or raise timeout_seconds if the work truly needs longer"),
+    ("import_error",
+     "✗ entry point 'geo' = 'datamarket_geo.plugin' does not import: ZeroDivisionError: "
+     "division by zero (at datamarket_geo/plugin.py, line 1)"),
+])
+def test_each_mistake_is_reported_with_its_fix_by_the_command(plugin, mistake, expected):
+    if mistake == "import_error":
+        (plugin / "datamarket_geo" / "plugin.py").write_text("RATE = 1 / 0\n")
+    else:
+        write_plate_plugin(plugin, mistake)
+
+    completed = run_check(plugin, "--skip-tests")
+
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    printed = completed.stdout.splitlines()
+    assert any(line.startswith(expected) for line in printed), completed.stdout
+    assert "1 problem(s) to fix" in completed.stderr
+
+
+def test_a_handler_that_raises_is_shown_with_its_line(plugin):
+    write_plate_plugin(plugin, "raises")
+
+    [failure] = failures(check_plugin(plugin, run_tests=False))
+
+    assert failure.startswith("✗ operation 'lookup' on its example input: the handler raised "
+                              "IndexError: string index out of range "
+                              "(at datamarket_geo/plugin.py, line 32) — fix the error at the "
+                              "line shown")
+
+
+def test_not_found_for_the_example_is_a_warning_that_names_the_datasets_way(plugin):
+    write_plate_plugin(plugin, "not_found")
+
+    report = check_plugin(plugin, run_tests=False)
+
+    assert report.ok
+    assert "! operation 'lookup' on its example input: it answered 'not found': no vehicle " \
+        "with the plate 浙A12345 — give an example input that finds something" \
+        in "\n".join(str(f) for f in report.findings)
+
+
+def test_operations_are_not_run_when_the_plugin_would_not_load(plugin):
+    source = (plugin / "datamarket_geo" / "plugin.py").read_text()
+    (plugin / "datamarket_geo" / "plugin.py").write_text(
+        source.replace('SDK_RANGE = ">=0.1,<0.2"', 'SDK_RANGE = ">=0.2,<0.3"'))
+
+    report = check_plugin(plugin, run_tests=False)
+
+    assert not any("on its example input:" in f.message for f in report.findings)
+    assert "! the operations were not run on their example inputs, because the plugin would " \
+        "not load as it is" in "\n".join(str(f) for f in report.findings)
+
+
+def test_an_operation_reading_a_granted_dataset_is_a_warning_pointing_to_the_tests(plugin):
+    source = (plugin / "datamarket_geo" / "plugin.py").read_text()
+    (plugin / "datamarket_geo" / "plugin.py").write_text(source.replace(
+        "    ctx.check_deadline()\n", "    ctx.dataset('plates')\n", 1))
+
+    report = check_plugin(plugin, run_tests=False)
+
+    assert report.ok
+    assert "! operation 'echo_upper' on its example input: not run to the end, because it " \
+        "reads the dataset 'plates', which only a listing grants — your tests give it rows: " \
+        "call_operation(..., datasets={...})" in [str(f) for f in report.findings]
