@@ -187,7 +187,7 @@ def test_admin_page_lists_every_plugin_with_failures_and_their_errors(admin_clie
     assert "Faulty test plugin" in page and "91350100M000100Y43" in page
     assert "ModuleNotFoundError: No module named" in page
     assert "datamarket_operatoins" in page
-    assert "plugin needs SDK &gt;=0.2,&lt;0.3 but this platform provides 0.1.1" in page
+    assert "plugin needs SDK &gt;=0.2,&lt;0.3 but this platform provides 0.1.2" in page
     assert page.count("Failed to load") >= 3
     assert "<code>echo</code>" in page
     assert "No incidents: no plugin operation has failed yet." in page

@@ -224,7 +224,7 @@ def test_every_problem_is_reported_at_once_each_with_its_fix(plugin):
         "datamarket_operations?",
         "✗ datamarket_order_paid(order) asks for order, which the hook does not pass — "
         "datamarket_order_paid is given event: take any of those, by the same names",
-        "✗ manifest SDK range: plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.1",
+        "✗ manifest SDK range: plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.2",
         "✗ manifest merchant '12345': A unified social credit code has 18 characters; this one "
         "has 5.",
         "✗ operation 'lookup': example_input does not validate (code: Input should be a valid "

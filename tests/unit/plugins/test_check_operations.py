@@ -182,3 +182,24 @@ def test_an_operation_reading_a_granted_dataset_is_a_warning_pointing_to_the_tes
     assert "! operation 'echo_upper' on its example input: not run to the end, because it " \
         "reads the dataset 'plates', which only a listing grants — your tests give it rows: " \
         "call_operation(..., datasets={...})" in [str(f) for f in report.findings]
+
+
+def test_a_hung_handler_fails_its_own_tests_at_the_deadline_too(plugin):
+    write_plate_plugin(plugin, "sleeps")
+    (plugin / "tests" / "test_plugin.py").write_text(textwrap.dedent("""\
+        from datamarket_geo import plugin
+
+
+        def test_lookup(call_operation):
+            assert call_operation(plugin, "lookup", {"plate": "浙A12345"})["valid"]
+    """), encoding="utf-8")
+
+    # The handler sleeps 60 s; the check (its own call, then the plugin's test) ends well
+    # before, each call stopped at the 1 s deadline.
+    completed = run_check(plugin)
+
+    assert completed.returncode == 1
+    assert "✗ lookup gave no answer within 1 s" in completed.stdout
+    assert "✗ tests: 1 failed" in completed.stdout
+    assert "tests.test_plugin.test_lookup: datamarket_sdk.errors.DeadlineExceeded: operation " \
+        "'lookup' gave no answer within 1 s" in completed.stdout
