@@ -27,6 +27,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from marketplace.errors import ValidationFailed
+from marketplace.plugins.scaffold import EXAMPLE_OPERATION
 
 PROBE = Path(__file__).resolve().parent / "probe.py"
 ENTRY_POINT_GROUP = "datamarket"
@@ -84,6 +85,7 @@ def check_plugin(path: Path, *, validate_merchant: Callable[[str], object],
                                                    validate_merchant)
         if facts is not None:
             run_operations(folder, facts.get("examples", []), findings)
+            check_readme(folder, facts.get("operations", []), findings)
     # Without an entry point this is not a plugin's folder, and its tests are not a plugin's.
     if run_tests and entry_points:
         run_plugin_tests(folder, findings)
@@ -186,6 +188,21 @@ def run_operations(folder: Path, examples: list[dict], findings: list[Finding]) 
                                 "fix the problems above, then check again"))
         return
     findings.extend(run_examples(folder, examples))
+
+
+def check_readme(folder: Path, operations: list[str], findings: list[Finding]) -> None:
+    """Warn when the README still describes the scaffold's example operation."""
+    readme = next((path for path in sorted(folder.glob("README*")) if path.is_file()), None)
+    if readme is None or EXAMPLE_OPERATION in operations:
+        return
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    if EXAMPLE_OPERATION in text:
+        findings.append(Finding(
+            "warn", f"{readme.name} still describes the example operation {EXAMPLE_OPERATION}, "
+            "which the plugin no longer has",
+            f"describe your own operations ({', '.join(operations) or 'none yet'}) in "
+            f"{readme.name}: it is the distribution's description",
+        ))
 
 
 def check_merchant(merchant: str, validate: Callable[[str], object]) -> list[Finding]:

@@ -245,6 +245,7 @@ def check_operations(plugin: SimpleNamespace, findings: Findings) -> list[Operat
             findings.failed(f"{hook}() item {index} is a {type(operation).__name__}, "
                             "not an Operation", "return datamarket_sdk.Operation(...) objects")
             continue
+        findings.facts.setdefault("operations", []).append(operation.name)
         if check_operation(operation, seen, findings) and operation.example_input is not None:
             runnable.append(operation)
         seen.add(operation.name)

@@ -203,3 +203,24 @@ def test_a_hung_handler_fails_its_own_tests_at_the_deadline_too(plugin):
     assert "✗ tests: 1 failed" in completed.stdout
     assert "tests.test_plugin.test_lookup: datamarket_sdk.errors.DeadlineExceeded: operation " \
         "'lookup' gave no answer within 1 s" in completed.stdout
+
+
+def test_a_readme_still_describing_the_scaffold_is_flagged(plugin):
+    write_plate_plugin(plugin, "fine")
+
+    report = check_plugin(plugin, run_tests=False)
+
+    assert report.ok
+    assert "! README.md still describes the example operation echo_upper, which the plugin no " \
+        "longer has — describe your own operations (lookup) in README.md: it is the " \
+        "distribution's description" in [str(f) for f in report.findings]
+
+
+def test_a_readme_about_the_plugins_own_operations_is_not_flagged(plugin):
+    write_plate_plugin(plugin, "fine")
+    (plugin / "README.md").write_text("# Plates\n\n`lookup` checks a licence plate.\n")
+
+    report = check_plugin(plugin, run_tests=False)
+
+    assert not any("README" in f.message for f in report.findings)
+    assert [f.status for f in report.findings].count("warn") == 0
