@@ -13,6 +13,8 @@ import difflib
 import importlib
 import inspect
 import json
+import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -80,6 +82,26 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path)
 
 
+def import_fix(exc: BaseException, module: str, folder: Path) -> str:
+    """How to fix an import failure, with a command that fails the same way: the platform's
+    Python, importing from another folder than the plugin's, as the platform does."""
+    paths = os.pathsep.join(str(p) for p in (folder / "src", folder) if p.is_dir())
+    command = (f"cd / && PYTHONPATH={shlex.quote(paths)} {shlex.quote(sys.executable)} "
+               f"-c 'import {module}'")
+    if isinstance(exc, FileNotFoundError) and exc.filename \
+            and not Path(str(exc.filename)).is_absolute():
+        return (f"the platform does not run the plugin from its folder: open '{exc.filename}' "
+                "relative to the module, as Path(__file__).parent / ...; to see it fail: "
+                + command)
+    if isinstance(exc, ModuleNotFoundError) and exc.name \
+            and not any((root / exc.name.split(".")[0]).exists()
+                        for root in (folder, folder / "src")):
+        return (f"{exc.name} is not installed next to the platform: list it in [project] "
+                f"dependencies and install the plugin with {shlex.quote(sys.executable)} -m pip "
+                "install -e .")
+    return f"fix the error; to see the full traceback as the platform meets it: {command}"
+
+
 def import_entry_point(name: str, value: str, folder: Path, findings: Findings) -> Any | None:
     """The object the entry point names, or None after recording why it could not be imported."""
     module_name, _, attribute = value.partition(":")
@@ -91,8 +113,7 @@ def import_entry_point(name: str, value: str, folder: Path, findings: Findings) 
     except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, even SystemExit
         findings.failed(
             f"entry point '{name}' = '{value}' does not import: {exception_line(exc, folder)}",
-            f"fix the error, then check with: python -c \"import {module_name.strip()}\" "
-            "in the plugin folder to see the full traceback",
+            import_fix(exc, module_name.strip(), folder),
         )
         return None
     brought_in = sorted({m.split(".")[0] for m in set(sys.modules) - before}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import textwrap
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_a_freshly_generated_plugin_passes_every_check(plugin):
     assert "✓ manifest: geo 0.1.0, SDK >=0.1,<0.2" in result.output
     assert f"✓ manifest merchant {CREDIT_CODE} is a valid credit code" in result.output
     assert "✓ operation 'echo_upper': summary, input and output schemas" in result.output
-    assert "✓ tests: 7 passed" in result.output
+    assert "✓ tests: 8 passed" in result.output
     assert "Every check passed" in result.output
 
 
@@ -96,9 +97,9 @@ def test_an_import_error_is_shown_with_its_line_and_the_checker_survives(plugin)
 
     assert failures(report) == [
         "✗ entry point 'geo' = 'datamarket_geo.plugin' does not import: ZeroDivisionError: "
-        "division by zero (at datamarket_geo/plugin.py, line 3) — fix the error, then check "
-        "with: python -c \"import datamarket_geo.plugin\" in the plugin folder to see the full "
-        "traceback"
+        "division by zero (at datamarket_geo/plugin.py, line 3) — fix the error; to see the "
+        f"full traceback as the platform meets it: cd / && PYTHONPATH={plugin} "
+        f"{sys.executable} -c 'import datamarket_geo.plugin'"
     ]
 
 
@@ -272,7 +273,7 @@ def test_failing_tests_are_counted_and_named(plugin):
     result = CliRunner().invoke(datamarket, ["plugin", "check", str(plugin)])
 
     assert result.exit_code == 1
-    assert f"✗ tests: 7 passed, 1 failed — run 'python -m pytest' in {plugin} to see the " \
+    assert f"✗ tests: 8 passed, 1 failed — run 'python -m pytest' in {plugin} to see the " \
         "failures" in result.output
     assert "\n    tests.test_plugin.test_wrong_length: AssertionError: two letters\n" \
         in result.output

@@ -224,3 +224,37 @@ def test_a_readme_about_the_plugins_own_operations_is_not_flagged(plugin):
 
     assert not any("README" in f.message for f in report.findings)
     assert [f.status for f in report.findings].count("warn") == 0
+
+
+def suggested_command(failure: str) -> str:
+    return failure.split(": ", 1)[1].split("meets it: ", 1)[1] if "meets it: " in failure \
+        else failure.split("to see it fail: ", 1)[1]
+
+
+def test_the_import_hint_runs_a_command_that_fails_the_same_way_from_the_plugin_folder(plugin):
+    # Reading a file relative to the working folder works in the plugin's folder only.
+    (plugin / "datamarket_geo" / "plates.txt").write_text("浙A\n", encoding="utf-8")
+    (plugin / "datamarket_geo" / "plugin.py").write_text(
+        "PREFIXES = open('datamarket_geo/plates.txt').read().split()\n")
+
+    [failure] = failures(check_plugin(plugin, run_tests=False))
+
+    assert "does not import: FileNotFoundError: [Errno 2] No such file or directory: " \
+        "'datamarket_geo/plates.txt' (at datamarket_geo/plugin.py, line 1) — the platform " \
+        "does not run the plugin from its folder: open 'datamarket_geo/plates.txt' relative " \
+        "to the module, as Path(__file__).parent / ...; to see it fail: " in failure
+    shown = subprocess.run(suggested_command(failure), shell=True, cwd=plugin, text=True,
+                           capture_output=True, timeout=CHECK_TIMEOUT)
+    assert shown.returncode == 1
+    assert "FileNotFoundError" in shown.stderr
+    assert 'plugin.py", line 1' in shown.stderr
+
+
+def test_a_missing_dependency_is_named_with_how_to_install_it(plugin):
+    (plugin / "datamarket_geo" / "plugin.py").write_text("import plate_tables  # noqa\n")
+
+    [failure] = failures(check_plugin(plugin, run_tests=False))
+
+    assert failure.endswith("— plate_tables is not installed next to the platform: list it in "
+                            f"[project] dependencies and install the plugin with "
+                            f"{sys.executable} -m pip install -e .")
