@@ -91,7 +91,9 @@ def run_example(worker: WorkerProcess, example: dict[str, Any], folder: Path) ->
         if problem is None:
             return Finding("pass", f"{label}: answered in {took:.2f} s, and the answer "
                            "matches the output schema")
-        return _bad_output({"output." + problem.replace("/", "."): ""}, label)
+        where, _, why = problem.partition(": ")
+        path = "output" if where == "the result" else "output." + where.replace("/", ".")
+        return _bad_output({re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path): why}, label)
     if outcome == "bad_output":
         return _bad_output(answer.get("fields") or {"output": message}, label)
     if outcome == "timeout":

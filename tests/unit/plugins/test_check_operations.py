@@ -258,3 +258,29 @@ def test_a_missing_dependency_is_named_with_how_to_install_it(plugin):
     assert failure.endswith("— plate_tables is not installed next to the platform: list it in "
                             f"[project] dependencies and install the plugin with "
                             f"{sys.executable} -m pip install -e .")
+
+
+class AnsweringWorker:
+    """A worker that claims an answer: what the platform re-checks against the schema."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def call(self, request, timeout):
+        return self.answer
+
+
+def test_an_answer_the_worker_passed_is_still_checked_against_the_schema(tmp_path):
+    from marketplace.plugins.check_run import run_example
+
+    schema = {"type": "object", "required": ["findings"], "properties": {"findings": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "kind": {"enum": ["format", "region"]}}}}}}
+    example = {"operation": "lookup", "timeout": 1, "payload": {}, "output_schema": schema}
+
+    finding = run_example(AnsweringWorker({"outcome": "ok", "result": {
+        "findings": [{"kind": "x"}]}}), example, tmp_path)
+
+    assert str(finding).startswith(
+        "✗ operation 'lookup' on its example input: the answer breaks the output schema: "
+        "output.findings[0].kind: 'x' is not one of ['format', 'region'] — ")
