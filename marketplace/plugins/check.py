@@ -6,7 +6,9 @@ The checks run in three steps, each in words a merchant can act on:
    and its dependencies;
 2. the plugin, imported in a subprocess (``probe.py``) so that a broken plugin cannot crash the
    command: manifest, hooks (through pluggy, with ``check_pending``), operations and schemas;
-3. the plugin's own tests, run with pytest in another subprocess, with pass and fail counts.
+3. each operation, called on its example input in the plugin's worker process under its declared
+   deadline, its answer checked against the output schema (``check_run.py``);
+4. the plugin's own tests, run with pytest in another subprocess, with pass and fail counts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from marketplace.errors import ValidationFailed
+from marketplace.plugins.scaffold import EXAMPLE_OPERATION
 
 PROBE = Path(__file__).resolve().parent / "probe.py"
 ENTRY_POINT_GROUP = "datamarket"
@@ -72,13 +75,17 @@ def check_plugin(path: Path, *, validate_merchant: Callable[[str], object],
     findings: list[Finding] = []
     entry_points = check_distribution(folder, findings)
     if entry_points:
-        manifest = probe_plugin(folder, entry_points, findings)
+        facts = probe_plugin(folder, entry_points, findings)
+        manifest = (facts or {}).get("manifest")
         if manifest is not None:
             # Shown right after the manifest line it is about.
             after = next((i + 1 for i, f in enumerate(findings)
                           if f.message.startswith("manifest")), len(findings))
             findings[after:after] = check_merchant(manifest.get("merchant", ""),
                                                    validate_merchant)
+        if facts is not None:
+            run_operations(folder, facts.get("examples", []), findings)
+            check_readme(folder, facts.get("operations", []), findings)
     # Without an entry point this is not a plugin's folder, and its tests are not a plugin's.
     if run_tests and entry_points:
         run_plugin_tests(folder, findings)
@@ -139,7 +146,8 @@ def check_dependencies(dependencies: list[str], findings: list[Finding]) -> None
 def probe_plugin(
     folder: Path, entry_points: list[tuple[str, str]], findings: list[Finding]
 ) -> dict | None:
-    """Import and inspect the plugin in a subprocess; return its manifest's fields if it has one."""
+    """Import and inspect the plugin in a subprocess; return what it learnt (the manifest's
+    fields, the operations' examples), or None if the probe itself did not finish."""
     with tempfile.TemporaryDirectory(prefix="datamarket-check-") as scratch:
         report = Path(scratch) / "report.json"
         command = [sys.executable, "-P", str(PROBE), str(folder), str(report)]
@@ -165,7 +173,36 @@ def probe_plugin(
             return None
         data = json.loads(report.read_text(encoding="utf-8"))
     findings.extend(Finding(**item) for item in data["findings"])
-    return data["facts"].get("manifest")
+    return data["facts"]
+
+
+def run_operations(folder: Path, examples: list[dict], findings: list[Finding]) -> None:
+    """Call each operation on its example input, unless the plugin would not load as it is."""
+    from marketplace.plugins.check_run import run_examples  # it builds on this module
+
+    if not examples:
+        return
+    if any(f.status == "fail" for f in findings):
+        findings.append(Finding("warn", "the operations were not run on their example inputs, "
+                                "because the plugin would not load as it is",
+                                "fix the problems above, then check again"))
+        return
+    findings.extend(run_examples(folder, examples))
+
+
+def check_readme(folder: Path, operations: list[str], findings: list[Finding]) -> None:
+    """Warn when the README still describes the scaffold's example operation."""
+    readme = next((path for path in sorted(folder.glob("README*")) if path.is_file()), None)
+    if readme is None or EXAMPLE_OPERATION in operations:
+        return
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    if EXAMPLE_OPERATION in text:
+        findings.append(Finding(
+            "warn", f"{readme.name} still describes the example operation {EXAMPLE_OPERATION}, "
+            "which the plugin no longer has",
+            f"describe your own operations ({', '.join(operations) or 'none yet'}) in "
+            f"{readme.name}: it is the distribution's description",
+        ))
 
 
 def check_merchant(merchant: str, validate: Callable[[str], object]) -> list[Finding]:

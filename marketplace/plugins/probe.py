@@ -13,6 +13,8 @@ import difflib
 import importlib
 import inspect
 import json
+import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -80,6 +82,26 @@ def _relative(path: Path, folder: Path) -> str:
         return str(path)
 
 
+def import_fix(exc: BaseException, module: str, folder: Path) -> str:
+    """How to fix an import failure, with a command that fails the same way: the platform's
+    Python, importing from another folder than the plugin's, as the platform does."""
+    paths = os.pathsep.join(str(p) for p in (folder / "src", folder) if p.is_dir())
+    command = (f"cd / && PYTHONPATH={shlex.quote(paths)} {shlex.quote(sys.executable)} "
+               f"-c 'import {module}'")
+    if isinstance(exc, FileNotFoundError) and exc.filename \
+            and not Path(str(exc.filename)).is_absolute():
+        return (f"the platform does not run the plugin from its folder: open '{exc.filename}' "
+                "relative to the module, as Path(__file__).parent / ...; to see it fail: "
+                + command)
+    if isinstance(exc, ModuleNotFoundError) and exc.name \
+            and not any((root / exc.name.split(".")[0]).exists()
+                        for root in (folder, folder / "src")):
+        return (f"{exc.name} is not installed next to the platform: list it in [project] "
+                f"dependencies and install the plugin with {shlex.quote(sys.executable)} -m pip "
+                "install -e .")
+    return f"fix the error; to see the full traceback as the platform meets it: {command}"
+
+
 def import_entry_point(name: str, value: str, folder: Path, findings: Findings) -> Any | None:
     """The object the entry point names, or None after recording why it could not be imported."""
     module_name, _, attribute = value.partition(":")
@@ -91,8 +113,7 @@ def import_entry_point(name: str, value: str, folder: Path, findings: Findings) 
     except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, even SystemExit
         findings.failed(
             f"entry point '{name}' = '{value}' does not import: {exception_line(exc, folder)}",
-            f"fix the error, then check with: python -c \"import {module_name.strip()}\" "
-            "in the plugin folder to see the full traceback",
+            import_fix(exc, module_name.strip(), folder),
         )
         return None
     brought_in = sorted({m.split(".")[0] for m in set(sys.modules) - before}
@@ -226,31 +247,36 @@ def check_manifest(plugin: SimpleNamespace, entry_point: str, findings: Findings
                         "add title=\"...\": admins see it on the plugins page")
 
 
-def check_operations(plugin: SimpleNamespace, findings: Findings) -> None:
+def check_operations(plugin: SimpleNamespace, findings: Findings) -> list[Operation]:
+    """Check the operations; return those sound enough to be run on their example input."""
     hook = f"{PROJECT}_operations"
     if not hasattr(plugin, hook):
-        return
+        return []
     ok, operations = call_hook(plugin, hook, findings)
     if not ok:
-        return
+        return []
     if not isinstance(operations, list | tuple):
         findings.failed(f"{hook}() returned {type(operations).__name__}, not a list",
                         "return a list of datamarket_sdk.Operation")
-        return
+        return []
+    runnable: list[Operation] = []
     seen: set[str] = set()
     for index, operation in enumerate(operations):
         if not isinstance(operation, Operation):
             findings.failed(f"{hook}() item {index} is a {type(operation).__name__}, "
                             "not an Operation", "return datamarket_sdk.Operation(...) objects")
             continue
-        check_operation(operation, seen, findings)
+        findings.facts.setdefault("operations", []).append(operation.name)
+        if check_operation(operation, seen, findings) and operation.example_input is not None:
+            runnable.append(operation)
         seen.add(operation.name)
     if not operations:
         findings.warned(f"{hook}() returns no operations",
                         "return at least one Operation, or remove the hook")
+    return runnable
 
 
-def check_operation(operation: Operation, seen: set[str], findings: Findings) -> None:
+def check_operation(operation: Operation, seen: set[str], findings: Findings) -> bool:
     """Check what an Operation cannot check when it is built (it checks its own name, summary
     and models): a name unique in the plugin, models JSON Schema can express, and an example
     input that the input model accepts."""
@@ -280,8 +306,10 @@ def check_operation(operation: Operation, seen: set[str], findings: Findings) ->
             )
             findings.failed(f"{label}: example_input does not validate ({errors})",
                             "change example_input so that the input model accepts it")
-    if sum(item["status"] == "fail" for item in findings.items) == problems_before:
-        findings.passed(f"{label}: summary, input and output schemas, example input")
+    if sum(item["status"] == "fail" for item in findings.items) != problems_before:
+        return False
+    findings.passed(f"{label}: summary, input and output schemas, example input")
+    return True
 
 
 def check_other_capabilities(plugin: SimpleNamespace, findings: Findings) -> None:
@@ -316,7 +344,12 @@ def probe(folder: Path, entry_points: list[tuple[str, str]]) -> Findings:
             continue
         valid = check_hooks(plugin, name, findings)
         check_manifest(valid, name, findings)
-        check_operations(valid, findings)
+        # What ``plugin check`` then runs in the plugin's worker process, one call each.
+        findings.facts.setdefault("examples", []).extend(
+            {"entry_point": name, "value": value, "operation": operation.name,
+             "timeout": operation.timeout_seconds, "payload": operation.example_input,
+             "output_schema": operation.output_schema()}
+            for operation in check_operations(valid, findings))
         check_other_capabilities(valid, findings)
     return findings
 

@@ -18,6 +18,8 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent / "scaffold_template"
 #: A plugin name as typed: lowercase letters, digits, underscores and hyphens, a letter first.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 RESERVED_PREFIXES = ("datamarket-", "datamarket_")
+#: The example operation the generated plugin offers (``plugin check`` notices it left behind).
+EXAMPLE_OPERATION = "echo_upper"
 
 
 class ScaffoldError(Exception):

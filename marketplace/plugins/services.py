@@ -149,9 +149,15 @@ def set_state(session: Session, actor: Actor, plugin: InstalledPlugin, state: st
 
 
 def set_trusted(session: Session, actor: Actor, plugin: InstalledPlugin, trusted: bool) -> None:
-    """Let a plugin run inside the platform (trusted) or only in a limited worker, audited."""
+    """Let a plugin run inside the platform (trusted) or only in a limited worker, audited.
+
+    :raises Conflict: trusting a plugin that did not load (nothing of it has been seen running).
+    """
     if plugin.trusted == trusted:
         return
+    if trusted and plugin.load_error:
+        raise Conflict(_l("The plugin %(name)s did not load, so it cannot be trusted; fix the "
+                          "error shown and restart the platform.", name=plugin.name))
     plugin.trusted = trusted
     plugin.updated_at = utcnow()
     session.add(plugin)

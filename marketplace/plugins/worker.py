@@ -94,8 +94,10 @@ class WorkerProcess:
     """The platform's handle on one plugin's worker process; calls are serialized."""
 
     def __init__(self, plugin: str, origin: dict[str, str], settings: dict[str, Any], *,
-                 cpu_seconds: int, memory_mb: int):
+                 cpu_seconds: int, memory_mb: int, environment: dict[str, str] | None = None):
         self.plugin = plugin
+        #: The worker's environment; :func:`worker_environment` when not given.
+        self.environment = environment
         self.origin = origin
         self.settings = settings
         self.cpu_seconds = cpu_seconds
@@ -144,7 +146,7 @@ class WorkerProcess:
              str(self.cpu_seconds), str(self.memory_mb)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=worker_environment(),
+            env=self.environment if self.environment is not None else worker_environment(),
             # Its own process group: killing it at the deadline kills what it started, too.
             start_new_session=True,
             close_fds=True,
@@ -268,8 +270,11 @@ def run_operation(operation, context, payload: dict[str, Any]) -> dict[str, Any]
             kind = "timeout"
         else:
             kind = "exception"
-        return {"outcome": kind, "message": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()}
+        answer = {"outcome": kind, "message": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc()}
+        if isinstance(exc, SchemaViolation) and exc.fields:
+            answer["fields"] = exc.fields
+        return answer
 
 
 def run_event(manager, loaded, event: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 #: The version of this SDK (semantic versioning: a plugin built for 0.1 works with any 0.1.x).
-SDK_VERSION = "0.1.1"
+SDK_VERSION = "0.1.2"
 
 _EXAMPLE = ">=0.1,<0.2"
 

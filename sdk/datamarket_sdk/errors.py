@@ -35,4 +35,12 @@ class DeadlineExceeded(PluginError):
 
 
 class SchemaViolation(PluginError):
-    """An operation returned output that does not match its output model (a fault)."""
+    """An operation returned output that does not match its output model (a fault).
+
+    :param fields: optionally, per output field (``output.findings[0].kind``), what is wrong with
+        it and the value the handler gave.
+    """
+
+    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, str] = dict(fields or {})

@@ -9,12 +9,16 @@ plugin's tests can ask for these fixtures by name::
         assert result == {"name": "Acme"}
 
 The plugin is loaded the way the platform loads it: through a pluggy plugin manager with the
-SDK's hookspecs and ``check_pending()``, so a misspelt hook fails here as it would there.
+SDK's hookspecs and ``check_pending()``, so a misspelt hook fails here as it would there. A call
+gets the operation's ``timeout_seconds`` as the platform gives it: a handler still busy at the
+deadline fails the call there with :class:`DeadlineExceeded`, as the platform stops it (the
+handler's thread is left to finish in the background; its answer is dropped).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -26,6 +30,7 @@ from pydantic import BaseModel
 from datamarket_sdk import hookspecs
 from datamarket_sdk.compat import check_sdk_compatibility
 from datamarket_sdk.context import Context, Dataset, Scope
+from datamarket_sdk.errors import DeadlineExceeded
 from datamarket_sdk.markers import PROJECT_NAME
 from datamarket_sdk.types import Manifest, Operation
 
@@ -133,6 +138,39 @@ def call_operation() -> CallOperation:
         operation = operations[name]
         context_kwargs.setdefault("timeout", operation.timeout_seconds)
         context_kwargs["settings"] = _settings_for(manifest, context_kwargs.get("settings"))
-        return operation.run(new_context(**context_kwargs), payload)
+        return run_within_deadline(operation, new_context(**context_kwargs), payload,
+                                   float(context_kwargs["timeout"]))
 
     return call
+
+
+def run_within_deadline(operation: Operation, ctx: Context, payload: Any,
+                        timeout: float) -> dict[str, Any]:
+    """``operation.run(ctx, payload)``, given up at ``ctx.deadline`` as the platform would.
+
+    The handler runs on a daemon thread; a handler that ignores the deadline (a ``sleep``, a
+    slow network call) makes this raise :class:`DeadlineExceeded` at the deadline, and its
+    thread finishes, unobserved, in the background.
+
+    :raises DeadlineExceeded: no answer by the deadline.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = operation.run(ctx, payload)
+        except BaseException as exc:  # handed to the caller below, never lost in the thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True,
+                              name=f"datamarket operation {operation.name}")
+    thread.start()
+    thread.join(max(0.0, ctx.deadline - time.monotonic()))
+    if "error" in outcome:
+        raise outcome["error"]
+    if "result" not in outcome:
+        raise DeadlineExceeded(
+            f"operation {operation.name!r} gave no answer within {timeout:g} s (its "
+            "timeout_seconds); the platform stops a call there and answers the buyer with an "
+            "error: call ctx.check_deadline() in long loops and keep slow work out of the call")
+    return outcome["result"]

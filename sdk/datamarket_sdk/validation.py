@@ -60,6 +60,25 @@ def validate_input(model: type[BaseModel], payload: Any, prefix: str = "") -> Ba
         raise BadInput(_as_sentence(fields), fields=fields) from None
 
 
+def _output_fields(exc: ValidationError) -> dict[str, str]:
+    """Per output field (``output.findings[0].kind``), pydantic's message and the value given."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        path = "output"
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        given = error.get("input")
+        missing = error["type"] == "missing"
+        fields.setdefault(path, error["msg"] if missing else
+                          f"{error['msg']}, not {_short_repr(given)}")
+    return fields
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def dump_output(model: type[BaseModel], result: Any, what: str) -> dict[str, Any]:
     """``result`` (a ``model`` instance or a dict) checked against ``model``, as JSON data.
 
@@ -78,6 +97,7 @@ def dump_output(model: type[BaseModel], result: Any, what: str) -> dict[str, Any
     except ValidationError as exc:
         problems = _as_sentence(describe_validation_error(exc))
         raise SchemaViolation(f"{what} returned output that does not match "
-                              f"{model.__name__}: {problems}") from None
+                              f"{model.__name__}: {problems}",
+                              fields=_output_fields(exc)) from None
     except PydanticSerializationError as exc:
         raise SchemaViolation(f"{what} returned output that cannot become JSON: {exc}") from None

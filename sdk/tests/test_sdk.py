@@ -17,7 +17,7 @@ PUBLIC_TYPES = {
 
 
 def test_version_is_exported_twice_and_matches_the_distribution():
-    assert __version__ == SDK_VERSION == "0.1.1"
+    assert __version__ == SDK_VERSION == "0.1.2"
     assert version("datamarket-sdk") == SDK_VERSION
 
 

@@ -1,5 +1,6 @@
 """The pytest fixtures the SDK ships to plugin authors through its pytest11 entry point."""
 
+import threading
 import time
 from importlib.metadata import entry_points
 
@@ -206,3 +207,78 @@ def test_a_fresh_pytest_session_gets_the_fixtures_by_installing_the_sdk(pytester
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=1)
+
+
+def test_call_operation_fails_at_the_deadline_not_when_the_handler_ends(call_operation):
+    release = threading.Event()
+    finished = threading.Event()
+
+    def stuck(ctx: Context, request: LookupInput) -> dict:
+        release.wait(60)  # a handler that ignores its deadline, as a time.sleep(60) would
+        finished.set()
+        return {"name": "too late", "region": "", "buyer": ""}
+
+    class StuckPlugin(CompanyPlugin):
+        @hookimpl
+        def datamarket_operations(self) -> list[Operation]:
+            return [Operation(name="stuck", summary="Hangs.", input_model=LookupInput,
+                              output_model=LookupOutput, handler=stuck, timeout_seconds=0.2)]
+
+    try:
+        with pytest.raises(DeadlineExceeded, match=r"operation 'stuck' gave no answer within "
+                           r"0\.2 s \(its timeout_seconds\)"):
+            call_operation(StuckPlugin(), "stuck", ACME)
+        # The call ended while the handler was still waiting: at the deadline, not after it.
+        assert not finished.is_set()
+    finally:
+        release.set()
+
+
+def test_call_operation_passes_on_what_the_handler_raised_with_its_traceback(call_operation):
+    def broken(ctx: Context, request: LookupInput) -> dict:
+        return {"name": request.credit_code[99]}
+
+    class BrokenPlugin(CompanyPlugin):
+        @hookimpl
+        def datamarket_operations(self) -> list[Operation]:
+            return [Operation(name="broken", summary="Raises.", input_model=LookupInput,
+                              output_model=LookupOutput, handler=broken)]
+
+    with pytest.raises(IndexError) as raised:
+        call_operation(BrokenPlugin(), "broken", ACME)
+    assert raised.traceback[-1].name == "broken"
+
+
+def test_a_plugins_test_of_a_hung_handler_fails_at_the_deadline(pytester):
+    pytester.makepyfile(test_plugin="""
+        import time
+
+        from datamarket_sdk import Manifest, Operation, hookimpl
+        from pydantic import BaseModel
+
+        class Text(BaseModel):
+            text: str
+
+        def hang(ctx, request):
+            time.sleep(600)
+
+        class Slow:
+            @hookimpl
+            def datamarket_plugin_manifest(self):
+                return Manifest(name="slow", version="1", merchant="", sdk=">=0.1,<0.2")
+
+            @hookimpl
+            def datamarket_operations(self):
+                return [Operation(name="hang", summary="Hangs.", input_model=Text,
+                                  output_model=Text, handler=hang, timeout_seconds=0.5)]
+
+        def test_hang(call_operation):
+            call_operation(Slow(), "hang", {"text": "x"})
+    """)
+
+    # Far below the handler's 600 s: the run must end at the call's deadline.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*DeadlineExceeded: operation 'hang' gave no answer within "
+                                 "0.5 s*"])

@@ -86,6 +86,10 @@ def run_console(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
             missing = [line for line in shown if line not in printed]
             assert not missing, f"{where}: the guide shows lines it did not print: {missing}\n" \
                 f"it printed:\n{result.output}"
+            # and every warning it prints, the guide shows (and explains).
+            unshown = [line for line in printed if line.startswith(("!", "✗"))
+                       and line not in shown]
+            assert not unshown, f"{where}: the guide does not show the warnings {unshown}"
         elif words[0] == "cd":
             monkeypatch.chdir(Path(words[1]))
             monkeypatch.syspath_prepend(str(Path.cwd()))
@@ -133,6 +137,10 @@ def test_every_example_in_the_guide_runs(tmp_path, monkeypatch, forget_modules_i
             run_console(block, monkeypatch)
         elif block.language == "python" and "no-run" not in block.flags:
             run_python(block, module)
+        elif "file" in block.options:  # a file the reader writes, such as the README
+            target = Path(block.options["file"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block.body, encoding="utf-8")
 
 
 def test_the_block_reader_sees_languages_flags_and_options():

@@ -187,7 +187,7 @@ def test_admin_page_lists_every_plugin_with_failures_and_their_errors(admin_clie
     assert "Faulty test plugin" in page and "91350100M000100Y43" in page
     assert "ModuleNotFoundError: No module named" in page
     assert "datamarket_operatoins" in page
-    assert "plugin needs SDK &gt;=0.2,&lt;0.3 but this platform provides 0.1.1" in page
+    assert "plugin needs SDK &gt;=0.2,&lt;0.3 but this platform provides 0.1.2" in page
     assert page.count("Failed to load") >= 3
     assert "<code>echo</code>" in page
     assert "No incidents: no plugin operation has failed yet." in page
@@ -279,3 +279,44 @@ def test_kill_switch_disables_discovery(app_config, monkeypatch, db, admin):
         assert "No plugin is installed." in page
     finally:
         get_engine(switched_off).dispose()
+
+
+def plugin_actions(page: str, name: str) -> str:
+    """The actions cell of one plugin's row on the admin page."""
+    row = page.split(f'id="plugin-{name}"', 1)[1].split("</tr>", 1)[0]
+    return row.split('class="row-actions"', 1)[1]
+
+
+def test_a_plugin_that_did_not_load_is_offered_no_trust_or_disable(admin_client, db):
+    page = admin_client.get("/admin/plugins").get_data(as_text=True)
+
+    failed = plugin_actions(page, "misspelt")
+    assert "Nothing to enable or trust until it loads" in failed
+    assert ">Trust<" not in failed and ">Disable<" not in failed and ">Enable<" not in failed
+    assert "Keep it off once it loads" in failed
+    loaded = plugin_actions(page, "faulty")
+    assert ">Trust<" in loaded and ">Disable<" in loaded
+    assert "Nothing to enable or trust" not in loaded
+
+    admin_client.post("/admin/plugins/misspelt/state", data={"state": "disabled"})
+    kept_off = plugin_actions(admin_client.get("/admin/plugins").get_data(as_text=True),
+                              "misspelt")
+    assert "<form" not in kept_off  # disabled and not trusted: nothing left to decide
+
+
+def test_a_plugin_that_did_not_load_cannot_be_trusted_but_can_lose_trust(admin_client, db):
+    admin_client.get("/admin/plugins")
+    response = admin_client.post("/admin/plugins/misspelt/trust", data={"trusted": "yes"},
+                                 follow_redirects=True)
+
+    assert "did not load, so it cannot be trusted" in response.get_data(as_text=True)
+    assert not plugin_row(db, "misspelt").trusted
+
+    row = plugin_row(db, "misspelt")
+    row.trusted = True  # trusted before its latest version stopped loading
+    db.add(row)
+    db.commit()
+    assert ">Stop trusting<" in plugin_actions(
+        admin_client.get("/admin/plugins").get_data(as_text=True), "misspelt")
+    admin_client.post("/admin/plugins/misspelt/trust", data={"trusted": "no"})
+    assert not plugin_row(db, "misspelt").trusted

@@ -74,8 +74,13 @@ def plugin_trust(plugin_name: str):
         flash(errors_text(form.trusted), "error")
         return redirect(url_for("admin.plugins"))
     db = get_session()
-    plugin_services.set_trusted(db, current_actor(), plugin, form.trusted.data == "yes")
-    db.commit()
+    try:
+        plugin_services.set_trusted(db, current_actor(), plugin, form.trusted.data == "yes")
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.plugins"))
     if plugin.trusted:
         get_runtime().release_worker(plugin.name)
         flash(_("%(name)s is trusted: it now runs inside the platform.", name=plugin.name),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import textwrap
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_a_freshly_generated_plugin_passes_every_check(plugin):
     assert "✓ manifest: geo 0.1.0, SDK >=0.1,<0.2" in result.output
     assert f"✓ manifest merchant {CREDIT_CODE} is a valid credit code" in result.output
     assert "✓ operation 'echo_upper': summary, input and output schemas" in result.output
-    assert "✓ tests: 7 passed" in result.output
+    assert "✓ tests: 8 passed" in result.output
     assert "Every check passed" in result.output
 
 
@@ -96,9 +97,9 @@ def test_an_import_error_is_shown_with_its_line_and_the_checker_survives(plugin)
 
     assert failures(report) == [
         "✗ entry point 'geo' = 'datamarket_geo.plugin' does not import: ZeroDivisionError: "
-        "division by zero (at datamarket_geo/plugin.py, line 3) — fix the error, then check "
-        "with: python -c \"import datamarket_geo.plugin\" in the plugin folder to see the full "
-        "traceback"
+        "division by zero (at datamarket_geo/plugin.py, line 3) — fix the error; to see the "
+        f"full traceback as the platform meets it: cd / && PYTHONPATH={plugin} "
+        f"{sys.executable} -c 'import datamarket_geo.plugin'"
     ]
 
 
@@ -224,7 +225,7 @@ def test_every_problem_is_reported_at_once_each_with_its_fix(plugin):
         "datamarket_operations?",
         "✗ datamarket_order_paid(order) asks for order, which the hook does not pass — "
         "datamarket_order_paid is given event: take any of those, by the same names",
-        "✗ manifest SDK range: plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.1",
+        "✗ manifest SDK range: plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.2",
         "✗ manifest merchant '12345': A unified social credit code has 18 characters; this one "
         "has 5.",
         "✗ operation 'lookup': example_input does not validate (code: Input should be a valid "
@@ -272,7 +273,7 @@ def test_failing_tests_are_counted_and_named(plugin):
     result = CliRunner().invoke(datamarket, ["plugin", "check", str(plugin)])
 
     assert result.exit_code == 1
-    assert f"✗ tests: 7 passed, 1 failed — run 'python -m pytest' in {plugin} to see the " \
+    assert f"✗ tests: 8 passed, 1 failed — run 'python -m pytest' in {plugin} to see the " \
         "failures" in result.output
     assert "\n    tests.test_plugin.test_wrong_length: AssertionError: two letters\n" \
         in result.output

@@ -87,7 +87,7 @@ def test_a_plugin_for_an_incompatible_sdk_is_refused_with_the_reason(found):
     _manager, plugins = found
     future = plugins["future_sdk"]
     assert future.failed
-    assert "plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.1" in future.error
+    assert "plugin needs SDK >=0.2,<0.3 but this platform provides 0.1.2" in future.error
     assert future.manifest.version == "3.0.0", "the manifest is kept for the admin page"
 
 

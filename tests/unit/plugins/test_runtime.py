@@ -331,7 +331,9 @@ def test_admin_decisions_survive_a_restart_and_missing_plugins_are_marked(app_co
                                                                            runtime, tmp_path):
     admin = make_user(db, Role.ADMIN)
     services.set_state(db, admin, services.find(db, "faulty"), "disabled")
-    services.set_trusted(db, admin, services.find(db, "misspelt"), True)
+    misspelt = services.find(db, "misspelt")
+    misspelt.trusted = True  # trusted while an earlier version loaded (it cannot be now)
+    db.add(misspelt)
     db.commit()
     (tmp_path / "platform_own.py").write_text(
         "from datamarket_sdk import Manifest, hookimpl\n\n@hookimpl\n"

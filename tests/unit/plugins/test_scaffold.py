@@ -94,12 +94,14 @@ def test_an_empty_folder_is_used_but_a_non_empty_one_is_refused(tmp_path):
 def test_the_generated_tests_pass_straight_after_generation(tmp_path):
     folder = create_plugin("company-lookup", tmp_path / "plugin", CREDIT_CODE)
 
-    completed = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+    completed = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"],
                                cwd=folder, capture_output=True, text=True, timeout=120,
-                               env=_pytest_environment())
+                               env=_pytest_environment(), encoding="utf-8")
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "7 passed" in completed.stdout
+    assert "8 passed" in completed.stdout
+    # A Chinese input reads as written in the test's id, not as \u6d59a12345.
+    assert "test_echo_upper_keeps_chinese_text[浙a12345] PASSED" in completed.stdout
 
 
 def test_plugin_new_on_the_command_line(tmp_path):
