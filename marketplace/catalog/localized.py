@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 #: The BCP 47 tag of the text columns without a suffix.
@@ -78,6 +79,12 @@ def listing_text(listing: Any, field: str, locale: Any) -> LocalText:
     if field not in BILINGUAL_FIELDS:
         raise ValueError(f"{field!r} has no language versions; one of {BILINGUAL_FIELDS}")
     return choose(getattr(listing, field), getattr(listing, f"{field}_en", ""), locale)
+
+
+def title_for_page(listing: Any) -> str:
+    """The listing's title in the language of the page being answered, for messages written
+    in Python (flashes, refusals); templates use ``listing_text``."""
+    return listing_text(listing, "title", get_locale()).text
 
 
 def field_description(field: dict[str, Any], locale: Any) -> LocalText:

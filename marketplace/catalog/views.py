@@ -33,6 +33,7 @@ from marketplace.catalog.forms import (
     operation_choices,
 )
 from marketplace.catalog.lifecycle import IN_PROGRESS_STATES, Transition, allowed_transitions
+from marketplace.catalog.localized import title_for_page
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.datasets import services as datasets
 from marketplace.db import get_session
@@ -154,7 +155,7 @@ def _run_editor(
         db.rollback()
         form.form_errors.append(str(exc))
         return exc.status_code
-    flash(_("Your changes to “%(title)s” are saved.", title=listing.title), "success")
+    flash(_("Your changes to “%(title)s” are saved.", title=title_for_page(listing)), "success")
     return redirect(url_for(".listing_detail", listing_id=listing.id))
 
 
@@ -275,7 +276,7 @@ def submit_listing(listing_id: int):
         "listing.submit",
         lambda db, listing: services.submit(db, current_actor(), listing),
         lambda listing: _("“%(title)s” is submitted for review. You will be notified when an "
-                          "admin decides.", title=listing.title),
+                          "admin decides.", title=title_for_page(listing)),
     )
 
 
@@ -286,7 +287,7 @@ def publish_listing(listing_id: int):
         "listing.publish",
         lambda db, listing: services.publish(db, current_actor(), listing),
         lambda listing: _("“%(title)s” is published: buyers can now find and buy it.",
-                          title=listing.title),
+                          title=title_for_page(listing)),
     )
 
 
@@ -303,7 +304,8 @@ def retire_listing(listing_id: int):
         listing_id,
         "listing.retire",
         retire,
-        lambda listing: _("“%(title)s” is retired and no longer on sale.", title=listing.title),
+        lambda listing: _("“%(title)s” is retired and no longer on sale.",
+                          title=title_for_page(listing)),
     )
 
 

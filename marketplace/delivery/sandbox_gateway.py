@@ -29,6 +29,7 @@ from datamarket_sdk import Dataset
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from marketplace.catalog.localized import title_for_page
 from marketplace.catalog.models import Listing
 from marketplace.catalog.preview import MASKING_BY_SENSITIVITY
 from marketplace.catalog.queries import live_listing
@@ -104,7 +105,7 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
     if reservation is None:
         raise GatewayRefusal(429, _l(
             "Your trial of “%(title)s” is over: its %(count)d free calls are used. Buy it on "
-            "its page to go on calling it.", title=listing.title, count=allowed),
+            "its page to go on calling it.", title=title_for_page(listing), count=allowed),
             quota_remaining=0, product_url=f"/products/{product_id}")
     buyer = announce.buyer_pseudonym(actor.buyer_id, listing.organization_id)
     sample = sample_dataset(listing)

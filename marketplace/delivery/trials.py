@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.audit import services as audit
+from marketplace.catalog.localized import title_for_page
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.delivery import keys
 from marketplace.delivery.models import ApiKey, SandboxTrial
@@ -81,7 +82,7 @@ def issue_key(session: Session, secret_key: str, buyer_id: int, listing: Listing
     allowed = offered(listing)
     if allowed == 0:
         raise NoTrial(_l("“%(title)s” offers no trial: buy it on its page to call it.",
-                         title=listing.title))
+                         title=title_for_page(listing)))
     trial = _trial_locked(session, buyer_id, listing.product_id)
     if (existing := current_key(session, trial)) is not None:
         raise Conflict(_l("You already have the sandbox key %(prefix)s… for this product; "
@@ -89,8 +90,8 @@ def issue_key(session: Session, secret_key: str, buyer_id: int, listing: Listing
                           prefix=f"{keys.TOKEN_PREFIX}_{existing.prefix}"))
     if trial.used >= allowed:
         raise Conflict(_l("Your %(count)d free calls of “%(title)s” are used up: buy it on its "
-                          "page to go on.", count=allowed, title=listing.title))
-    name = str(_l("Sandbox: %(title)s", title=listing.title))[:100]
+                          "page to go on.", count=allowed, title=title_for_page(listing)))
+    name = str(_l("Sandbox: %(title)s", title=title_for_page(listing)))[:100]
     new = keys.issue(session, secret_key, buyer_id=buyer_id, name=name, trial_id=trial.id)
     audit.record(session, actor_id=buyer_id, action="api_key.create_sandbox",
                  subject_type="api_key", subject_id=new.key.id,

@@ -83,7 +83,7 @@ def send_version_notices(session: Session, now: datetime | None = None) -> int:
         buyer_ids = sorted({e.buyer_id for e in holders if is_usable(e, now)} - already)
         if not buyer_ids:
             continue
-        params = {"title": listing.title, "version": listing.version,
+        params = {"title": listing.title, "title_en": listing.title_en, "version": listing.version,
                   "previous": previous.version,
                   **dictionary_changes(previous.data_dictionary,
                                        listing.data_dictionary).as_params()}

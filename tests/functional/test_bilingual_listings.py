@@ -297,3 +297,4 @@ def test_notifications_quote_the_title_in_the_readers_language(app, db, shop):
     mails = {mail.to_address: mail for mail in db.exec(select(OutboundEmail))}
     assert "Harbour container throughput" in mails[merchant.email].body
     assert "港口集装箱吞吐量" in mails[admin.email].body  # submitted, told to the admins
+

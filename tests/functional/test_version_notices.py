@@ -23,10 +23,11 @@ from tests.gateway_support import buy, gateway_config, make_world
 def _publish_new_version(db, world):
     product = db.get(Product, world.listing.product_id)
     draft = catalog.start_new_version(db, world.merchant, product)
-    content = draft.model_dump(include={"version", "title", "summary", "description_md",
+    content = draft.model_dump(include={"version", "title", "title_en", "summary", "description_md",
                                         "product_type", "delivery_form", "scenario", "tags",
                                         "classification_level", "sample_rows"})
     content["version"] = "1.1"
+    content["title_en"] = "Enterprise blacklist check"
     content["data_dictionary"] = [
         {"name": "credit_code", "type": "string", "description": "USCC", "sensitivity": "none"},
         {"name": "listed", "type": "string", "description": "yes or no", "sensitivity": "none"},
@@ -71,6 +72,7 @@ def test_holders_are_told_once_with_the_dictionary_changes(app, db):
                                                 Notification.kind == "product.new_version")
                      ).all()
     assert note.params["version"] == "1.1" and note.params["previous"] == "1.0"
+    assert note.params["title_en"] == "Enterprise blacklist check", "English readers get it"
     assert (note.params["added"], note.params["removed"], note.params["changed"]) == (
         "removed_on", "—", "listed")
     mail = db.exec(select(OutboundEmail).where(OutboundEmail.to_address == holder.email)

@@ -13,6 +13,7 @@ from marketplace.admin.views import blp, get_or_404
 from marketplace.catalog import compliance, operations, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
+from marketplace.catalog.localized import title_for_page
 from marketplace.catalog.models import Listing, ListingState
 from marketplace.db import get_session
 from marketplace.errors import DomainError, ValidationFailed
@@ -99,14 +100,15 @@ def decide_listing(listing_id: int):
         form.form_errors.append(str(exc))
         return _render_review(listing, form, 422)
     if listing.state == ListingState.PUBLISHED:
-        message = _("“%(title)s” is approved and now published.", title=listing.title)
+        message = _("“%(title)s” is approved and now published.", title=title_for_page(listing))
     elif transition == Transition.APPROVE:
         message = _("“%(title)s” is approved; it will be published once the merchant's "
-                    "organization is verified.", title=listing.title)
+                    "organization is verified.", title=title_for_page(listing))
     elif transition == Transition.REQUEST_CHANGES:
         message = _("Changes were requested on “%(title)s”; the merchant is told why.",
-                    title=listing.title)
+                    title=title_for_page(listing))
     else:
-        message = _("“%(title)s” is rejected; the merchant is told why.", title=listing.title)
+        message = _("“%(title)s” is rejected; the merchant is told why.",
+                    title=title_for_page(listing))
     flash(message, "success")
     return redirect(url_for("admin.review_queue"))
