@@ -10,6 +10,7 @@ Create Date: 2026-12-07 16:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = '0025'
@@ -20,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('refund_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('admins_told_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('admins_told_at', sqlmodel.sql.sqltypes.UTCDateTime(),
+                                      nullable=True))
 
 
 def downgrade() -> None:
