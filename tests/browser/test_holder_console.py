@@ -8,9 +8,19 @@ import re
 
 from sqlmodel import select
 
+from marketplace.catalog.models import DeliveryForm, Listing
 from marketplace.db import get_engine, new_session
-from marketplace.delivery.models import UsageRecord
+from marketplace.delivery.models import Entitlement, UsageRecord
 from marketplace.demo.seed import DEMO_API
+
+
+def _api_entitlement(app) -> int:
+    """The demo buyer's entitlement to an API product (they also hold a data package)."""
+    with app.app_context(), new_session(get_engine(app)) as session:
+        return session.exec(select(Entitlement.id)
+                            .join(Listing, Listing.id == Entitlement.listing_id)
+                            .where(Listing.delivery_form != DeliveryForm.DATA_PACKAGE)
+                            .order_by(Entitlement.id)).first()
 
 
 def test_demo_buyer_makes_a_metered_call_from_the_console(live_server, page):
@@ -21,7 +31,7 @@ def test_demo_buyer_makes_a_metered_call_from_the_console(live_server, page):
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(rf"^{re.escape(base)}/?$"))
     page.goto(f"{base}/account/keys")
-    page.get_by_role("link", name="Try entitlement").first.click()
+    page.get_by_role("link", name=f"Try entitlement #{_api_entitlement(app)}").click()
     page.get_by_label("API key").fill(DEMO_API["key"])
     page.get_by_role("button", name="Call through the gateway").click()
     status = page.locator("#console-status")
