@@ -27,6 +27,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def run_script(app_config, tmp_path):
     started: list[subprocess.Popen] = []
@@ -38,9 +42,11 @@ def run_script(app_config, tmp_path):
                "MAIL_FOLDER": str(tmp_path / "mail"), "RUN_PARENT_PID": str(os.getpid())}
         env.pop("JOBS_IMMEDIATE", None)
         with (tmp_path / "run.log").open("w") as log:
+            # As from a terminal: Ctrl-C's signal handled by default. A test runner's worker
+            # may ignore SIGINT, and a shell that starts with it ignored cannot trap it.
             process = subprocess.Popen([str(SCRIPT), *SERVER, str(stop_file)], cwd=ROOT,
                                        env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+                                       start_new_session=True, preexec_fn=_default_sigint)
         started.append(process)
         line = wait_for(lambda: next((text for text in (tmp_path / "run.log").read_text()
                                       .splitlines() if "worker started (pid" in text), None),
