@@ -35,23 +35,23 @@ def _summaries(chinese: str, english: str) -> dict[str, str]:
 _HEADINGS = (("What you get", "产品内容"), ("How it is delivered", "交付方式"),
              ("Authorization and compliance", "授权与合规"), ("Update frequency", "更新频率"))
 
+Sections = tuple[Text, Text, Text, Text]
 
-def _descriptions(what: Text, how: Text, authorization: Text, frequency: Text
-                  ) -> dict[str, str]:
-    """The four sections every demo description has, as the Chinese version (headings in both
-    languages over the text) and the English one; a section given as a tuple of texts becomes
-    that many paragraphs."""
-    bodies = [
-        "\n\n".join(cleandoc(p) for p in _paragraphs(body))
-        for body in (what, how, authorization, frequency)
-    ]
 
-    def joined(headings: list[str]) -> str:
-        return "\n\n".join(f"## {heading}\n\n{body}"
-                            for heading, body in zip(headings, bodies, strict=True)) + "\n"
+def _descriptions(what: Text, how: Text, authorization: Text, frequency: Text, *,
+                  zh: Sections) -> dict[str, str]:
+    """The four sections every demo description has, in English (the arguments) and in Chinese
+    (``zh``, the same four in the same order); a section given as a tuple of texts becomes that
+    many paragraphs."""
+    english, chinese = zip(*_HEADINGS, strict=True)
+    return {"description_md": _sections(chinese, zh),
+            "description_md_en": _sections(english, (what, how, authorization, frequency))}
 
-    return {"description_md": joined([f"{en} · {zh}" for en, zh in _HEADINGS]),
-            "description_md_en": joined([en for en, _zh in _HEADINGS])}
+
+def _sections(headings: tuple[str, ...], bodies: Sections) -> str:
+    return "\n\n".join(
+        f"## {heading}\n\n" + "\n\n".join(cleandoc(p) for p in _paragraphs(body))
+        for heading, body in zip(headings, bodies, strict=True)) + "\n"
 
 
 def _paragraphs(body: Text) -> tuple[str, ...]:
@@ -100,6 +100,13 @@ _VERIFICATION_ONLY = """
     stated purpose, and bulk enumeration of identifiers is detected and blocked.
     """
 
+# Chinese paragraphs are single lines: a line break inside one would read as a space.
+_GATEWAY_ZH = ("每次调用都使用您的 API 密钥经过 Datamarket 网关：网关核对您的授权、计量调用并返回"
+               "配额响应头（`X-Quota-Remaining`）。响应为 JSON。"
+               "产品提供试用时（产品页上的“试用”），已登录的买方可获得沙箱密钥，在下方样例上免费调用几次。")
+_VERIFICATION_ONLY_ZH = ("可用不可见：服务只对您发送的内容回答一致或不一致，"
+                         "从不返回底层记录。每次查询连同您声明的用途记入审计日志，批量遍历标识符的行为会被发现并阻止。")
+
 # ---------------------------------------------------------------------------- published products
 
 PRODUCTS: list[dict[str, Any]] = [
@@ -128,6 +135,18 @@ PRODUCTS: list[dict[str, Any]] = [
             Use is limited to credit, procurement and compliance checks on the company queried.
             """,
             "Daily at 02:00 (UTC+8); removals after credit repair take effect the same day.",
+            zh=(
+                "针对单个企业给出是否在名单上的答复，并说明所在名单、列入日期和列入机关。适用于客"
+                "户准入（KYB）、供应商审查和贷前筛查。数据来源：市场监管和税务部门公开的名单，合并"
+                "后以统一社会信用代码为键。",
+                (
+                    "核验接口：`POST /verify`，传入 `credit_code`。响应时间中位数低于 80 毫秒。",
+                    _GATEWAY_ZH,
+                ),
+                "二级。名单为公开披露信息，不返回任何个人信息。仅限用于对所查询企业的信用、采购和"
+                "合规审查。",
+                "每日 02:00（UTC+8）更新；信用修复后的移出当天生效。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -171,6 +190,21 @@ PRODUCTS: list[dict[str, Any]] = [
             and discarded, never stored or returned in clear.
             """, _VERIFICATION_ONLY),
             "Registration data is refreshed hourly from the market-regulation register.",
+            zh=(
+                "每次请求给出一个结论：`consistent`（一致）、`inconsistent`（不一致，并指出不一致"
+                "的要素）或 `not_found`（未找到），同时返回企业登记状态。银行和支付机构用于商户核"
+                "验与对公开户。",
+                (
+                    "核验接口：`POST /verify`，传入四要素。",
+                    _GATEWAY_ZH,
+                ),
+                (
+                    "二级。您发送的法定代表人姓名和身份证号仅用于比对，比对后即丢弃，不存储、不明"
+                    "文返回。",
+                    _VERIFICATION_ONLY_ZH,
+                ),
+                "登记数据每小时从市场监管登记系统刷新一次。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -219,6 +253,17 @@ PRODUCTS: list[dict[str, Any]] = [
             is sampled in audits.
             """,
             "Quarterly, 20 days after the end of each filing period.",
+            zh=(
+                "按统一社会信用代码和季度返回：是否按期缴纳、有无欠税、纳税信用等级（A、B、M、C、D"
+                "）以及纳税额区间，从不返回确切金额。是“银税互动”小微企业贷款的基础。",
+                (
+                    "核验接口：`POST /verify`，传入 `credit_code` 和 `period`（如 `2025-Q2`）。",
+                    _GATEWAY_ZH,
+                ),
+                "二级。税务数据在税务机关对运营方的授权下以区间形式返回；企业的书面授权书须由您留"
+                "存，并在审计中抽查。",
+                "按季度更新，每个申报期结束后 20 天。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -265,6 +310,20 @@ PRODUCTS: list[dict[str, Any]] = [
             keep it for three years. Salary bases and amounts are never returned.
             """, _VERIFICATION_ONLY),
             "Monthly, on the 10th, after the social-insurance agency closes the previous month.",
+            zh=(
+                "返回此人目前是否通过您指定的单位缴纳社保、连续缴纳月数区间（0、1–5、6–11、12–23、"
+                "24 个月以上）、最近缴纳月份和险种。用于消费信贷和租赁审查中的在职确认。",
+                (
+                    "核验接口：`POST /verify`，传入姓名、身份证号和单位统一社会信用代码。",
+                    _GATEWAY_ZH,
+                ),
+                (
+                    "二级。须取得个人为此目的的明确同意（《个人信息保护法》第十三条），并保存三年"
+                    "。从不返回缴费基数和金额。",
+                    _VERIFICATION_ONLY_ZH,
+                ),
+                "每月 10 日，社保经办机构完成上月结算后更新。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -313,6 +372,16 @@ PRODUCTS: list[dict[str, Any]] = [
             the court removes them.
             """,
             "Daily; removals within 24 hours of the court's decision.",
+            zh=(
+                "是否在名单上；在名单上时返回案件数、最新案号、执行法院、发布日期和履行情况。",
+                (
+                    "核验接口：`POST /verify`，传入姓名和身份证号。",
+                    _GATEWAY_ZH,
+                ),
+                "二级。名单由最高人民法院公布；我们只返回其公开的信息，用于信用和招聘决策。法院移"
+                "出名单的当天，该人即不再出现。",
+                "每日更新；法院决定移出后 24 小时内生效。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -361,6 +430,15 @@ PRODUCTS: list[dict[str, Any]] = [
             licence is needed for commercial use. Cite "Datamarket / public health statistics".
             """,
             "Weekly, every Tuesday for the week before.",
+            zh=(
+                "仅有汇总数，没有病例记录。2019 年起 41 种法定传染病的区县级周数据，含每 10 万常住"
+                "人口发病率和年龄组（0–4、5–14、15–59、60 岁以上、全部）。小于 5 的计数不予显示。",
+                "数据包：CSV 和 Parquet，每年一个文件，附 README 和病种代码表。下载为绑定您账户的"
+                "签名链接，并带有水印。",
+                "一级。卫生健康委员会公布的统计数据；科研免费使用，商业使用须取得许可。请注明“Data"
+                "market / 公共卫生统计”。",
+                "每周二更新上一周的数据。",
+            ),
         ),
         "product_type": "raw_dataset",
         "delivery_form": "data_package",
@@ -406,6 +484,17 @@ PRODUCTS: list[dict[str, Any]] = [
             series is not allowed; derived analysis may be published.
             """,
             "Monthly, around the 25th for the month before.",
+            zh=(
+                "1,200 家公立医院每家每月的九项指标，附医院等级和统一社会信用代码，来自卫生健康委"
+                "员会的绩效监测。保险公司、医疗器械企业和卫生规划部门使用。",
+                (
+                    "查询接口：`GET /indicators?hospital=…&from=2024-01&to=2025-05`，或年度数据包"
+                    "。",
+                    _GATEWAY_ZH,
+                ),
+                "二级。机构层面的数据，不含患者数据。不得转售原始序列；衍生分析可以发表。",
+                "每月约 25 日更新上月数据。",
+            ),
         ),
         "product_type": "raw_dataset",
         "delivery_form": "query_api",
@@ -453,6 +542,17 @@ PRODUCTS: list[dict[str, Any]] = [
             is never returned.
             """,
             "Near real time: new violations appear within 2 hours of being recorded.",
+            zh=(
+                "按车牌和车辆类型返回近 3 年的每条违法记录：时间、地点、代码、描述、罚款、记分以及"
+                "是否已处理。物流和租车企业用于检查自有车队和车辆交接。",
+                (
+                    "查询接口：`POST /violations`，传入 `plate_number` 和 `vehicle_type`。",
+                    _GATEWAY_ZH,
+                ),
+                "三级：须提交授权申请，说明车辆归您所有或车主已同意。响应中的车牌经过遮盖，从不返"
+                "回车主身份。",
+                "准实时：新的违法记录在录入后 2 小时内可查。",
+            ),
         ),
         "product_type": "desensitized_dataset",
         "delivery_form": "query_api",
@@ -501,6 +601,15 @@ PRODUCTS: list[dict[str, Any]] = [
             the report is kept, in your account.
             """,
             "Rule library updated monthly; each report names the rule version used.",
+            zh=(
+                "按字段和规则出具报告：检查行数、不合格行数、通过率和示例行号，并给出总体质量分。"
+                "内置规则包括身份证号和统一社会信用代码校验位、手机号段、GB/T 2260 行政区划代码和"
+                "日期合理性。",
+                "对您的文件运行批处理任务（CSV 或 XLSX，最大 2 GB）：上传、查看进度，以 HTML 和 JS"
+                "ON 下载报告。任务结束 24 小时后删除文件。",
+                "一级。您的文件单独处理，从不与其他数据关联；只保留报告，存放在您的账户中。",
+                "规则库每月更新；每份报告注明所用规则的版本。",
+            ),
         ),
         "product_type": "governance_tool",
         "delivery_form": "batch_job",
@@ -548,6 +657,19 @@ PRODUCTS: list[dict[str, Any]] = [
             with the operator. Model card, validation report and fairness review on request.
             """,
             "Inputs refreshed daily; the model is recalibrated every quarter (version in output).",
+            zh=(
+                "返回评分（12 个月内的违约概率）、AAA 到 C 的等级，以及用通俗语言说明的三个影响最"
+                "大的因素。梯度提升模型，训练样本 210 万家企业；2024 年跨时间样本上 AUC 0.81、KS 0"
+                ".47。",
+                (
+                    "服务接口：`POST /score`，传入 `credit_code`；模型在数据所在处运行（数据 + 模"
+                    "型 + 服务）。",
+                    _GATEWAY_ZH,
+                ),
+                "二级。离开平台的只有评分、等级和因素说明；输入数据留在运营方。可应要求提供模型卡"
+                "、验证报告和公平性评估。",
+                "输入数据每日刷新；模型每季度重新校准（输出中注明版本）。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "service_api",
@@ -597,6 +719,14 @@ PRODUCTS: list[dict[str, Any]] = [
             a member, to re-rate it.
             """,
             "Monthly re-rating on the 5th; on demand for single uploads.",
+            zh=(
+                "为每家企业给出风险等级（1 级最低，5 级最高）、与上月相比的变化，以及 4 级、5 级企"
+                "业的原因。用于小微企业和供应链资产组合的贷后监测。",
+                "对您的文件运行批处理任务：上传统一社会信用代码清单（CSV 或 XLSX），一小时内收到评"
+                "级结果；会员的清单每月重新评级。",
+                "二级。评级对象是企业，不是个人。上传的清单仅在您为会员期间保留，用于重新评级。",
+                "每月 5 日重新评级；单次上传随时评估。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "batch_job",
@@ -642,6 +772,17 @@ PRODUCTS: list[dict[str, Any]] = [
             business. No record leaves the platform; every call is audited and reviewed monthly.
             """,
             "Sources refresh monthly; the score is computed at request time.",
+            zh=(
+                "350 到 950 的评分、收入稳定性、任职时长区间和公共记录标记，用于已获申请人同意的消"
+                "费信贷决策。留存的结算卡号以遮盖形式返回，用于匹配还款账户。",
+                (
+                    "服务接口：`POST /profile`，传入姓名、身份证号和手机号。",
+                    _GATEWAY_ZH,
+                ),
+                "四级（核心）。须经我们和平台批准的授权申请、申请人对每个数据来源的单独同意，以及"
+                "持牌征信业务资质。任何记录都不离开平台；每次调用均记入审计，并每月复核。",
+                "数据来源每月刷新；评分在请求时计算。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "service_api",
@@ -689,6 +830,20 @@ PRODUCTS: list[dict[str, Any]] = [
             Level 2. Needs the driver's consent; the elements you send are compared, not stored.
             """, _VERIFICATION_ONLY),
             "Licence status is synchronised every 15 minutes.",
+            zh=(
+                "返回 `consistent`（一致）或 `inconsistent`（不一致）；一致时返回驾驶证状态（有效"
+                "、暂扣、吊销）、准驾车型（A1 … C2）和有效期。用于网约车、货运平台和租车企业的司机"
+                "准入。",
+                (
+                    "核验接口：`POST /verify`，传入三要素。",
+                    _GATEWAY_ZH,
+                ),
+                (
+                    "二级。须取得驾驶人同意；您发送的要素仅用于比对，不存储。",
+                    _VERIFICATION_ONLY_ZH,
+                ),
+                "驾驶证状态每 15 分钟同步一次。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
@@ -735,6 +890,17 @@ PRODUCTS: list[dict[str, Any]] = [
             required, and the driver's written consent. Raw records are never returned.
             """,
             "Daily.",
+            zh=(
+                "0 到 100 的评分及其构成：12 个月内的交通违法、3 年内重大事故责任、5 年内酒驾或毒"
+                "驾、剩余记分区间，以及驾驶人是否为失信被执行人。",
+                (
+                    "服务接口：`POST /check`，传入姓名和身份证号。",
+                    _GATEWAY_ZH,
+                ),
+                "三级：须提交说明招聘或保险用途的授权申请，并取得驾驶人的书面同意。从不返回原始记"
+                "录。",
+                "每日更新。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "service_api",
@@ -787,6 +953,15 @@ PRODUCTS: list[dict[str, Any]] = [
             separate consent; inputs are discarded after scoring.
             """,
             "Model retrained twice a year; the version is returned with every result.",
+            zh=(
+                "每人两项输出：5 年内患 2 型糖尿病的概率和心血管风险等级（低、中、高）。基于 38 万"
+                "份去标识化体检数据训练；校准和亚组指标见模型卡。",
+                "基于您自有输入的服务接口（模型 + 服务）：`POST /assess`，传入各项指标和您自己的假"
+                "名编号。不含任何可识别个人的信息。",
+                "三级：健康数据属于敏感个人信息。须提交授权申请（核保、健康管理），并取得本人的单"
+                "独同意；评分后即丢弃输入。",
+                "模型每年重新训练两次；每个结果都返回模型版本。",
+            ),
         ),
         "product_type": "ai_data",
         "delivery_form": "service_api",
@@ -839,6 +1014,17 @@ PRODUCTS: list[dict[str, Any]] = [
             examples only.
             """,
             "Detector library updated monthly.",
+            zh=(
+                "按字段返回：识别出的类型、置信度、匹配值的占比、一个遮盖后的示例、建议的脱敏方式"
+                "和分级。检测器会验证校验位（身份证号、统一社会信用代码、银行卡的 Luhn 校验），而"
+                "不只是匹配格式。",
+                (
+                    "服务接口：`POST /scan`，每次最多 10,000 行，或传入字段和样例。",
+                    _GATEWAY_ZH,
+                ),
+                "一级。数据在内存中扫描后即丢弃；输出只含遮盖后的示例。",
+                "检测器库每月更新。",
+            ),
         ),
         "product_type": "governance_tool",
         "delivery_form": "service_api",
@@ -889,6 +1075,14 @@ PRODUCTS: list[dict[str, Any]] = [
             the HMAC key is yours and never stored with the output.
             """,
             "Continuous releases; each output records the strategy versions used.",
+            zh=(
+                "您文件的脱敏副本，以及按字段的报告：所用策略、处理行数和输出示例。策略包括保留首"
+                "尾的遮盖、带密钥的 HMAC 假名（跨文件稳定、不可逆）、地址和日期泛化，以及删除。",
+                "对您的文件运行批处理任务（CSV、XLSX、Parquet，最大 5 GB）。策略由敏感数据检测器建"
+                "议，可在任务运行前修改。",
+                "一级。文件单独处理，下载 24 小时后删除；HMAC 密钥属于您，从不与输出一起存储。",
+                "持续发布；每个输出记录所用策略的版本。",
+            ),
         ),
         "product_type": "governance_tool",
         "delivery_form": "batch_job",
@@ -966,6 +1160,12 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
             "Data package, CSV, one file per year.",
             "Level 2. Compiled from published judgments.",
             "Yearly, in March.",
+            zh=(
+                "每家企业每年作为原告和被告的案件数，以及主要案由。",
+                "数据包，CSV，每年一个文件。",
+                "二级。根据公开的裁判文书汇编。",
+                "每年三月更新。",
+            ),
         ),
         "product_type": "desensitized_dataset",
         "delivery_form": "data_package",
@@ -1003,6 +1203,16 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
             ("Data package (CSV) each month, or the query API for members.", _GATEWAY),
             "Level 1. Aggregates of at least 30 companies per cell; no company is identifiable.",
             "Monthly, on the 8th.",
+            zh=(
+                "按地级市和行业编制的扩散指数（50 为中性），来源于新设登记、注销登记、纳税申报和社"
+                "保参保人数，并附两项户数。",
+                (
+                    "每月提供数据包（CSV），会员也可使用查询接口。",
+                    _GATEWAY_ZH,
+                ),
+                "一级。每个单元格至少汇总 30 家企业；无法识别任何单个企业。",
+                "每月 8 日更新。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "data_package",
@@ -1040,6 +1250,12 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
             "Data package (CSV) each month.",
             "Level 2.",
             "Monthly.",
+            zh=(
+                "每条记录对应近十二个月内的一次违法记分。",
+                "每月提供数据包（CSV）。",
+                "二级。",
+                "每月更新。",
+            ),
         ),
         "product_type": "raw_dataset",
         "delivery_form": "data_package",
@@ -1075,6 +1291,12 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
             "Query API: `GET /locate?mobile=…`.",
             "Level 3.",
             "Real time.",
+            zh=(
+                "手机号码最近一次基站登记所在的区县和时间。",
+                "查询接口：`GET /locate?mobile=…`。",
+                "三级。",
+                "实时。",
+            ),
         ),
         "product_type": "raw_dataset",
         "delivery_form": "query_api",
@@ -1106,6 +1328,12 @@ OTHER_LISTINGS: list[dict[str, Any]] = [
             "Data package, CSV, monthly.",
             "Level 1. Station-level operating data; no vehicle or user data.",
             "Monthly.",
+            zh=(
+                "每个充电站每月的充电量、充电接口数和利用率。",
+                "数据包，CSV，每月一个。",
+                "一级。充电站层面的运营数据；不含车辆或用户数据。",
+                "每月更新。",
+            ),
         ),
         "product_type": "raw_dataset",
         "delivery_form": "data_package",

@@ -51,6 +51,7 @@ IDENTIFYING_COLUMNS = {"name", "id_number", "mobile", "legal_rep_name", "legal_r
                        "plate_number", "licence_file_number", "settlement_card"}
 DESCRIPTION_SECTIONS = ("What you get", "How it is delivered", "Authorization and compliance",
                         "Update frequency")
+CHINESE_SECTIONS = ("产品内容", "交付方式", "授权与合规", "更新频率")
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +153,29 @@ def test_every_published_product_is_complete_and_bilingual(demo):
         assert CJK.search(item.title) and CJK.search(item.summary), item.title
         for english in (item.title_en, item.summary_en, item.description_md_en):
             assert re.search(r"[A-Za-z]{3}", english) and not CJK.match(english), item.title
-        for section in DESCRIPTION_SECTIONS:
-            assert f"## {section}" in item.description_md, (item.title, section)
-            assert f"## {section}" in item.description_md_en, item.title
+        # Each version is written in its own language, section by section.
+        assert _sections(item.description_md) == list(CHINESE_SECTIONS), item.title
+        assert _sections(item.description_md_en) == list(DESCRIPTION_SECTIONS), item.title
+        for body in _section_bodies(item.description_md):
+            prose = re.sub(r"`[^`]*`", "", body)  # code (routes, field names) stays as it is
+            assert len(CJK.findall(prose)) > len(re.findall(r"[A-Za-z]", prose)), (
+                item.title, body)
+        for body in _section_bodies(item.description_md_en):
+            assert not CJK.search(re.sub(r"\([^)]*\)", "", body)), (item.title, body)
         # Indented lines would render as a code block instead of prose.
         assert not re.search(r"^ {4}", item.description_md, re.M), item.title
         assert item.tags, item.title
         assert 3 <= len(item.data_dictionary) <= 10, item.title
         assert 3 <= len(item.sample_rows) <= 5, item.title
         assert 1 <= len(catalog.plans_for(demo, item.id)) <= 3, item.title
+
+
+def _sections(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+)$", markdown, re.M)
+
+
+def _section_bodies(markdown: str) -> list[str]:
+    return [body.strip() for body in re.split(r"^## .+$", markdown, flags=re.M)[1:]]
 
 
 def test_personal_identifiers_in_published_samples_are_masked(demo):
