@@ -71,12 +71,15 @@ def authorized(action: str | None, *, load: bool = False):
     return decorator
 
 
-def document(application: AuthorizationApplication, title: str | None = None) -> dict[str, Any]:
-    """An application as the API shows it, with its history."""
+def document(application: AuthorizationApplication,
+             title: tuple[str, str] | None = None) -> dict[str, Any]:
+    """An application as the API shows it, with its history and the product's title (Chinese,
+    and English where the merchant gave one)."""
     db = get_session()
     data = application.model_dump()
-    data["title"] = title if title is not None else queries.titles(db, [application]).get(
-        application.listing_id, "")
+    if title is None:
+        title = queries.titles(db, [application]).get(application.listing_id, ("", ""))
+    data["title"], data["title_en"] = title
     data["history"] = [event.model_dump() for event in queries.history(db, application.id)]
     data["html_url"] = url_for("authorization.application_detail",
                                application_id=application.id)
@@ -85,7 +88,7 @@ def document(application: AuthorizationApplication, title: str | None = None) ->
 
 def _documents(rows: list[AuthorizationApplication]) -> list[dict[str, Any]]:
     titles = queries.titles(get_session(), rows)
-    return [document(row, titles.get(row.listing_id, "")) for row in rows]
+    return [document(row, titles.get(row.listing_id, ("", ""))) for row in rows]
 
 
 @blp.route("")

@@ -53,10 +53,11 @@ def history(session: Session, application_id: int) -> list[ApplicationEvent]:
                                        col(ApplicationEvent.id))))
 
 
-def titles(session: Session, applications: Iterable[A]) -> dict[int, str]:
-    """The title of the version each application was made against, by listing id."""
+def titles(session: Session, applications: Iterable[A]) -> dict[int, tuple[str, str]]:
+    """The title of the version each application was made against, in Chinese and (where its
+    merchant gave one) English, by listing id."""
     ids = {application.listing_id for application in applications}
     if not ids:
         return {}
-    return dict(session.exec(select(Listing.id, Listing.title)
-                             .where(col(Listing.id).in_(ids))).all())
+    return {listing_id: (title, title_en) for listing_id, title, title_en in session.exec(
+        select(Listing.id, Listing.title, Listing.title_en).where(col(Listing.id).in_(ids)))}

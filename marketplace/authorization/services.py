@@ -275,5 +275,5 @@ def _tell(session: Session, users: list[User], kind: str, application: Authoriza
           listing: Listing, reason: str = "") -> None:
     if users:
         notify(session, users, kind, {"id": application.id, "title": listing.title,
-                                      "reason": reason},
+                                      "title_en": listing.title_en, "reason": reason},
                link=f"/applications/{application.id}")

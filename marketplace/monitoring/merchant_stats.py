@@ -36,6 +36,8 @@ class Breakdown:
 
     id: int
     name: str
+    #: A product's English title when its merchant gave one (``name`` is the Chinese).
+    name_en: str
     calls: int
     revenue: int
 
@@ -61,9 +63,11 @@ class MerchantDashboard:
 
 
 def _ranked(calls: dict[int, int], revenue: dict[int, int],
-            names: dict[int, str]) -> list[Breakdown]:
+            names: dict[int, tuple[str, str]]) -> list[Breakdown]:
+    """Rows by revenue, then calls; ``names`` holds each id's name and its English version."""
     ids = set(calls) | set(revenue)
-    rows = [Breakdown(i, names.get(i, f"#{i}"), calls.get(i, 0), revenue.get(i, 0)) for i in ids]
+    rows = [Breakdown(i, *names.get(i, (f"#{i}", "")), calls.get(i, 0), revenue.get(i, 0))
+            for i in ids]
     return sorted(rows, key=lambda row: (-row.revenue, -row.calls, row.id))
 
 
@@ -106,12 +110,13 @@ def merchant_dashboard(session: Session, organization_id: int, start: date,
         revenue_by_buyer[buyer_id] += int(amount)
         currencies.add(currency)
 
-    titles = dict(session.exec(select(Listing.product_id, Listing.title)
-                               .where(Listing.organization_id == organization_id)
-                               .order_by(col(Listing.id))).all())
+    titles = {product_id: (title, title_en) for product_id, title, title_en in session.exec(
+        select(Listing.product_id, Listing.title, Listing.title_en)
+        .where(Listing.organization_id == organization_id).order_by(col(Listing.id)))}
     buyer_ids = sorted(set(calls_by_buyer) | set(revenue_by_buyer))
-    names = dict(session.exec(select(User.id, User.display_name)
-                              .where(col(User.id).in_(buyer_ids))).all()) if buyer_ids else {}
+    names = {user_id: (name, "") for user_id, name in session.exec(
+        select(User.id, User.display_name).where(col(User.id).in_(buyer_ids)))} \
+        if buyer_ids else {}
     days = [DayFigures(d, calls_by_day.get(d, 0), revenue_by_day.get(d, 0))
             for d in every_day(start, end)]
     downloads = session.exec(

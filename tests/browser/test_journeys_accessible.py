@@ -21,6 +21,7 @@ from marketplace.catalog.models import (
 from marketplace.commerce.models import Order, Receipt
 from marketplace.db import get_engine, new_session
 from marketplace.delivery.models import Entitlement
+from marketplace.demo import catalog_data
 from marketplace.demo.seed import DEMO_ADMIN_TOTP_SECRET
 
 from .audit import Findings, audit_page
@@ -83,9 +84,26 @@ def _choose_language(page, lang: str) -> None:
     assert page.locator("html").get_attribute("lang") == html_lang
 
 
+# The demo's Chinese titles whose listings also have an English one: an English page shows the
+# English title, and a Chinese one only as a marked fallback (an element with lang="zh-…").
+CHINESE_TITLES = sorted({entry["title"]
+                         for entry in [*catalog_data.PRODUCTS, *catalog_data.OTHER_LISTINGS]
+                         if entry.get("title_en")}, key=len, reverse=True)
+
+
+def _chinese_titles_shown(page) -> list[str]:
+    text = page.evaluate("""() => {
+      const copy = document.body.cloneNode(true);
+      copy.querySelectorAll('[lang^="zh"], script, style').forEach((node) => node.remove());
+      return copy.textContent;
+    }""")
+    return [title for title in CHINESE_TITLES if title in text]
+
+
 def _walk(page, base: str, role: str, lang: str, paths: list[str], ids: dict) -> None:
     findings = Findings()
     titles: dict[str, str] = {}
+    untranslated: dict[str, list[str]] = {}
     for path in paths:
         response = page.goto(base + path.format(**ids))
         assert response is not None
@@ -95,7 +113,11 @@ def _walk(page, base: str, role: str, lang: str, paths: list[str], ids: dict) ->
         assert page.locator("head link[rel=icon]").count() == 1, f"{path} has no favicon"
         titles.setdefault(page.title(), path)
         audit_page(page, f"{role}-{lang}-{path}", findings)
+        if lang == "en" and (shown := _chinese_titles_shown(page)):
+            untranslated[path] = shown
     assert not findings.problems, findings.report()
+    assert not untranslated, \
+        f"English pages that show listings by their Chinese title: {untranslated}"
     repeated = [path for path in paths if path not in titles.values()]
     assert not repeated, f"pages whose <title> another page already has: {repeated}"
 

@@ -56,7 +56,7 @@ def _render_order(order: Order, form: RefundForm | None = None, status: int = 20
         "admin/order.html",
         order=order,
         lines=lines,
-        titles={line.id: line.title for line in lines},
+        lines_by_id={line.id: line for line in lines},
         buyer=users_by_id(db, [order.buyer_id]).get(order.buyer_id),
         organizations=organizations_by_id(
             db, [line.organization_id for line in lines]

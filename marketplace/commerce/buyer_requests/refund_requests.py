@@ -94,7 +94,7 @@ def request_refund(session: Session, buyer: User, order: Order, line: OrderLine,
 
 def _params(order: Order, line: OrderLine, request: RefundRequest, amount: int) -> dict:
     return {"id": request.id, "number": order.number, "title": line.title,
-            "amount": plain_amount(amount, order.currency, code=True)}
+            "title_en": line.title_en, "amount": plain_amount(amount, order.currency, code=True)}
 
 
 def _decided(session: Session, actor: User, request: RefundRequest) -> tuple[Order, OrderLine]:

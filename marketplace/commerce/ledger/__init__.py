@@ -213,6 +213,8 @@ class StatementLine:
     order_number: str | None
     title: str | None
     running_balance: int
+    #: The product's English title when its merchant gave one (``title`` is the Chinese).
+    title_en: str | None = None
 
 
 def statement(session: Session, organization_id: int, *, start: datetime | None = None,
@@ -223,7 +225,7 @@ def statement(session: Session, organization_id: int, *, start: datetime | None 
         opening = int(session.exec(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
             LedgerEntry.organization_id == organization_id, LedgerEntry.account == MERCHANT,
             LedgerEntry.created_at < start)).one())
-    query = select(LedgerEntry, Order.number, OrderLine.title).where(
+    query = select(LedgerEntry, Order.number, OrderLine.title, OrderLine.title_en).where(
         LedgerEntry.organization_id == organization_id, LedgerEntry.account == MERCHANT
     ).outerjoin(Order, Order.id == LedgerEntry.order_id).outerjoin(
         OrderLine, OrderLine.id == LedgerEntry.order_line_id)
@@ -232,9 +234,9 @@ def statement(session: Session, organization_id: int, *, start: datetime | None 
     if end is not None:
         query = query.where(LedgerEntry.created_at < end)
     lines, running = [], opening
-    for entry, number, title in session.exec(query.order_by(col(LedgerEntry.id))):
+    for entry, number, title, title_en in session.exec(query.order_by(col(LedgerEntry.id))):
         running += entry.amount
-        lines.append(StatementLine(entry, number, title, running))
+        lines.append(StatementLine(entry, number, title, running, title_en))
     return lines
 
 
