@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import pyarrow as pa
@@ -164,10 +165,11 @@ def exported(fmt: str, source: Path, target: Path) -> int:
     policy.apply(next(_batches(source)).slice(0, 10), policy.output_schema(SCHEMA))
     try:
         with target.open("wb") as out:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             report = export(_batches(source), SCHEMA, policy=policy,
                             watermark_key=entitlement_key(SECRET, 1), fmt=fmt, out=out)
             _Timer.seconds = time.perf_counter() - started
+            _Timer.cpu = time.process_time() - cpu
     finally:
         runtime.close()
     return report.rows
@@ -177,6 +179,7 @@ class _Timer:
     """The export's own seconds, without making the app (done once per process)."""
 
     seconds: float | None = None
+    cpu: float | None = None
 
 
 def _peak_mb() -> tuple[float, float]:
@@ -187,20 +190,21 @@ def _peak_mb() -> tuple[float, float]:
 
 def _child(run: Callable[[str, Path, Path], int], fmt: str, source: Path, target: Path,
            results: Any) -> None:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         rows = run(fmt, source, target)
     except BaseException as error:  # the parent waits for an answer: give it the failure
         results.put(error)
         raise
     seconds = _Timer.seconds if _Timer.seconds is not None else time.perf_counter() - start
-    results.put((rows, seconds, *_peak_mb()))
+    cpu = _Timer.cpu if _Timer.cpu is not None else time.process_time() - cpu
+    results.put((rows, seconds, cpu, *_peak_mb()))
 
 
 def timed_pass(run: Callable[[str, Path, Path], int], fmt: str, source: Path, target: Path
-               ) -> tuple[int, float, float, float]:
-    """Rows written by ``run`` in a forked process, seconds, its peak RSS and Arrow's peak
-    in MB."""
+               ) -> tuple[int, float, float, float, float]:
+    """Rows written by ``run`` in a forked process, seconds, CPU seconds (every thread of the
+    process), its peak RSS and Arrow's peak in MB."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     child = context.Process(target=_child, args=(run, fmt, source, target, results))
@@ -239,6 +243,22 @@ def in_child(function: Callable[..., None], *args: Any) -> None:
         raise RuntimeError(f"{function.__name__} failed in its process")
 
 
+def print_rounds(fmt: str, label: str, rounds: list[tuple[tuple, tuple]]) -> None:
+    """The baseline's and the export's rows of the table, from (baseline, export) pairs."""
+    # Both passes write the same rows: the throughput ratio is the ratio of the seconds.
+    ratios = [base[1] / mine[1] for base, mine in rounds]
+    cpu_ratios = [base[2] / mine[2] for base, mine in rounds]
+    for index, name in enumerate((label, "export")):
+        passes = [pair[index] for pair in rounds]
+        rows = passes[0][0]
+        seconds, cpu, peak, arrow = (median(p[i] for p in passes) for i in (1, 2, 3, 4))
+        ratio, cpu_ratio = (median(ratios), median(cpu_ratios)) if index else (1.0, 1.0)
+        spread = ", ".join(f"{r:.2f}" for r in ratios) if index else ""
+        print(f"| {fmt:<7} | {name:<23} | {rows:>10,} | {seconds:>8.2f} | "
+              f"{rows / seconds:>9,.0f} | {ratio:>9.2f} | {cpu:>6.2f} | {cpu_ratio:>5.2f} | "
+              f"{peak:>11.1f} | {arrow:>13.1f} | {spread}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="250000,1000000",
@@ -246,13 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default="csv,parquet,xlsx",
                         help="formats, comma-separated (default csv,parquet,xlsx)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="baseline / export pairs per format and size, alternating; the "
+                             "table shows each pass's median and the median of the rounds' "
+                             "ratios (default 3)")
     parser.add_argument("--false-positive-keys", type=int, default=2000,
                         help="wrong entitlements scored against a file (0: skip)")
     args = parser.parse_args(argv)
     counts = [int(value) for value in args.rows.split(",")]
     formats = [value.strip() for value in args.formats.split(",")]
-    if min(counts) < 1 or not set(formats) <= {"csv", "parquet", "xlsx"}:
-        parser.error("--rows must be positive; --formats among csv, parquet, xlsx")
+    if min(counts) < 1 or args.rounds < 1 or not set(formats) <= {"csv", "parquet", "xlsx"}:
+        parser.error("--rows and --rounds must be positive; --formats among csv, parquet, xlsx")
 
     print(f"Downloads: synthetic accounts, {len(DELIVERED)} of {len(SCHEMA)} columns delivered, "
           f"{', '.join(f'{name} {strategy}' for name, strategy in MASKED.items())}, "
@@ -261,10 +285,15 @@ def main(argv: list[str] | None = None) -> int:
           f"pyarrow {pa.__version__}, {os.cpu_count()} CPUs, {platform.system()} "
           f"{platform.machine()}")
     print()
+    print(f"Each pass in a process of its own, {args.rounds} rounds of baseline then export; "
+          f"medians shown, × pyarrow is the median of the rounds' ratios (all of them in "
+          f"brackets) and CPU × the same for CPU seconds.")
+    print()
     print(f"| {'format':<7} | {'pass':<23} | {'rows':>10} | {'seconds':>8} | {'rows/s':>9} | "
-          f"{'× pyarrow':>9} | {'peak RSS MB':>11} | {'Arrow peak MB':>13} |")
-    print(f"|{'-' * 9}|{'-' * 25}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 13}|"
-          f"{'-' * 15}|")
+          f"{'× pyarrow':>9} | {'CPU s':>6} | {'CPU ×':>5} | {'peak RSS MB':>11} | "
+          f"{'Arrow peak MB':>13} | rounds' ×")
+    print(f"|{'-' * 9}|{'-' * 25}|{'-' * 12}|{'-' * 10}|{'-' * 11}|{'-' * 11}|{'-' * 8}|"
+          f"{'-' * 7}|{'-' * 13}|{'-' * 15}|{'-' * 10}|")
     with tempfile.TemporaryDirectory(prefix="datamarket-bench-") as scratch:
         folder = Path(scratch)
         # In processes of their own, so that the passes forked from this one start small.
@@ -274,14 +303,11 @@ def main(argv: list[str] | None = None) -> int:
             source = folder / f"accounts-{count}.parquet"
             in_child(write_dataset, source, count, args.seed)
             for fmt in formats:
-                base = timed_pass(baseline, fmt, source, folder / f"base.{fmt}")
-                mine = timed_pass(exported, fmt, source, folder / f"export.{fmt}")
+                rounds = [(timed_pass(baseline, fmt, source, folder / f"base.{fmt}"),
+                           timed_pass(exported, fmt, source, folder / f"export.{fmt}"))
+                          for _ in range(args.rounds)]
                 label = "pyarrow read + write" if fmt != "xlsx" else "pyarrow read + openpyxl"
-                for name, (rows, seconds, peak, arrow) in ((label, base), ("export", mine)):
-                    ratio = (rows / seconds) / (base[0] / base[1])
-                    print(f"| {fmt:<7} | {name:<23} | {rows:>10,} | {seconds:>8.2f} | "
-                          f"{rows / seconds:>9,.0f} | {ratio:>9.2f} | {peak:>11.1f} | "
-                          f"{arrow:>13.1f} |", flush=True)
+                print_rounds(fmt, label, rounds)
         if args.false_positive_keys:
             keys = args.false_positive_keys
             high, named, plain_high, plain_named = false_positives(folder, source, keys)

@@ -7,6 +7,7 @@ every row of its table.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -85,9 +86,12 @@ def test_gateway_overhead_benchmark_runs(capsys):
 
 def test_downloads_benchmark_runs(capsys):
     bench = _load("downloads")
-    assert bench.main(["--rows", "300", "--false-positive-keys", "20"]) == 0
+    assert bench.main(["--rows", "300", "--rounds", "1", "--false-positive-keys", "20"]) == 0
     table = capsys.readouterr().out
     for fmt in ("csv", "parquet", "xlsx"):
         assert table.count(f"| {fmt:<7} |") == 2
     assert table.count("|        300 |") == 6
+    # Each export row ends with its rounds' ratios: one round, one ratio.
+    exports = [line for line in table.splitlines() if "| export " in line]
+    assert len(exports) == 3 and all(re.search(r"\| \d+\.\d\d$", line) for line in exports)
     assert "False positives:" in table and "named 0;" in table
