@@ -65,6 +65,9 @@ class LookupStores:
         self.store = store
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        # Opened datasets, shared by calls on this process's threads (each keeps its connection
+        # open: a trusted call then reads without opening the file again).
+        self._opened: dict[tuple[str, str], StoredDataset] = {}
 
     def path_of(self, dataset: Dataset) -> Path:
         """Where the dataset's lookup store is (or will be)."""
@@ -93,5 +96,10 @@ class LookupStores:
 
     def open(self, dataset: Dataset, name: str) -> StoredDataset:
         """The dataset as a call sees it under the granted ``name`` (its store built if
-        missing)."""
-        return StoredDataset(name, self.ensure(dataset))
+        missing); the same object for every call of this process."""
+        path = self.ensure(dataset)
+        key = (dataset.storage_key, name)
+        opened = self._opened.get(key)
+        if opened is None:
+            opened = self._opened.setdefault(key, StoredDataset(name, path))
+        return opened
