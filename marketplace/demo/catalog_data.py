@@ -937,7 +937,7 @@ PRODUCTS: list[dict[str, Any]] = [
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
         "scenario": "social_governance",
-        "tags": ["企业核验", "company check", "工商登记", "registry", "KYB"],
+        "tags": ["企业核验", "company check", "工商登记", "registry"],
         "classification_level": 2,
         "data_dictionary": [
             _field("credit_code", "string", "Unified social credit code checked"),
