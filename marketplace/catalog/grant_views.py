@@ -7,6 +7,8 @@ page at any time. The services (:mod:`.dataset_grants`) enforce the same rules a
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +27,9 @@ from marketplace.policy import authorize, check, current_actor
 from marketplace.web.forms import apply_field_errors
 
 blp = Blueprint("dataset_grants", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+#: The largest id a database integer holds; a larger one names no dataset.
+MAX_ID = 2**31 - 1
 
 
 class GrantForm(FlaskForm):
@@ -74,6 +79,8 @@ def grant_dataset(listing_id: int):
     if not form.validate():
         return _page(listing, form, 422)
     db = get_session()
+    if not 0 < (form.dataset.data or 0) <= MAX_ID:
+        form.dataset.data = 0  # names no dataset: the service says so beside the field
     dataset = db.get(Dataset, form.dataset.data) if form.dataset.data else None
     if dataset is not None:
         authorize("dataset.grant", dataset_grants.GrantOffer(listing, dataset))
@@ -89,8 +96,13 @@ def grant_dataset(listing_id: int):
         db.rollback()
         flash(str(exc), "error")
         return _page(listing, form, exc.status_code)
-    # Built now, while the merchant waits, rather than on a buyer's first call.
-    lookup_stores().ensure(granted)
+    # Built now, while the merchant waits, rather than on a buyer's first call (which builds it
+    # if this fails: the grant itself is saved).
+    try:
+        lookup_stores().ensure(granted)
+    except Exception:
+        log.warning("the lookup store of dataset %s could not be built now", granted.id,
+                    exc_info=True)
     flash(_("The operations of “%(title)s” read “%(file)s” as %(name)s.",
             title=title_for_page(listing), file=granted.original_name, name=name), "success")
     return redirect(url_for(".grants_page", listing_id=listing.id))

@@ -185,6 +185,10 @@ def test_the_merchant_grants_a_dataset_from_the_listings_page(app, db, world):
     bad = client.post(url, data={"name": "business registry", "dataset": dataset.id})
     assert bad.status_code == 422
     assert "“business registry” cannot be a dataset's name" in page_text(bad)
+    for unknown in (str(2**40), "-1", "x", str(dataset.id + 1000)):
+        refused = client.post(url, data={"name": "business_registry", "dataset": unknown})
+        assert refused.status_code == 422, unknown
+    assert dataset_grants.grants_of(db, draft.id) == []
 
     response = client.post(url, data={"name": "business_registry", "dataset": dataset.id})
     assert response.status_code == 302
