@@ -14,6 +14,9 @@ DISTRIBUTIONS := pyproject.toml sdk/pyproject.toml plugins/governance_tools/pypr
 PO_FILES := $(wildcard marketplace/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYTEST_WORKERS ?= auto
+# The local plugins folder of `make run`: the demo's own plugin (docs/sdk.md's example, which
+# the demo's company check sells). Name a folder of your own to develop your plugins there.
+DATAMARKET_PLUGINS_DIR ?= $(CURDIR)/marketplace/demo/plugins
 
 .PHONY: run test test-postgres test-concurrency setup translations extract-messages lint clean help \
 	mutate
@@ -40,6 +43,7 @@ translations: $(MO_FILES)
 
 setup: $(STAMP) translations
 
+run: export DATAMARKET_PLUGINS_DIR := $(DATAMARKET_PLUGINS_DIR)
 run: setup
 	$(BIN)/datamarket db upgrade
 	$(BIN)/datamarket seed-demo

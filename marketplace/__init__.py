@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import blp as accounts
     from marketplace.admin.views import BLUEPRINTS as admin_blueprints
     from marketplace.authorization.views import blp as authorization
+    from marketplace.catalog.grant_views import blp as dataset_grants
     from marketplace.catalog.views import blp as merchant
     from marketplace.commerce.account_views import blp as commerce_account
     from marketplace.commerce.merchant_views import blp as commerce_merchant
@@ -110,6 +111,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, buyer_requests,
                       payments_webhook, reviews, delivery, authorization, api_keys, gateway,
-                      datasets, usage_dashboards, downloads):
+                      datasets, dataset_grants, usage_dashboards, downloads):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

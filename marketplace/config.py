@@ -211,6 +211,9 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         "DATASET_S3_PREFIX": env.get("DATASET_S3_PREFIX", "datasets/"),
         "DATASET_UPLOAD_MAX_BYTES": int(env.get("DATASET_UPLOAD_MAX_BYTES",
                                                 200 * 1024 * 1024)),
+        # Each granted dataset once as a read-only SQLite file that plugins' lookups read
+        # (marketplace/datasets/lookup.py); rebuilt from the dataset store when missing.
+        "LOOKUP_STORES_DIR": env.get("LOOKUP_STORES_DIR", str(instance_path / "lookup")),
         # The platform's commission on every payment, in basis points, until an admin sets it.
         "COMMERCE_COMMISSION_BP": int(env.get("COMMERCE_COMMISSION_BP", "1000")),
         # Payments (marketplace/commerce/payments.py): Stripe, or localstripe on 127.0.0.1.

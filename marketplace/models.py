@@ -12,6 +12,7 @@ from marketplace.authorization.models import ApplicationEvent, AuthorizationAppl
 from marketplace.catalog.models import (
     ComplianceReport,
     Listing,
+    ListingDatasetGrant,
     ListingOperation,
     PricingPlan,
     Product,
@@ -62,6 +63,7 @@ __all__ = [
     "InvoiceRequest",
     "LedgerEntry",
     "Listing",
+    "ListingDatasetGrant",
     "ListingOperation",
     "MerchantOrganization",
     "Notification",

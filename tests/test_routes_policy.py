@@ -120,6 +120,11 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     # (the world's draft is no data package: an empty POST is refused after the policy let it in)
     "datasets.dataset_page":           (L, F, F, A, F, A),
     "datasets.upload_dataset":         (L, F, F, A, F, F),   # on a draft
+    # the datasets a listing grants its operations: seen by its merchant and admins; granted
+    # and revoked by the merchant on a draft (an empty POST is refused after the policy)
+    "dataset_grants.grants_page":      (L, F, F, A, F, A),
+    "dataset_grants.grant_dataset":    (L, F, F, A, F, F),   # on a draft
+    "dataset_grants.revoke_grant":     (L, F, F, A, F, F),   # on a draft
     # the try-it console: any merchant (each tries its own and the platform's operations), admins
     "delivery.try_operation":          (L, F, F, A, A, A),
     # platform admins
@@ -284,6 +289,8 @@ LISTING_VARIANT = {
     "merchant.submit_listing": "draft",
     "merchant.check_listing": "draft",
     "datasets.upload_dataset": "draft",
+    "dataset_grants.grant_dataset": "draft",
+    "dataset_grants.revoke_grant": "draft",
     "admin.review_listing": "submitted",
     "admin.decide_listing": "submitted",
 }

@@ -220,3 +220,17 @@ class ComplianceReport(SQLModel, table=True):
         default_factory=list, sa_column=json_column(nullable=False)
     )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ListingDatasetGrant(SQLModel, table=True):
+    """A dataset of the merchant's own that a listing (version) lends its operations, under the
+    name its plugin reads it by (``ctx.dataset(name)``). A new version keeps its grants."""
+
+    __tablename__ = "listing_dataset_grant"
+    __table_args__ = (UniqueConstraint("listing_id", "name", name="uq_listing_dataset_grant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listing.id", index=True)
+    name: str = Field(max_length=64)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -10,6 +10,7 @@ from typing import Any
 
 from marketplace.accounts.models import User
 from marketplace.accounts.rules import is_admin, is_merchant, member_of
+from marketplace.catalog.dataset_grants import GrantOffer
 from marketplace.catalog.lifecycle import EDITABLE_STATES
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
@@ -39,6 +40,14 @@ def _view_listing(actor: User | None, listing: Listing) -> bool:
 @rule("listing.edit")
 def _edit_listing(actor: User | None, listing: Listing) -> bool:
     return owns(actor, listing) and ListingState(listing.state) in EDITABLE_STATES
+
+
+@rule("dataset.grant")
+def _grant_dataset(actor: User | None, offer: GrantOffer) -> bool:
+    """A listing's merchant, while it can edit it, grants its operations only datasets of its
+    own organization (never another's, whatever the form says)."""
+    return (isinstance(offer, GrantOffer) and _edit_listing(actor, offer.listing)
+            and offer.dataset.organization_id == offer.listing.organization_id)
 
 
 @rule("operation.try")

@@ -19,7 +19,7 @@ from marketplace.accounts.models import MerchantOrganization, User
 from marketplace.accounts.services import admins, members
 from marketplace.audit import services as audit
 from marketplace.base import utcnow
-from marketplace.catalog import compliance, listing_operations
+from marketplace.catalog import compliance, dataset_grants, listing_operations
 from marketplace.catalog.content import (
     completeness_errors,
     dataset_errors,
@@ -209,6 +209,7 @@ def start_new_version(session: Session, actor: User, product: Product) -> Listin
     session.flush()
     _replace_plans(session, listing, plan_dicts(session, current.id))
     listing_operations.copy(session, current, listing)
+    dataset_grants.copy(session, current, listing)
     audit.record(
         session,
         actor_id=actor.id,

@@ -23,7 +23,14 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from marketplace.accounts.models import MerchantOrganization
-from marketplace.catalog import compliance, listing_operations, operations, queries, services
+from marketplace.catalog import (
+    compliance,
+    dataset_grants,
+    listing_operations,
+    operations,
+    queries,
+    services,
+)
 from marketplace.catalog.formats import sample_columns
 from marketplace.catalog.forms import (
     ListingForm,
@@ -212,6 +219,7 @@ def _render_detail(listing: Listing, *, check=None):
         listing=listing,
         dataset=dataset,
         dataset_problems=datasets.dictionary_problems(listing, dataset),
+        grants=dataset_grants.grants_of(db, listing.id),
         operation=operations.attached_operation(listing),
         organization=organization,
         plans=services.plans_for(db, listing.id),

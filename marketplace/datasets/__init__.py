@@ -2,7 +2,8 @@
 
 Layout, top to bottom: ``views`` (the listing's dataset page and its upload), ``services``
 (receiving, reading and recording an upload), then what other packages may use without a
-cycle: ``reader`` (the one read API: :func:`~marketplace.datasets.reader.read_batches` and
+cycle: ``lookup`` (each granted dataset as a read-only SQLite file for plugins' lookups),
+``reader`` (the one read API: :func:`~marketplace.datasets.reader.read_batches` and
 :func:`~marketplace.datasets.reader.schema`), ``dictionary`` (the data dictionary checked
 against the columns), ``ingest`` and ``column_types`` (files into Parquet), ``storage`` and
 ``s3`` (where files live), ``models``. Only ``services`` and ``views`` know the catalog.
@@ -10,11 +11,15 @@ against the columns), ``ingest`` and ``column_types`` (files into Parquet), ``st
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app
 
+from marketplace.datasets.lookup import LookupStores
 from marketplace.datasets.storage import DatasetStore, StoreSettings, build_store
 
 STORE_KEY = "datamarket.dataset_store"
+LOOKUP_KEY = "datamarket.lookup_stores"
 SETTINGS_KEY = "datamarket.dataset_settings"
 
 
@@ -23,11 +28,18 @@ def init_app(app: Flask) -> None:
     store_settings = StoreSettings.from_config(app.config)
     app.extensions[SETTINGS_KEY] = store_settings
     app.extensions[STORE_KEY] = build_store(store_settings)
+    app.extensions[LOOKUP_KEY] = LookupStores(Path(app.config["LOOKUP_STORES_DIR"]),
+                                              app.extensions[STORE_KEY])
 
 
 def get_store(app: Flask | None = None) -> DatasetStore:
     """The dataset store of ``app`` (the current app when not given)."""
     return (app or current_app).extensions[STORE_KEY]
+
+
+def lookup_stores(app: Flask | None = None) -> LookupStores:
+    """The lookup stores plugins' granted datasets are read from (see :mod:`.lookup`)."""
+    return (app or current_app).extensions[LOOKUP_KEY]
 
 
 def store_settings(app: Flask | None = None) -> StoreSettings:

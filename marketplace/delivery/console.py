@@ -13,7 +13,10 @@ from datamarket_sdk import Scope
 from sqlmodel import Session
 
 from marketplace.accounts.models import MerchantOrganization, User
+from marketplace.catalog.dataset_grants import console_listing, granted_datasets
 from marketplace.catalog.operations import OperationOwner, belongs_to, owner_of
+from marketplace.datasets import lookup_stores
+from marketplace.db import get_session
 from marketplace.plugins import get_runtime
 from marketplace.plugins.runtime import OperationInfo, Snapshot
 
@@ -46,13 +49,19 @@ def try_operation(actor: User, info: OperationInfo, payload: dict[str, Any],
                   snapshot: Snapshot | None = None) -> dict[str, Any]:
     """Run ``info`` once for the try-it console, with a scope covering only that operation.
 
-    The caller has asked the policy (``operation.try``). Nothing is billed or metered.
+    The caller has asked the policy (``operation.try``). Nothing is billed or metered. The
+    call gets the datasets granted by the newest listing of the actor's organization (any, for
+    an admin) that sells the operation and grants some.
     ``snapshot``: the plugins' records as read once for this request (read now if not given).
 
     :raises marketplace.plugins.errors.InvocationError: as
         :meth:`~marketplace.plugins.runtime.PluginRuntime.invoke` does (bad input, not found,
         fault or timeout with an incident id, paused with a retry-after).
     """
+    session = get_session()
+    listing_id = console_listing(session, info.plugin, info.name,
+                                 None if actor.is_admin else actor.organization_id)
     return get_runtime().invoke(info.plugin, info.name, payload, buyer=console_buyer(actor),
                                 scope=Scope(operations=frozenset({info.name})),
+                                datasets=granted_datasets(session, listing_id, lookup_stores()),
                                 snapshot=snapshot)

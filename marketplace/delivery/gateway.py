@@ -11,7 +11,8 @@ refused is counted or billed):
    the entitlement lacks; 422 naming fields the operation's answer does not have);
 4. the rate limit per key (429 with ``Retry-After``);
 5. the quota, reserved atomically before the call (429 when spent) — :mod:`.quota`;
-6. the plugin (its 404/422/502/503/504 release the reservation);
+6. the plugin, given the datasets its listing version grants (its 404/422/502/503/504
+   release the reservation);
 7. the output policy (fields outside the scope dropped; masking) — :mod:`.output_policy`;
 8. the usage record (with the request id) and, in batches, the audit chain — :mod:`.usage_audit`.
 
@@ -30,7 +31,9 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from marketplace.base import utcnow
+from marketplace.catalog.dataset_grants import granted_datasets
 from marketplace.catalog.models import DeliveryForm, Listing, PricingModel
+from marketplace.datasets import lookup_stores
 from marketplace.delivery import announce, keys, output_policy, usage_audit
 from marketplace.delivery.entitlements import STATE_LABELS, is_usable
 from marketplace.delivery.input_keys import input_key
@@ -183,6 +186,8 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
             quota=entitlement.quota or 0), quota_remaining=0, retry_after=retry_after)
     try:
         output = runtime.invoke(plugin, operation, payload, buyer=buyer, scope=sdk_scope,
+                                datasets=granted_datasets(session, entitlement.listing_id,
+                                                          lookup_stores()),
                                 snapshot=snapshot)
         output = output_policy.apply(output, grant, runtime, buyer=buyer)
     except InvocationError:

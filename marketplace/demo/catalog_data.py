@@ -1104,7 +1104,77 @@ PRODUCTS: list[dict[str, Any]] = [
             _membership("Annual 年度会员", "year", 12_000_00, 2_000, 800),
         ],
     },
+    {
+        "key": "company-check",
+        "merchant": "primary",
+        "title": "企业登记核验",
+        "title_en": "Company registration check",
+        **_summaries(
+            "核验统一社会信用代码是否已登记、企业名称是否一致及登记状态，不返回登记记录本身。",
+            "Checks that a unified social credit code is registered, that the name matches, "
+            "and the company's status, without returning the registry record.",
+        ),
+        **_descriptions(
+            """
+            Registered or not, whether the company name you hold matches the registry, and the
+            registration status (active, revoked, cancelled). The answer comes from the business
+            registry this listing grants its operation; the registry itself is never shown.
+            """,
+            ("Verification API: `POST /verify_company` with `credit_code` and, optionally, "
+             "`name`.", _GATEWAY),
+            """
+            Level 2. Registration data is a public disclosure; only match / no match and the
+            status are returned.
+            """,
+            "The registry is refreshed with each new version of the product.",
+        ),
+        "product_type": "modelized_data",
+        "delivery_form": "verification_api",
+        "scenario": "social_governance",
+        "tags": ["企业核验", "company check", "工商登记", "registry"],
+        "classification_level": 2,
+        "data_dictionary": [
+            _field("credit_code", "string", "Unified social credit code checked"),
+            _field("name", "string", "Company name sent to compare; empty when none"),
+            _field("registered", "boolean", "Whether the registry holds the code"),
+            _field("name_matches", "boolean", "Whether the name matches; empty when not asked"),
+            _field("status", "string", "active, revoked or cancelled; empty when unknown"),
+        ],
+        "sample": samples.company_check_rows,
+        "operation": "demo_company_check.verify_company",
+        # Datasets of the merchant's own that the listing grants its operation, by the name the
+        # plugin reads: the registry package below.
+        "grants": {"business_registry": "business-registry"},
+        "plans": [
+            _per_call("Pay as you go 按量计费", 100, [(10_000, 50), (None, 30)]),
+        ],
+    },
 ]
+
+#: The business registry the company check reads: a data package the merchant keeps as a draft
+#: (it is never sold), holding the dataset the check's listing grants.
+REGISTRY_PACKAGE: dict[str, Any] = {
+    "key": "business-registry",
+    "merchant": "primary",
+    "title": "企业登记名录（内部）",
+    "title_en": "Business registry (internal)",
+    **_summaries("企业登记核验所用的登记名录，不对外销售。",
+                 "The registry the company check reads; not for sale."),
+    "description_md": "## 产品内容\n\n统一社会信用代码、企业名称与登记状态。\n",
+    "description_md_en": "## What you get\n\nCredit codes, company names and statuses.\n",
+    "product_type": "raw_dataset",
+    "delivery_form": "data_package",
+    "scenario": "social_governance",
+    "tags": ["工商登记", "registry"],
+    "classification_level": 2,
+    "data_dictionary": [
+        _field("credit_code", "string", "Unified social credit code"),
+        _field("name", "string", "Registered name"),
+        _field("status", "string", "active, revoked or cancelled"),
+    ],
+    "sample": samples.registry_rows,
+    "plans": [_free("Internal 内部", "Not for sale: read by the company check only.")],
+}
 
 # ---------------------------------------------------------------------------- other listings
 

@@ -437,3 +437,36 @@ def charging_rows(rng: random.Random) -> Rows:
                      "energy_kwh": rng.randint(18_000, 96_000),
                      "utilization_rate": round(rng.uniform(0.18, 0.46), 3)})
     return rows
+
+
+# ---------------------------------------------------------------------------- the business registry
+
+#: The company of docs/sdk.md's example input, so that the guide's example call finds it.
+GUIDE_COMPANY = {"credit_code": "91350100M000100Y43", "name": "Fuzhou Open Data Co., Ltd.",
+                 "status": "active"}
+_REGISTRY_STATUSES = ("active",) * 6 + ("revoked", "cancelled")
+
+
+def registry_rows(rng: random.Random) -> Rows:
+    """Five synthetic companies (valid credit codes) of the business registry the company check
+    reads (the demo's registry also holds :data:`GUIDE_COMPANY`)."""
+    rows: Rows = []
+    while len(rows) < 5:
+        company = _company(rng)
+        rows.append({"credit_code": company["credit_code"], "name": company["company_name"],
+                     "status": rng.choice(_REGISTRY_STATUSES)})
+    return rows
+
+
+def company_check_rows(rng: random.Random) -> Rows:
+    """Answers of the company check (its own generator: the rest of the demo stays as it was)."""
+    rng = random.Random("company-check-sample")
+    guide, other, unknown = GUIDE_COMPANY, registry_rows(rng)[-1], _company(rng)
+    return [
+        {"credit_code": guide["credit_code"], "name": guide["name"], "registered": True,
+         "name_matches": True, "status": "active"},
+        {"credit_code": other["credit_code"], "name": None, "registered": True,
+         "name_matches": None, "status": other["status"]},
+        {"credit_code": unknown["credit_code"], "name": unknown["company_name"],
+         "registered": False, "name_matches": None, "status": None},
+    ]

@@ -26,7 +26,7 @@ from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.commerce.orders import cart, fulfilment
 from marketplace.delivery import keys
 from marketplace.delivery.models import ApiKey, Entitlement
-from marketplace.demo import catalog_data
+from marketplace.demo import catalog_data, registry
 from marketplace.demo.datasets import upload_demo_dataset
 from marketplace.demo.samples import credit_code
 from marketplace.plugins import get_runtime
@@ -130,6 +130,8 @@ def _load(session: Session, rng: random.Random) -> None:
     for entry in catalog_data.PRODUCTS:
         member, org = merchants[entry["merchant"]]
         listing = _create(session, rng, member, org, entry)
+        if entry.get("grants"):
+            registry.grant_datasets(session, member, org, listing, entry["grants"])
         catalog.submit(session, member, listing)
         # Approving a verified merchant's listing publishes it.
         catalog.decide(session, admin, listing, Transition.APPROVE)

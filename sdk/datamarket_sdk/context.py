@@ -133,7 +133,12 @@ class Dataset:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Dataset:
-        """The dataset that :meth:`to_wire` described."""
+        """The dataset that :meth:`to_wire` described: its rows, or where its lookup store is
+        (a :class:`~datamarket_sdk.stored.StoredDataset`)."""
+        if "store" in data:
+            from datamarket_sdk.stored import StoredDataset
+
+            return StoredDataset(data["name"], data["store"])
         return cls(data["name"], data["columns"], data["rows"])
 
     def _view(self, row: tuple[Any, ...]) -> Mapping[str, Any]:
@@ -155,7 +160,7 @@ class Dataset:
         return (Dataset, (self._name, self._columns, self._rows))
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Dataset):
+        if type(other) is not Dataset:
             return NotImplemented
         return (self._name, self._columns, self._rows) == (other._name, other._columns, other._rows)
 

@@ -95,3 +95,12 @@ def test_downloads_benchmark_runs(capsys):
     exports = [line for line in table.splitlines() if "| export " in line]
     assert len(exports) == 3 and all(re.search(r"\| \d+\.\d\d$", line) for line in exports)
     assert "False positives:" in table and "named 0;" in table
+
+
+def test_dataset_lookup_benchmark_runs(capsys):
+    bench = _load("dataset_lookup")
+    assert bench.main(["--rows", "300", "--calls", "3", "--table-calls", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "Lookup store built once in" in table
+    for row in ("| worker process ", "| thread "):
+        assert row in table

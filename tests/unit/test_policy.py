@@ -16,11 +16,13 @@ from marketplace import rules as _domain_rules  # noqa: F401  registers every do
 from marketplace.accounts.models import MerchantOrganization, Role, User
 from marketplace.authorization.models import AuthorizationApplication
 from marketplace.base import utcnow
+from marketplace.catalog.dataset_grants import GrantOffer
 from marketplace.catalog.models import Listing, ListingState, Product
 from marketplace.catalog.operations import OperationOwner
 from marketplace.commerce.buyer_requests.models import InvoiceRequest, RefundRequest
 from marketplace.commerce.models import Order, ServiceQuote, Subscription
 from marketplace.commerce.orders.access import OrderAccess
+from marketplace.datasets.models import Dataset
 from marketplace.delivery.download_links import DownloadLink
 from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
@@ -52,6 +54,13 @@ COLUMNS = tuple(ACTORS)
 def _listing(state: ListingState) -> Listing:
     return Listing(id=100, product_id=50, organization_id=ORG_A, state=state, title="t",
                    product_type="raw_dataset", delivery_form="query_api", scenario="finance")
+
+
+def _dataset(organization_id: int) -> Dataset:
+    return Dataset(id=organization_id, storage_key=f"k{organization_id}", product_id=50,
+                   organization_id=organization_id, listing_id=100, row_count=1,
+                   original_name="r.csv", original_format="csv", size_bytes=1, sha256="x",
+                   parquet_bytes=1, uploaded_by_id=3)
 
 
 RESOURCES = {
@@ -108,6 +117,11 @@ RESOURCES = {
     "old_refund_request": RefundRequest(id=15, order_id=7, order_line_id=1, buyer_id=1,
                                         organization_id=ORG_A, amount=100, reason="r",
                                         created_at=utcnow() - timedelta(days=14)),
+    # org A's own dataset offered to its draft, org B's dataset offered to org A's draft, and
+    # org A's dataset offered to its published listing (no longer editable)
+    "own_dataset_grant": GrantOffer(_listing(ListingState.DRAFT), _dataset(ORG_A)),
+    "foreign_dataset_grant": GrantOffer(_listing(ListingState.DRAFT), _dataset(ORG_B)),
+    "published_dataset_grant": GrantOffer(_listing(ListingState.PUBLISHED), _dataset(ORG_A)),
     # the buyer's invoice request to org A
     "invoice": InvoiceRequest(id=16, order_id=7, organization_id=ORG_A, buyer_id=1, amount=100,
                               company_name="c", taxpayer_id="t"),
@@ -156,6 +170,10 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("listing.retire", "published"):  (N, N, N, Y, N, Y, N),
     ("listing.retire", "suspended"):  (N, N, N, Y, N, Y, N),
     ("product.new_version", "product"): (N, N, N, Y, N, N, N),
+    # a listing grants its operations datasets of its own organization only, while editable
+    ("dataset.grant", "own_dataset_grant"):       (N, N, N, Y, N, N, N),
+    ("dataset.grant", "foreign_dataset_grant"):   (N, N, N, N, N, N, N),
+    ("dataset.grant", "published_dataset_grant"): (N, N, N, N, N, N, N),
     ("operation.try", None):                 (N, N, N, Y, Y, Y, N),
     ("operation.try", "operation"):          (N, N, N, Y, N, Y, N),
     ("operation.try", "platform_operation"): (N, N, N, Y, Y, Y, N),

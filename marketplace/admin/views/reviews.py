@@ -10,7 +10,7 @@ from marketplace.accounts.models import MerchantOrganization
 from marketplace.admin import services
 from marketplace.admin.forms import ReviewDecisionForm
 from marketplace.admin.views import blp, get_or_404
-from marketplace.catalog import compliance, operations, queries
+from marketplace.catalog import compliance, dataset_grants, operations, queries
 from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.localized import title_for_page
@@ -65,6 +65,7 @@ def _render_review(listing: Listing, form: ReviewDecisionForm, status: int = 200
             can_decide=listing.state == ListingState.SUBMITTED,
             waiting_time=services.waiting_time,
             operation=operations.attached_operation(listing),
+            grants=dataset_grants.grants_of(db, listing.id),
             report=compliance.latest_report(db, listing.id),
             finding_message=compliance.finding_message,
         ),

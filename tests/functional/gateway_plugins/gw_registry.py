@@ -1,6 +1,7 @@
 """A merchant's plugin for the gateway's tests: a lookup with three output fields, a
-verification (match or no match), an operation that always fails, and one that answers from
-the sample a sandbox call gets."""
+verification (match or no match), an operation that always fails, one that answers from
+the sample a sandbox call gets, and one that looks the company up in the dataset its listing
+grants as ``business_registry``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ def from_sample(ctx: Context, query: Query) -> SampleAnswer:
                         listed=rows[0]["listed"] if rows else None)
 
 
+class Registered(BaseModel):
+    found: bool = Field(description="Whether the registry has the code.")
+    name: str | None = Field(description="The registered name (null: not found).")
+    active: bool | None = Field(description="Whether the company is active (null: not found).")
+    registry_rows: int = Field(description="Rows of the registry.")
+
+
+def registry(ctx: Context, query: Query) -> Registered:
+    table = ctx.dataset("business_registry")
+    rows = table.lookup("credit_code", query.credit_code)
+    row = rows[0] if rows else {}
+    return Registered(found=bool(rows), name=row.get("name"), active=row.get("active"),
+                      registry_rows=len(table))
+
+
 class Verdict(BaseModel):
     match: bool = Field(description="Whether the code is the registry's own.")
 
@@ -72,4 +88,7 @@ def datamarket_operations() -> list[Operation]:
                   example_input={"credit_code": "91350100M000100Y43"}),
         Operation(name="from_sample", summary="Answer from the sample dataset.",
                   input_model=Query, output_model=SampleAnswer, handler=from_sample),
+        Operation(name="registry", summary="Look a company up in the granted registry.",
+                  input_model=Query, output_model=Registered, handler=registry,
+                  example_input={"credit_code": "91350100M000100Y43"}),
     ]
