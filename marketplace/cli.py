@@ -335,9 +335,10 @@ def plugin_new(name: str, directory: Path | None, credit_code: str,
     click.echo("  datamarket plugin check .        # manifest, hooks, schemas and tests")
     click.echo("  python -m pip install -e .       # install it next to the platform")
     if not merchant:
-        click.echo("Set MERCHANT in the plugin module to your organization's unified social "
-                   "credit code before you attach it to a listing (or pass --merchant CODE or "
-                   "--merchant-email EMAIL; 'datamarket whoami --email EMAIL' prints the code).")
+        click.echo("Set MERCHANT in the package's __init__.py to your organization's unified "
+                   "social credit code before you attach it to a listing (or pass --merchant "
+                   "CODE or --merchant-email EMAIL; 'datamarket whoami --email EMAIL' prints "
+                   "the code).")
 
 
 @plugin_group.command("check")

@@ -246,8 +246,8 @@ def _merchant_on_platform(merchant: str, platform_merchant: PlatformMerchant) ->
         return Finding(
             "warn", f"no merchant organization on this platform has the credit code {merchant},"
             " so the plugin's operations will appear in no merchant's listing editor",
-            "set MERCHANT to your organization's code: 'datamarket whoami --email EMAIL' "
-            "prints it")
+            "set MERCHANT (in the package's __init__.py) to your organization's code: "
+            "'datamarket whoami --email EMAIL' prints it")
     name, verified = found
     if not verified:
         return Finding(

@@ -83,7 +83,7 @@ def test_plugin_new_reads_the_code_from_the_merchants_email(cli, merchant):
     result = cli("plugin", "new", "plate-check", "--merchant-email", user.email)
 
     assert result.exit_code == 0, result.output
-    module = Path("datamarket-plate-check/datamarket_plate_check/plugin.py").read_text()
+    module = Path("datamarket-plate-check/datamarket_plate_check/__init__.py").read_text()
     assert f'MERCHANT = "{org.credit_code}"' in module
 
 
@@ -140,7 +140,8 @@ def test_plugin_check_asks_the_platform_about_the_manifests_merchant(cli, db, me
     assert _merchant_lines(copied.output)[-1] == (
         "! no merchant organization on this platform has the credit code 91350100M000100Y43, "
         "so the plugin's operations will appear in no merchant's listing editor — set MERCHANT "
-        "to your organization's code: 'datamarket whoami --email EMAIL' prints it")
+        "(in the package's __init__.py) to your organization's code: 'datamarket whoami "
+        "--email EMAIL' prints it")
 
 
 def test_plugin_check_without_a_platform_does_not_ask(monkeypatch, tmp_path):
