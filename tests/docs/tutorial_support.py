@@ -9,6 +9,7 @@ after that is the guide's own steps.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -58,6 +59,21 @@ EDITOR = {
     "pricing_plans-0-tiers": "* 0.50",
     "operation": OPERATION,
     "save": "Save draft",
+}
+#: The organization's business registry, uploaded to a data package draft of its own.
+REGISTRY_CSV = ("credit_code,name,status\n"
+                "91350100M000100Y43,\"Fuzhou Open Data Co., Ltd.\",active\n"
+                "91110108MA01ABCD1E,\"Beijing Sample Tech Co., Ltd.\",revoked\n")
+REGISTRY_PACKAGE = {
+    "title": "工商登记库", "title_en": "Business registry", "product_type": "raw_dataset",
+    "delivery_form": "data_package", "scenario": "finance", "classification_level": "2",
+    "version": "1.0", "data_dictionary-0-name": "credit_code",
+    "data_dictionary-0-field_type": "string", "data_dictionary-0-sensitivity": "none",
+    "data_dictionary-1-name": "name", "data_dictionary-1-field_type": "string",
+    "data_dictionary-1-sensitivity": "none", "data_dictionary-2-name": "status",
+    "data_dictionary-2-field_type": "string", "data_dictionary-2-sensitivity": "none",
+    "pricing_plans-0-name": "Whole file", "pricing_plans-0-model": "one_time",
+    "pricing_plans-0-price": "1000", "save": "Save draft",
 }
 DICTIONARY = [("credit_code", "string", "The unified social credit code sent"),
               ("name", "string", "The company name sent, if any"),
@@ -176,6 +192,9 @@ class Platform:
         assert edited.status_code == 302, page_text(edited)
         report = page_text(merchant.post(f"{draft}/check"))
         assert "call for level" not in report and "Blocking" not in report, report
+        # The operation reads the registry a listing grants: upload it to a data package draft
+        # of the organization, then grant it on the listing's "Datasets for your operations".
+        self.grant_registry(merchant, draft)
         # 4. Submit it; the admin approves it from the review queue.
         submitted = merchant.post(f"{draft}/submit")
         assert submitted.status_code == 302, page_text(submitted)
@@ -188,6 +207,21 @@ class Platform:
         listing = self.session.get(Listing, self.listing_id)
         self.session.refresh(listing)
         assert listing.state == ListingState.PUBLISHED
+
+    def grant_registry(self, merchant, draft: str) -> None:
+        package = merchant.post("/merchant/listings/new", data=REGISTRY_PACKAGE)
+        assert package.status_code == 302, page_text(package)
+        upload = package.headers["Location"] + "/dataset"
+        uploaded = merchant.post(upload, data={
+            "file": (io.BytesIO(REGISTRY_CSV.encode()), "business_registry.csv")},
+            content_type="multipart/form-data")
+        assert uploaded.status_code == 302, page_text(uploaded)
+        grants = page_text(merchant.get(f"{draft}/dataset-grants"))
+        dataset = re.search(r'<option[^>]*value="(\d+)"[^>]*>business_registry.csv', grants)
+        assert dataset, grants
+        granted = merchant.post(f"{draft}/dataset-grants", data={
+            "name": "business_registry", "dataset": dataset.group(1)})
+        assert granted.status_code == 302, page_text(granted)
 
     # -- §10: the buyer buys a call pack and makes a key -----------------------------------
 
