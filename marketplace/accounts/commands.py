@@ -20,10 +20,13 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from marketplace import PROJECT_ROOT
 from marketplace.accounts.models import MerchantOrganization, OrganizationStatus, User
 from marketplace.accounts.services import find_user_by_email
 from marketplace.db import make_engine
+
+#: The checkout's root, where ``create_app`` puts the default instance folder (importing it from
+#: the ``marketplace`` package would import the whole app).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def platform_database_url(environ: Mapping[str, str] | None = None) -> str | None:
