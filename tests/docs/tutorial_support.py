@@ -216,6 +216,10 @@ class Platform:
             "file": (io.BytesIO(REGISTRY_CSV.encode()), "business_registry.csv")},
             content_type="multipart/form-data")
         assert uploaded.status_code == 302, page_text(uploaded)
+        # The listing's page links "Grant datasets" under "Datasets for your operations".
+        listing_page = page_text(merchant.get(draft))
+        assert f'href="{draft}/dataset-grants"' in listing_page and "Grant datasets" in \
+            listing_page
         grants = page_text(merchant.get(f"{draft}/dataset-grants"))
         dataset = re.search(r'<option[^>]*value="(\d+)"[^>]*>business_registry.csv', grants)
         assert dataset, grants
