@@ -53,8 +53,8 @@ def platform_session() -> Iterator[Session]:
     if url is None:
         raise PlatformUnavailable(
             "There is no platform database here: set DATABASE_URL to the database your "
-            "Datamarket platform uses (as for every datamarket command), or run the command "
-            "in the platform's checkout.")
+            "Datamarket platform uses (as for every datamarket command), or start the platform "
+            "once (make run), which creates its database in the instance folder.")
     engine = make_engine(url)
     try:
         with Session(engine) as session:

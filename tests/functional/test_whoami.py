@@ -69,6 +69,16 @@ def test_whoami_without_a_platform_database_says_how_to_name_one(monkeypatch, tm
     assert not (tmp_path / "instance").exists()  # looked for, never created
 
 
+def test_a_database_without_the_platforms_tables_is_a_clear_error(monkeypatch, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
+    result = CliRunner().invoke(datamarket, ["whoami", "--email", "a@example.com"])
+    assert result.exit_code == 1
+    assert "The platform database cannot be read (OperationalError)" in result.output
+    assert "datamarket db upgrade" in result.output
+
+
 def test_the_default_database_is_the_instance_folders_file_when_it_exists(tmp_path):
     env = {"DATAMARKET_INSTANCE_PATH": str(tmp_path)}
     assert platform_database_url(env) is None
