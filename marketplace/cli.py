@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from marketplace.accounts.commands import whoami
 from marketplace.db import get_session
 from marketplace.delivery.exports.commands import watermark_group
 from marketplace.jobs.commands import worker
@@ -300,14 +301,25 @@ def plugin_group() -> None:
               help="Where to write the plugin (default: ./datamarket-NAME).")
 @click.option("--merchant", "credit_code", default="", metavar="CREDIT_CODE",
               help="Your merchant organization's unified social credit code.")
-def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
+@click.option("--merchant-email", default="", metavar="EMAIL",
+              help="Instead of --merchant: the address you sign in with; the code of your "
+                   "verified merchant organization is read from the platform's database.")
+def plugin_new(name: str, directory: Path | None, credit_code: str,
+               merchant_email: str) -> None:
     """Generate the plugin distribution datamarket-NAME, with one example operation and tests."""
     from marketplace.accounts.services import validate_credit_code
     from marketplace.errors import ValidationFailed
     from marketplace.plugins.scaffold import ScaffoldError, create_plugin
 
     merchant = ""
-    if credit_code:
+    if credit_code and merchant_email:
+        raise click.UsageError("Give --merchant or --merchant-email, not both.")
+    if merchant_email:
+        from marketplace.accounts.commands import find_person, merchant_code_of, platform_session
+
+        with platform_session() as session:
+            merchant = merchant_code_of(find_person(session, merchant_email))
+    elif credit_code:
         try:
             merchant = validate_credit_code(credit_code)
         except ValidationFailed as exc:
@@ -323,8 +335,10 @@ def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
     click.echo("  datamarket plugin check .        # manifest, hooks, schemas and tests")
     click.echo("  python -m pip install -e .       # install it next to the platform")
     if not merchant:
-        click.echo("Set MERCHANT in the plugin module to your organization's unified social "
-                   "credit code (or pass --merchant) before you attach it to a listing.")
+        click.echo("Set MERCHANT in the package's __init__.py to your organization's unified "
+                   "social credit code before you attach it to a listing (or pass --merchant "
+                   "CODE or --merchant-email EMAIL; 'datamarket whoami --email EMAIL' prints "
+                   "the code).")
 
 
 @plugin_group.command("check")
@@ -332,10 +346,12 @@ def plugin_new(name: str, directory: Path | None, credit_code: str) -> None:
 @click.option("--skip-tests", is_flag=True, help="Do not run the plugin's own tests.")
 def plugin_check(path: Path, skip_tests: bool) -> None:
     """Check the plugin distribution at PATH: manifest, hooks, schemas, then its tests."""
+    from marketplace.accounts.commands import platform_merchant_lookup
     from marketplace.accounts.services import validate_credit_code
     from marketplace.plugins.check import check_plugin
 
-    report = check_plugin(path, validate_merchant=validate_credit_code, run_tests=not skip_tests)
+    report = check_plugin(path, validate_merchant=validate_credit_code,
+                          platform_merchant=platform_merchant_lookup(), run_tests=not skip_tests)
     for finding in report.findings:
         click.echo(str(finding))
     if report.ok:
@@ -347,5 +363,7 @@ def plugin_check(path: Path, skip_tests: bool) -> None:
     sys.exit(1)
 
 
-# Plugin authors run these without a configured platform: they need no app or database.
+# Plugin authors run these without a configured platform: they need no app. Those that read
+# the platform's database open it themselves (accounts/commands.py).
 main.add_command(plugin_group)
+main.add_command(whoami)

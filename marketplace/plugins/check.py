@@ -63,13 +63,21 @@ class CheckReport:
         return self.problems == 0
 
 
+#: Looks a credit code up on the platform this machine runs: (organization name, verified?),
+#: or None when no organization has it; raises LookupError when the platform cannot be read.
+PlatformMerchant = Callable[[str], "tuple[str, bool] | None"]
+
+
 def check_plugin(path: Path, *, validate_merchant: Callable[[str], object],
+                 platform_merchant: PlatformMerchant | None = None,
                  run_tests: bool = True) -> CheckReport:
     """Check the plugin distribution in the folder ``path``.
 
     :param validate_merchant: checks the manifest's merchant credit code, raising
         :class:`~marketplace.errors.ValidationFailed` with a message for the merchant (the
         accounts domain owns that rule; the command passes it in).
+    :param platform_merchant: where there is a platform to ask, whether the manifest's merchant
+        is one of its verified merchants (None: no platform here, not checked).
     """
     folder = Path(path).resolve()
     findings: list[Finding] = []
@@ -82,7 +90,7 @@ def check_plugin(path: Path, *, validate_merchant: Callable[[str], object],
             after = next((i + 1 for i, f in enumerate(findings)
                           if f.message.startswith("manifest")), len(findings))
             findings[after:after] = check_merchant(manifest.get("merchant", ""),
-                                                   validate_merchant)
+                                                   validate_merchant, platform_merchant)
         if facts is not None:
             run_operations(folder, facts.get("examples", []), findings)
             check_readme(folder, facts.get("operations", []), findings)
@@ -205,8 +213,10 @@ def check_readme(folder: Path, operations: list[str], findings: list[Finding]) -
         ))
 
 
-def check_merchant(merchant: str, validate: Callable[[str], object]) -> list[Finding]:
-    """The manifest's merchant must be a unified social credit code, or "" for the platform."""
+def check_merchant(merchant: str, validate: Callable[[str], object],
+                   platform_merchant: PlatformMerchant | None = None) -> list[Finding]:
+    """The manifest's merchant must be a unified social credit code, or "" for the platform;
+    where a platform can be asked, one of its verified merchants."""
     if not merchant:
         return [Finding(
             "warn", "the manifest names no merchant, so the plugin counts as a platform plugin "
@@ -218,7 +228,33 @@ def check_merchant(merchant: str, validate: Callable[[str], object]) -> list[Fin
     except ValidationFailed as exc:
         return [Finding("fail", f"manifest merchant {merchant!r}: {exc}",
                         "use your organization's unified social credit code")]
-    return [Finding("pass", f"manifest merchant {merchant} is a valid credit code")]
+    valid = Finding("pass", f"manifest merchant {merchant} is a valid credit code")
+    if platform_merchant is None:
+        return [valid]
+    return [valid, _merchant_on_platform(merchant, platform_merchant)]
+
+
+def _merchant_on_platform(merchant: str, platform_merchant: PlatformMerchant) -> Finding:
+    """Whether this machine's platform knows the merchant: an operation of a plugin whose
+    merchant is nobody's organization appears in no merchant's listing editor."""
+    try:
+        found = platform_merchant(merchant)
+    except LookupError as exc:
+        return Finding("warn", f"could not ask the platform whether {merchant} is one of its "
+                       f"merchants: {exc}", "check DATABASE_URL")
+    if found is None:
+        return Finding(
+            "warn", f"no merchant organization on this platform has the credit code {merchant},"
+            " so the plugin's operations will appear in no merchant's listing editor",
+            "set MERCHANT (in the package's __init__.py) to your organization's code: "
+            "'datamarket whoami --email EMAIL' prints it")
+    name, verified = found
+    if not verified:
+        return Finding(
+            "warn", f"merchant {merchant} is {name}, not verified yet on this platform: you can "
+            "attach the operations to a listing, which is published once an admin verifies "
+            "the organization", "ask the platform's admins to verify it")
+    return Finding("pass", f"merchant {merchant} is {name}, a verified merchant on this platform")
 
 
 def run_plugin_tests(folder: Path, findings: list[Finding]) -> None:

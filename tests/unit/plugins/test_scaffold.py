@@ -67,7 +67,10 @@ def test_the_generated_distribution_has_entry_point_module_readme_and_tests(tmp_
     assert project["entry-points"]["datamarket"] == {
         "company_lookup": "datamarket_company_lookup.plugin"}
     module = (folder / "datamarket_company_lookup" / "plugin.py").read_text()
-    assert f'MERCHANT = "{CREDIT_CODE}"' in module
+    package = (folder / "datamarket_company_lookup" / "__init__.py").read_text()
+    # The code sits apart from the plugin's code: replacing plugin.py keeps whose plugin it is.
+    assert f'MERCHANT = "{CREDIT_CODE}"' in package and "MERCHANT =" not in module
+    assert "from datamarket_company_lookup import MERCHANT, __version__" in module
     assert 'PLUGIN_NAME = "company_lookup"' in module
     for path in folder.rglob("*"):
         if path.is_file():
@@ -112,8 +115,8 @@ def test_plugin_new_on_the_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"Created the plugin company-lookup in {tmp_path / 'p'}." in result.output
     assert "datamarket plugin check ." in result.output
-    module = (tmp_path / "p" / "datamarket_company_lookup" / "plugin.py").read_text()
-    assert f'MERCHANT = "{CREDIT_CODE}"' in module  # stored in its compact, upper-case form
+    package = (tmp_path / "p" / "datamarket_company_lookup" / "__init__.py").read_text()
+    assert f'MERCHANT = "{CREDIT_CODE}"' in package  # stored in its compact, upper-case form
 
 
 def test_plugin_new_refuses_a_bad_credit_code_before_writing_anything(tmp_path):
