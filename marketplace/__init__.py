@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.delivery.views import blp as delivery
     from marketplace.monitoring.views import blp as usage_dashboards
     from marketplace.notifications.views import blp as notifications
+    from marketplace.plugins.views import blp as plugin_owners
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
     from marketplace.web import csrf
@@ -110,6 +111,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, buyer_requests,
                       payments_webhook, reviews, delivery, authorization, api_keys, gateway,
-                      datasets, usage_dashboards, downloads):
+                      datasets, usage_dashboards, downloads, plugin_owners):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge
