@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
     from marketplace.delivery import key_auth
-    from marketplace.notifications import job_notices, plugin_notices
+    from marketplace.notifications import job_notices, owner_notices, plugin_notices
     from marketplace.notifications import request_hooks as notification_hooks
     from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # fails to load is recorded as failed and the platform keeps starting. The runtime only
     # announces what happens to plugins; the listeners that tell people are wired here.
     plugin_notices.init_app(app)
+    owner_notices.init_app(app)
     job_notices.init_app(app)
     plugins.init_app(app)
     init_api(app)
