@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.catalog import templating as catalog_templating
     from marketplace.commerce import payments
     from marketplace.delivery import key_auth
-    from marketplace.notifications import job_notices, plugin_notices
+    from marketplace.notifications import job_notices, owner_notices, plugin_notices
     from marketplace.notifications import request_hooks as notification_hooks
     from marketplace.plugins.errors import InvocationError
     from marketplace.storefront import cache as storefront_cache
@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # fails to load is recorded as failed and the platform keeps starting. The runtime only
     # announces what happens to plugins; the listeners that tell people are wired here.
     plugin_notices.init_app(app)
+    owner_notices.init_app(app)
     job_notices.init_app(app)
     plugins.init_app(app)
     init_api(app)
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.delivery.views import blp as delivery
     from marketplace.monitoring.views import blp as usage_dashboards
     from marketplace.notifications.views import blp as notifications
+    from marketplace.plugins.views import blp as plugin_owners
     from marketplace.reviews.views import blp as reviews
     from marketplace.storefront.views import blp as storefront
     from marketplace.web import csrf
@@ -111,6 +113,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (storefront, accounts, passwords, notifications, merchant, *admin_blueprints,
                       commerce, commerce_account, commerce_merchant, buyer_requests,
                       payments_webhook, reviews, delivery, authorization, api_keys, gateway,
-                      datasets, dataset_grants, usage_dashboards, downloads):
+                      datasets, dataset_grants, usage_dashboards, downloads, plugin_owners):
         app.register_blueprint(blueprint)
     csrf.exempt(gateway)  # API keys only, never the session cookie: nothing to forge

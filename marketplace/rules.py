@@ -17,7 +17,8 @@ from marketplace.delivery import rules as delivery
 from marketplace.jobs import rules as jobs
 from marketplace.monitoring import rules as monitoring
 from marketplace.notifications import rules as notifications
+from marketplace.plugins import rules as plugins
 from marketplace.reviews import rules as reviews
 
 DOMAINS = (accounts, catalog, commerce, authorization, delivery, notifications, reviews, admin,
-           monitoring, jobs)
+           monitoring, jobs, plugins)

@@ -12,6 +12,8 @@ from marketplace.commerce.buyer_requests import tasks as refund_request_jobs
 from marketplace.delivery import announce as plugin_events
 from marketplace.delivery import download_jobs
 from marketplace.monitoring import tasks as usage_sweeps
+from marketplace.notifications import owner_notices as plugin_owner_notices
 from marketplace.notifications import tasks as notification_jobs
 
-MODULES = (plugin_events, download_jobs, notification_jobs, refund_request_jobs, usage_sweeps)
+MODULES = (plugin_events, download_jobs, notification_jobs, plugin_owner_notices,
+           refund_request_jobs, usage_sweeps)

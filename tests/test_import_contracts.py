@@ -55,7 +55,9 @@ def code_copy(tmp_path_factory) -> Path:
     ("marketplace/catalog/_wrong.py", "from marketplace.commerce import models\n",
      "Catalog never reaches into commerce"),
     ("marketplace/plugins/_wrong.py", "from marketplace.notifications import services\n",
-     "The plugin runtime announces; it never imports accounts or notifications"),
+     "The plugin runtime announces; it never imports accounts or notifications"
+     " (its rules ask accounts who belongs where; the owner's page reads the signed-in"
+     " merchant's organization)"),
     ("datamarket_sdk/_wrong.py", "import flask\n",
      "The SDK stands alone: no marketplace, no Flask"),
     ("marketplace/delivery/_wrong.py", "from marketplace.commerce.orders import cart\n",

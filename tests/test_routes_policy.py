@@ -127,6 +127,8 @@ EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {
     "dataset_grants.revoke_grant":     (L, F, F, A, F, F),   # on a draft
     # the try-it console: any merchant (each tries its own and the platform's operations), admins
     "delivery.try_operation":          (L, F, F, A, A, A),
+    # a merchant's own plugins (each verified organization sees its own; admins use theirs)
+    "plugins.your_plugins":            (L, F, F, A, A, F),
     # platform admins
     "admin.dashboard":                 (L, F, F, F, F, A),
     "admin.review_queue":              (L, F, F, F, F, A),

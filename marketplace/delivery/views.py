@@ -23,6 +23,7 @@ from marketplace.db import get_session
 from marketplace.delivery import console
 from marketplace.delivery.forms import OperationConsoleForm
 from marketplace.plugins import get_runtime
+from marketplace.plugins import services as plugin_services
 from marketplace.plugins.errors import (
     InvocationError,
     OperationNotFound,
@@ -32,8 +33,9 @@ from marketplace.plugins.errors import (
     PluginNotFoundError,
     PluginTimeout,
 )
+from marketplace.plugins.owners import PluginOwner
 from marketplace.plugins.runtime import OperationInfo, Snapshot
-from marketplace.policy import authorize, current_actor
+from marketplace.policy import authorize, check, current_actor
 from marketplace.web.errors import problem_response, wants_problem_json
 
 blp = Blueprint("delivery", __name__, template_folder="templates")
@@ -68,6 +70,18 @@ def _console_operation(ref: str | None,
     return info, owner
 
 
+def _incident_details(exc: InvocationError, owner: OperationOwner) -> dict[str, str] | None:
+    """The real error behind ``exc``'s incident, for the plugin's own organization (and
+    admins); None for anyone else, who sees only the incident id, as a buyer does."""
+    if not exc.incident or not check("plugin.incident_details", PluginOwner(
+            owner.plugin, owner.merchant, owner.organization_id)):
+        return None
+    incident = plugin_services.find_incident(get_session(), exc.incident)
+    if incident is None:
+        return None
+    return {"incident": incident.incident, "kind": incident.kind, "message": incident.message}
+
+
 CONSOLE_ERROR_KINDS = {
     PluginBadInput: "bad_input",
     PluginNotFoundError: "not_found",
@@ -97,10 +111,10 @@ def try_operation():
     available = console.console_operations(db, actor, snapshot)
     if not ref and available and request.method == "GET":
         ref = operations.operation_ref(available[0][0].plugin, available[0][0].name)
-    selected, unavailable = None, None
+    selected, owner, unavailable = None, None, None
     if ref:
         try:
-            selected, _owner = _console_operation(ref, snapshot)
+            selected, owner = _console_operation(ref, snapshot)
         except OperationNotFound as exc:
             if json_wanted or request.method == "GET":
                 raise
@@ -130,9 +144,20 @@ def try_operation():
         output = console.try_operation(actor, selected, form.payload_object,
                                           snapshot)
     except InvocationError as exc:
+        assert owner is not None  # set with ``selected``
+        details = _incident_details(exc, owner)
         if json_wanted:
-            raise  # the app's handler answers problem+json with the incident id
-        page["error"] = {"kind": CONSOLE_ERROR_KINDS.get(type(exc), "fault"), "error": exc}
+            if details is None:
+                raise  # the app's handler answers problem+json with the incident id
+            # The app's problem document, with the error only the owner may read.
+            extra = {"retry_after": exc.retry_after} if exc.retry_after else {}
+            response = problem_response(exc.status_code, str(exc), incident=exc.incident,
+                                        incident_error=details["message"], **extra)
+            if exc.retry_after:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        page["error"] = {"kind": CONSOLE_ERROR_KINDS.get(type(exc), "fault"), "error": exc,
+                         "details": details}
         response = make_response(render_template("merchant/operations.html", **page),
                                  exc.status_code)
         if exc.retry_after:

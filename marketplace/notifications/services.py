@@ -86,6 +86,11 @@ MESSAGES = {
                          "it from the order page."),
     "plugin.paused": _l("The operation “%(operation)s” of plugin %(plugin)s failed "
                         "%(faults)s times in a row and is paused for %(seconds)s seconds."),
+    "plugin.owner_paused": _l("The operation “%(operation)s” of your plugin %(plugin)s failed "
+                              "%(faults)s times in a row and is paused for %(seconds)s "
+                              "seconds. The last error: %(error)s"),
+    "plugin.load_failed": _l("Your plugin %(plugin)s did not load, so none of its operations "
+                             "can be sold or called until a fixed version loads: %(error)s"),
     "job.failed": _l("Background job %(id)s (%(kind)s) failed after %(attempts)s tries: "
                      "%(error)s"),
 }

@@ -60,6 +60,13 @@ class CircuitBreaker:
     def consecutive_faults(self) -> int:
         return self._faults
 
+    def status(self) -> tuple[BreakerState, int]:
+        """The state now, and the seconds until an open breaker lets a trial call through
+        (0 unless it is open)."""
+        with self._lock:
+            state = self._current_state()
+            return state, self._retry_after() if state == BreakerState.OPEN else 0
+
     def _current_state(self) -> BreakerState:
         if (self._state == BreakerState.OPEN
                 and self._clock() - self._opened_at >= self.cooldown):
@@ -141,3 +148,9 @@ class BreakerBoard:
         with self._lock:
             breaker = self._breakers.get((plugin, operation))
         return breaker.state if breaker is not None else BreakerState.CLOSED
+
+    def status(self, plugin: str, operation: str) -> tuple[BreakerState, int]:
+        """(state, seconds until a trial call) of a breaker; ``closed`` for one never used."""
+        with self._lock:
+            breaker = self._breakers.get((plugin, operation))
+        return breaker.status() if breaker is not None else (BreakerState.CLOSED, 0)

@@ -121,6 +121,7 @@ class InstalledPlugins:
                 capabilities=plugin.capabilities(),
                 load_error=plugin.error,
                 builtin=plugin.builtin,
+                manifest_read=plugin.manifest is not None,
             )
             for plugin in self.plugins.values()
         ]
@@ -144,7 +145,8 @@ class InstalledPlugins:
                 return False
         for row in synced.newly_failed:
             announce(load_failed, self.app, LoadFailed(
-                plugin=row.name, merchant=row.merchant, source=row.source, error=row.load_error))
+                plugin=row.name, merchant=row.merchant, source=row.source, error=row.load_error,
+                version=row.version))
         return True
 
     def ensure_synced(self) -> None:

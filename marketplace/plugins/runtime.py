@@ -108,6 +108,10 @@ class PluginRuntime:
         :meth:`~marketplace.plugins.records.InstalledPlugins.sync`)."""
         return self.installed.sync()
 
+    def ensure_synced(self) -> None:
+        """Record what discovery found, once per process (see :meth:`sync`)."""
+        self.installed.ensure_synced()
+
     def records(self, *, sync: bool = True) -> dict[str, InstalledPlugin]:
         """The ``installed_plugin`` rows by name; empty when the tables do not exist yet.
 

@@ -47,6 +47,9 @@ class Discovered:
     capabilities: dict[str, list[str]]
     load_error: str
     builtin: bool
+    #: False when it failed before its manifest was read (its import failed): the record
+    #: then keeps the owner it had, if it comes from the same place.
+    manifest_read: bool = True
 
 
 def _clip(text: str, size: int) -> str:
@@ -68,7 +71,10 @@ def sync_installed(session: Session, found: Iterable[Discovered]) -> Synced:
     An admin's ``disabled`` and ``trusted`` decisions are kept. A plugin that did not load is
     ``failed`` (unless disabled) with its error; one recorded earlier but not found now is marked
     failed as no longer installed. A record counts as newly failed when its load error appeared
-    or changed in this sync.
+    or changed, or its version changed, in this sync.
+
+    A plugin whose import failed has no manifest: its record keeps the merchant and title it
+    had when it last loaded from the same place, so that its owner still sees it.
     """
     rows = {row.name: row for row in session.exec(select(InstalledPlugin))}
     seen: set[str] = set()
@@ -79,10 +85,15 @@ def sync_installed(session: Session, found: Iterable[Discovered]) -> Synced:
         if row is None:
             row = InstalledPlugin(name=item.name, trusted=item.builtin)
             rows[item.name] = row
-        if item.load_error and (row.id is None or row.load_error != item.load_error):
+        version = _clip(item.version, 64)
+        if item.load_error and (row.id is None or row.load_error != item.load_error
+                                or row.version != version):
             newly_failed.append(row)
-        _update(row, version=_clip(item.version, 64), merchant=_clip(item.merchant, 64),
-                title=_clip(item.title, 200), source=_clip(item.source, 500),
+        merchant, title = _clip(item.merchant, 64), _clip(item.title, 200)
+        if not item.manifest_read and row.id is not None and row.source == item.source:
+            merchant, title = row.merchant, row.title
+        _update(row, version=version, merchant=merchant,
+                title=title, source=_clip(item.source, 500),
                 capabilities=item.capabilities, load_error=item.load_error,
                 state=_state_after_load(row, item.load_error))
         session.add(row)
@@ -184,6 +195,11 @@ def record_incident(session: Session, *, incident: str, plugin: str, operation: 
     session.add(row)
     session.flush()
     return row
+
+
+def find_incident(session: Session, incident: str) -> PluginIncident | None:
+    """The incident kept under ``incident`` (the id its caller was told), if any."""
+    return session.exec(select(PluginIncident).where(PluginIncident.incident == incident)).first()
 
 
 def recent_incidents(session: Session, limit: int = 20) -> list[PluginIncident]:

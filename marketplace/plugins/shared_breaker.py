@@ -73,15 +73,21 @@ class SharedBreaker:
 
     @property
     def state(self) -> BreakerState:
+        return self.status()[0]
+
+    def status(self) -> tuple[BreakerState, int]:
+        """The state now, and the seconds until an open breaker lets a trial call through."""
         try:
             state, opened_at = self.board.client.hmget(self.key, "state", "opened_at")
         except redis.RedisError:
-            return BreakerState.CLOSED
+            return BreakerState.CLOSED, 0
         state = (state or b"closed").decode()
-        if state == BreakerState.OPEN and (self.board.clock() - float(opened_at)
-                                           >= self.cooldown):
-            return BreakerState.HALF_OPEN
-        return BreakerState(state)
+        if state == BreakerState.OPEN:
+            remaining = self.cooldown - (self.board.clock() - float(opened_at))
+            if remaining <= 0:
+                return BreakerState.HALF_OPEN, 0
+            return BreakerState.OPEN, max(1, math.ceil(remaining))
+        return BreakerState(state), 0
 
     @property
     def consecutive_faults(self) -> int:
@@ -159,3 +165,6 @@ class SharedBreakerBoard:
 
     def state(self, plugin: str, operation: str) -> BreakerState:
         return self.get(plugin, operation).state
+
+    def status(self, plugin: str, operation: str) -> tuple[BreakerState, int]:
+        return self.get(plugin, operation).status()

@@ -67,6 +67,7 @@ class LoadFailed:
     merchant: str
     source: str
     error: str
+    version: str = ""  # "" when it failed before its manifest was read
 
 
 def announce(signal: Signal, app: Flask, notice: object) -> None:

@@ -39,9 +39,10 @@ BUYER = ["/", "/products/{product}", "/products/{product}/apply", "/cart", "/ord
          "/applications", "/notifications", "/account/organization/new"]
 MERCHANT = ["/merchant", "/merchant/listings/new", "/merchant/listings/{listing}",
             "/merchant/listings/{draft}/edit", "/merchant/listings/{draft}/dataset",
-            "/merchant/operations", "/merchant/applications", "/merchant/sales",
-            "/merchant/insights", "/merchant/usage", "/merchant/statement", "/merchant/quotes",
-            "/merchant/refund-requests", "/merchant/invoice-requests", "/account/organization"]
+            "/merchant/operations", "/merchant/plugins", "/merchant/applications",
+            "/merchant/sales", "/merchant/insights", "/merchant/usage", "/merchant/statement",
+            "/merchant/quotes", "/merchant/refund-requests", "/merchant/invoice-requests",
+            "/account/organization"]
 ADMIN = ["/admin", "/admin/reviews", "/admin/reviews/{listing}", "/admin/listings",
          "/admin/applications", "/admin/organizations", "/admin/users", "/admin/orders",
          "/admin/orders/{order}", "/admin/refund-requests", "/admin/usage", "/admin/alerts",

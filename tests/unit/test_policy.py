@@ -28,6 +28,7 @@ from marketplace.delivery.keys import KeyActor
 from marketplace.delivery.models import ApiKey, Entitlement, SandboxTrial
 from marketplace.jobs.models import JobRun
 from marketplace.notifications.models import Notification
+from marketplace.plugins.owners import PluginOwner
 from marketplace.reviews.models import ProductReview
 from marketplace.reviews.services import ReviewStanding
 
@@ -78,6 +79,11 @@ RESOURCES = {
     "operation": OperationOwner("org_a_tools", "lookup", "91350100M000100Y43", ORG_A),
     "platform_operation": OperationOwner("governance_tools", "pii_scan", "", None),
     "orphan_operation": OperationOwner("stray", "lookup", "91110000600037341L", None),
+    # org A verified, and plugins: org A's and the platform's own (whose errors admins read)
+    "verified_org": MerchantOrganization(id=ORG_A, name="A", credit_code="x",
+                                         contact_email="a@x.cn", status="verified"),
+    "plugin": PluginOwner("org_a_tools", "91350100M000100Y43", ORG_A),
+    "platform_plugin": PluginOwner("governance_tools", "", None),
     # the buyer's entitlement to org A's product
     "entitlement": Entitlement(id=9, buyer_id=1, product_id=50, listing_id=100, plan_id=1,
                                order_id=1, order_line_id=1, pricing_model="one_time"),
@@ -179,6 +185,12 @@ MATRIX: dict[tuple[str, str | None], tuple[bool, ...]] = {
     ("operation.try", "platform_operation"): (N, N, N, Y, Y, Y, N),
     ("operation.try", "orphan_operation"):   (N, N, N, N, N, Y, N),
     ("operation.try", "draft"):              (N, N, N, N, N, Y, N),
+    # a merchant's own plugins: its verified organization's page; an incident's real error
+    ("plugin.view_own", "verified_org"):     (N, N, N, Y, N, N, N),
+    ("plugin.view_own", "org"):              (N, N, N, N, N, N, N),   # not verified yet
+    ("plugin.view_own", None):               (N, N, N, N, N, N, N),
+    ("plugin.incident_details", "plugin"):   (N, N, N, Y, N, Y, N),
+    ("plugin.incident_details", "platform_plugin"): (N, N, N, N, N, Y, N),
     # platform admins
     ("admin.dashboard", None):          (N, N, N, N, N, Y, N),
     ("listing.review", "draft"):        (N, N, N, N, N, Y, N),
