@@ -1127,6 +1127,14 @@ PRODUCTS: list[dict[str, Any]] = [
             status are returned.
             """,
             "The registry is refreshed with each new version of the product.",
+            zh=(
+                "是否已登记、您持有的企业名称与登记名录是否一致，以及登记状态（存续、吊销、注销）。"
+                "答复来自本产品授予其操作的企业登记名录；名录本身从不展示。",
+                ("核验接口：`POST /verify_company`，传入 `credit_code`，可选传入 `name`。",
+                 _GATEWAY_ZH),
+                "二级。登记信息为公开披露信息；只返回一致或不一致以及登记状态。",
+                "登记名录随产品的每个新版本更新。",
+            ),
         ),
         "product_type": "modelized_data",
         "delivery_form": "verification_api",
