@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,6 +64,16 @@ class MotoServer:
         return {"DATASET_S3_BUCKET": bucket, "DATASET_S3_ENDPOINT_URL": self.endpoint_url,
                 "DATASET_S3_REGION": REGION, "DATASET_S3_ACCESS_KEY_ID": ACCESS_KEY_ID,
                 "DATASET_S3_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
+
+    def new_bucket_settings(self) -> dict[str, str]:
+        """Make a bucket of its own for one test and return the app settings that use it."""
+        import boto3
+
+        bucket = f"datasets-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION,
+                     aws_access_key_id=ACCESS_KEY_ID,
+                     aws_secret_access_key=SECRET_ACCESS_KEY).create_bucket(Bucket=bucket)
+        return self.settings(bucket)
 
     def stop(self) -> None:
         if self.process is not None:

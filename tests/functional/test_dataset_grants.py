@@ -5,9 +5,6 @@ answering from an uploaded CSV, through the real gateway with an API key, for a 
 
 from __future__ import annotations
 
-import uuid
-
-import boto3
 import pytest
 from sqlmodel import select
 
@@ -31,7 +28,6 @@ from tests.factories import (
     plans,
 )
 from tests.gateway_support import BODY, bearer, buy, gateway_config, make_world, new_key
-from tests.s3_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 REGISTRY = "gw_registry.registry"
 REGISTRY_ROWS = [["credit_code", "name", "active"],
@@ -52,12 +48,7 @@ def store_kind(request) -> str:
 def app_config(app_config, store_kind, request):
     config = gateway_config(app_config)
     if store_kind == "s3":
-        server = request.getfixturevalue("moto_server")
-        bucket = f"datasets-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", endpoint_url=server.endpoint_url, region_name=REGION,
-                     aws_access_key_id=ACCESS_KEY_ID,
-                     aws_secret_access_key=SECRET_ACCESS_KEY).create_bucket(Bucket=bucket)
-        config.update(server.settings(bucket))
+        config.update(request.getfixturevalue("moto_server").new_bucket_settings())
     return config
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-import uuid
 
-import boto3
 import pyarrow as pa
 import pytest
 from sqlmodel import select
@@ -45,7 +43,6 @@ from tests.factories import (
     page_text,
     plans,
 )
-from tests.s3_support import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 DICTIONARY = [
     {"name": "credit_code", "type": "string", "description": "USCC", "sensitivity": "none"},
@@ -67,12 +64,7 @@ def store_kind(request) -> str:
 @pytest.fixture
 def app_config(app_config, store_kind, request):
     if store_kind == "s3":
-        server = request.getfixturevalue("moto_server")
-        bucket = f"datasets-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", endpoint_url=server.endpoint_url, region_name=REGION,
-                     aws_access_key_id=ACCESS_KEY_ID,
-                     aws_secret_access_key=SECRET_ACCESS_KEY).create_bucket(Bucket=bucket)
-        app_config.update(server.settings(bucket))
+        app_config.update(request.getfixturevalue("moto_server").new_bucket_settings())
     return app_config
 
 
