@@ -46,7 +46,8 @@ def test_a_leaked_file_names_its_entitlement_and_buyer(app, db, holders, tmp_pat
         assert result.exit_code == 0, result.output
         assert f"Issued under entitlement {entitlement.id} (buyer {buyer.email})" in result.output
         assert result.output.count("Issued under") == 1
-    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "watermark.identify")).all()
+    entries = db.exec(select(AuditEntry).where(AuditEntry.action == "watermark.identify")
+                      .order_by(AuditEntry.id)).all()
     assert [entry.details["named"] for entry in entries] == [[first_entitlement.id],
                                                              [second_entitlement.id]]
 
