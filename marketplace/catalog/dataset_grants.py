@@ -11,10 +11,12 @@ here).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from datamarket_sdk.stored import StoredDataset
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, delete, select
 
@@ -27,6 +29,7 @@ from marketplace.catalog.models import (
     ListingOperation,
     ListingState,
 )
+from marketplace.datasets import lookup_stores
 from marketplace.datasets.lookup import LookupStores
 from marketplace.datasets.models import Dataset
 from marketplace.errors import InvalidTransition, ValidationFailed
@@ -68,6 +71,49 @@ def granted_datasets(session: Session, listing_id: int | None,
         return {}
     return {granted.name: stores.open(granted.dataset, granted.name)
             for granted in grants_of(session, listing_id)}
+
+
+class SettledGrants:
+    """What listing versions that can no longer change grant, read once per process.
+
+    A version's grants change only while it is editable (draft, changes requested), and a
+    dataset is never changed or deleted, so what a published, suspended or retired version
+    grants stays true for good: the gateway asks this instead of the database on every call.
+    An editable version is always read afresh. Each call still opens the datasets through the
+    lookup stores, which build a store again when its file went missing.
+    """
+
+    def __init__(self, stores: LookupStores, size: int = 4096):
+        self._stores = stores
+        self._size = size
+        self._kept: dict[int, tuple[Granted, ...]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, session: Session, listing_id: int, state: str) -> dict[str, StoredDataset]:
+        """``granted_datasets`` of the listing in ``state`` (its state as read with it)."""
+        if ListingState(state) in EDITABLE_STATES:
+            return granted_datasets(session, listing_id, self._stores)
+        kept = self._kept.get(listing_id)
+        if kept is None:
+            # copies outside the session, so that its commits never expire what is kept
+            kept = tuple(Granted(granted.name, Dataset.model_validate(granted.dataset))
+                         for granted in grants_of(session, listing_id))
+            with self._lock:
+                if len(self._kept) >= self._size:
+                    self._kept.clear()  # rare: more versions called than kept
+                self._kept[listing_id] = kept
+        return {granted.name: self._stores.open(granted.dataset, granted.name)
+                for granted in kept}
+
+
+def settled_grants(app: Flask | None = None) -> SettledGrants:
+    """The application's :class:`SettledGrants` (over its lookup stores)."""
+    app = app or current_app
+    kept = app.extensions.get("datamarket.settled_grants")
+    if kept is None:
+        kept = app.extensions.setdefault("datamarket.settled_grants",
+                                         SettledGrants(lookup_stores(app)))
+    return kept
 
 
 def console_listing(session: Session, plugin: str, operation: str,

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from marketplace.base import utcnow
-from marketplace.catalog.dataset_grants import granted_datasets
+from marketplace.catalog.dataset_grants import settled_grants
 from marketplace.catalog.models import DeliveryForm, Listing, PricingModel
-from marketplace.datasets import lookup_stores
 from marketplace.delivery import announce, keys, output_policy, usage_audit
 from marketplace.delivery.entitlements import STATE_LABELS, is_usable
 from marketplace.delivery.input_keys import input_key
@@ -79,24 +79,35 @@ class HeldEntitlement:
     entitlement: Entitlement
     organization_id: int
     delivery_form: str
+    #: the state of the entitlement's listing version (what its grants may still do)
+    listing_state: str
+
+
+#: What :func:`find_entitlement` reads, built once (building it on every call cost about as much
+#: as running it).
+_HELD = (select(Entitlement, Listing.organization_id, Listing.delivery_form, Listing.state)
+         .join(Listing, Listing.id == Entitlement.listing_id)
+         .where(Entitlement.buyer_id == bindparam("buyer"),
+                Entitlement.product_id == bindparam("product"))
+         .order_by(col(Entitlement.id).desc()))
+#: The usage record's INSERT, as a Core statement (the ORM's unit of work cost more than the
+#: write itself on this path).
+_INSERT_USAGE = UsageRecord.__table__.insert()
 
 
 def find_entitlement(session: Session, actor: KeyActor, product_id: int,
                      may_use: Callable[[Entitlement], bool]) -> HeldEntitlement:
     """The key's buyer's usable entitlement to ``product_id`` (the newest, if several), with
-    the organization selling it and the listing's delivery form (read in the same statement).
+    the organization selling it, the listing's delivery form and its state (read in the same
+    statement).
 
     :param may_use: the policy's answer for one entitlement (``gateway.call``).
     :raises GatewayRefusal: 404 none held; 403 not covered by the key, or not usable (named).
     """
     rows = [] if product_id > MAX_ID else session.exec(
-        select(Entitlement, Listing.organization_id, Listing.delivery_form)
-        .join(Listing, Listing.id == Entitlement.listing_id)
-        .where(Entitlement.buyer_id == actor.buyer_id, Entitlement.product_id == product_id)
-        .order_by(col(Entitlement.id).desc())).all()
-    listing_of = {entitlement.id: (organization_id, form)
-                  for entitlement, organization_id, form in rows}
-    held = [entitlement for entitlement, _organization_id, _form in rows]
+        _HELD, params={"buyer": actor.buyer_id, "product": product_id}).all()
+    listing_of = {entitlement.id: listing for entitlement, *listing in rows}
+    held = [entitlement for entitlement, *_listing in rows]
     if not held:
         raise GatewayRefusal(404, _l(
             "You hold no entitlement to product %(product)d: buy it on its page first.",
@@ -186,8 +197,8 @@ def call(session: Session, actor: KeyActor, product_id: int, plugin: str, operat
             quota=entitlement.quota or 0), quota_remaining=0, retry_after=retry_after)
     try:
         output = runtime.invoke(plugin, operation, payload, buyer=buyer, scope=sdk_scope,
-                                datasets=granted_datasets(session, entitlement.listing_id,
-                                                          lookup_stores()),
+                                datasets=settled_grants().of(session, entitlement.listing_id,
+                                                             held.listing_state),
                                 snapshot=snapshot)
         output = output_policy.apply(output, grant, runtime, buyer=buyer)
     except InvocationError:
@@ -221,9 +232,10 @@ def _record(session: Session, actor: KeyActor, entitlement: Entitlement, ref: st
             output: dict[str, Any], reservation: Reservation,
             quota: DatabaseQuota | RedisQuota, traits: dict[str, str | None]) -> CallResult:
     request_id = uuid.uuid4().hex
-    session.add(UsageRecord(entitlement_id=entitlement.id, operation=ref[:64], units=1,
-                            request_id=request_id, api_key_id=actor.key_id,
-                            kind=reservation.kind, **traits))
+    session.execute(_INSERT_USAGE, {
+        "entitlement_id": entitlement.id, "operation": ref[:64], "units": 1,
+        "occurred_at": utcnow(), "request_id": request_id, "api_key_id": actor.key_id,
+        "kind": reservation.kind, **traits})
     quota.confirm(session, reservation)
     keys.touch(session, actor.key_id, last_used_at=actor.last_used_at)
     session.commit()

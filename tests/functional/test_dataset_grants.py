@@ -6,6 +6,7 @@ answering from an uploaded CSV, through the real gateway with an API key, for a 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from marketplace import policy
@@ -15,6 +16,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.lifecycle import Transition
 from marketplace.catalog.models import ListingDatasetGrant, Product
 from marketplace.datasets import lookup_stores
+from marketplace.db import get_engine
 from marketplace.errors import ValidationFailed
 from marketplace.plugins import get_runtime
 from marketplace.plugins import services as plugin_services
@@ -258,3 +260,33 @@ def test_a_lookup_store_is_built_from_s3_storage(app, db, client, world):
     assert response.get_json() == {"found": True, "name": "北京乙贸易有限公司", "active": False,
                                    "registry_rows": 3}
     assert path.is_file()
+
+
+def test_a_published_versions_grants_are_read_once_per_process(app, db, client, world):
+    dataset = upload_registry(db, world.merchant, world.org)
+    grant_in_new_version(db, world, dataset)
+    buy(db, world, world.buyer, quota=10)
+    token = new_key(db, app, world.buyer)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(get_engine(app), "before_cursor_execute", count)
+    try:
+        for _ in range(3):
+            response = client.post(world.url("registry"), json=BODY, headers=bearer(token))
+            assert response.get_json()["found"] is True
+    finally:
+        event.remove(get_engine(app), "before_cursor_execute", count)
+    assert sum("listing_dataset_grant" in statement for statement in statements) == 1
+
+
+def test_an_editable_versions_grants_are_read_afresh(app, db, world):
+    dataset = upload_registry(db, world.merchant, world.org)
+    draft = catalog.start_new_version(db, world.merchant, db.get(Product, world.product_id))
+    settled = dataset_grants.settled_grants(app)
+    assert settled.of(db, draft.id, draft.state) == {}
+    dataset_grants.grant(db, world.merchant, draft, "business_registry", dataset.id)
+    db.commit()
+    assert list(settled.of(db, draft.id, draft.state)) == ["business_registry"]
