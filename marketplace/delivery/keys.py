@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import User
@@ -265,14 +265,18 @@ def find(session: Session, token: str, secret_key: str) -> ApiKey | None:
     return found[0] if found else None
 
 
+#: A key with whether its buyer's account is active, built once (it is read on every call).
+_KEY_WITH_BUYER = (select(ApiKey, User.is_active).join(User, User.id == ApiKey.buyer_id)
+                   .where(ApiKey.prefix == bindparam("prefix")))
+
+
 def _find_with_buyer(session: Session, token: str,
                      secret_key: str) -> tuple[ApiKey, bool] | None:
     """The key and whether its buyer's account is active, read in one statement."""
     match = _TOKEN.match(token or "")
     if match is None:
         return None
-    row = session.exec(select(ApiKey, User.is_active).join(User, User.id == ApiKey.buyer_id)
-                       .where(ApiKey.prefix == match.group(1))).first()
+    row = session.exec(_KEY_WITH_BUYER, params={"prefix": match.group(1)}).first()
     if row is None or not hmac.compare_digest(row[0].secret_hash, _digest(secret_key, token)):
         return None
     return row[0], bool(row[1])

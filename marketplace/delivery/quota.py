@@ -25,9 +25,10 @@ calls per buyer and product, never a hot counter.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -93,22 +94,35 @@ def _bump(session: Session, entitlement_id: int, period: str, *, below: int | No
           by: int = 1) -> int | None:
     """Add ``by`` to the counter (only while it is below ``below`` when given); the new count,
     or None when the condition failed."""
-    return _conditional_add(session, QuotaCounter, _counter(entitlement_id, period),
+    return _conditional_add(session, QuotaCounter,
+                            {"entitlement_id": entitlement_id, "period": period},
                             below=below, by=by)
 
 
-def _conditional_add(session: Session, table, where, *, below: int | None,
+@functools.cache
+def _add_statement(model, columns: tuple[str, ...], bounded: bool, decrease: bool):
+    """The ``UPDATE`` of :func:`_conditional_add` for one shape of call, built once and on the
+    Core table: on every gateway call, building it again and the ORM's bulk-update preparation
+    cost more than running it."""
+    table = model.__table__
+    # (an UPDATE's parameters may not be named after a column: hence ``where_``)
+    statement = update(table).where(*(table.c[name] == bindparam(f"where_{name}")
+                                      for name in columns))
+    if bounded:
+        statement = statement.where(table.c.used < bindparam("below"))
+    if decrease:
+        statement = statement.where(table.c.used > 0)
+    return statement.values(used=table.c.used + bindparam("by")).returning(table.c.used)
+
+
+def _conditional_add(session: Session, table, where: dict[str, object], *, below: int | None,
                      by: int = 1) -> int | None:
-    """``UPDATE table SET used = used + by WHERE ... [AND used < below] RETURNING used``:
-    the one way every counter here moves, so that two calls can never both take the last
-    unit."""
-    statement = update(table).where(*where)
-    if below is not None:
-        statement = statement.where(table.used < below)
-    if by < 0:
-        statement = statement.where(table.used > 0)
-    row = session.execute(statement.values(used=table.used + by)
-                          .returning(table.used)).first()
+    """``UPDATE table SET used = used + by WHERE <where's columns equal> [AND used < below]
+    RETURNING used``: the one way every counter here moves, so that two calls can never both
+    take the last unit."""
+    statement = _add_statement(table, tuple(where), below is not None, by < 0)
+    params = {f"where_{name}": value for name, value in where.items()}
+    row = session.execute(statement, {**params, "below": below, "by": by}).first()
     return None if row is None else int(row[0])
 
 
@@ -128,8 +142,7 @@ def reserve_trial(session: Session, trial_id: int, allowed: int) -> Reservation 
     """Count one sandbox call of a trial allowing ``allowed`` calls, committed at once; None
     when the trial is used up. ``remaining`` is the trial calls left after this one."""
     _commit_without_waiting_for_disk(session)
-    used = _conditional_add(session, SandboxTrial, (SandboxTrial.id == trial_id,),
-                            below=allowed)
+    used = _conditional_add(session, SandboxTrial, {"id": trial_id}, below=allowed)
     session.commit()
     if used is None:
         return None
@@ -140,8 +153,8 @@ def reserve_trial(session: Session, trial_id: int, allowed: int) -> Reservation 
 def release_trial(session: Session, reservation: Reservation) -> None:
     """Give back a sandbox call that failed, committed at once."""
     session.rollback()
-    _conditional_add(session, SandboxTrial, (SandboxTrial.id == reservation.entitlement_id,),
-                     below=None, by=-1)
+    _conditional_add(session, SandboxTrial, {"id": reservation.entitlement_id}, below=None,
+                     by=-1)
     session.commit()
 
 
