@@ -50,7 +50,16 @@ def load_key_actor(req: Request) -> keys.KeyActor | None:
     token = presented_key(req)
     if token is None or req.endpoint not in KEY_ENDPOINTS:
         return None
-    check = keys.authenticate(get_session(), token, settings().secret_key, req.remote_addr)
+    if g.get("api_key_checking"):
+        # Asked again from inside the check: a refusal's sentence needs the locale, whose
+        # selector asks who the user is. Nobody, for that question (the language then comes
+        # from Accept-Language, as a program's request should have it).
+        return None
+    g.api_key_checking = True
+    try:
+        check = keys.authenticate(get_session(), token, settings().secret_key, req.remote_addr)
+    finally:
+        g.api_key_checking = False
     g.api_key_check = check
     if check.actor is None:
         g.unauthorized_detail = check.refusal
