@@ -18,6 +18,10 @@ entitlement and its scope, the rate limit, the quota (an atomic reservation), th
 operation through the runtime (state from memory, a pool thread), the output policy, the usage
 record and its batch of the audit chain, and the answer with ``X-Request-Id`` and
 ``X-Quota-Remaining``. The per-key rate limit is raised for the run so that it never refuses.
+Before the servers, both apps also run in this process behind Flask's test client, and the CPU
+time per request of each is printed: what a call costs the processor, apart from the waits
+(database locks, commits reaching the disk) a loaded server adds.
+
 Goal (issue 11): the gateway at 0.6 x the primary-key endpoint or better. Figures in
 ``docs/performance.md`` come from this script.
 """
@@ -123,6 +127,45 @@ def prepare(folder: Path, database_url: str | None) -> tuple[dict[str, str], str
     return env, path, token
 
 
+def cpu_per_call(path: str, token: str, calls: int, rounds: int) -> tuple[float, float]:
+    """CPU milliseconds per request of the gateway and of the primary-key endpoint, each app in
+    this process behind Flask's test client (no server, no network): what a call costs the
+    processor, whatever waits a loaded server adds. Every thread of the process counts (the
+    gateway's plugin pool thread included). Medians of ``rounds`` alternating runs."""
+    import time
+    from statistics import median
+
+    import reference_app
+
+    from marketplace import create_app
+    from marketplace.plugins import get_runtime
+
+    gateway_app = create_app({"SEARCH_POLL_SECONDS": 0})
+    gateway_client, reference_client = (gateway_app.test_client(),
+                                        reference_app.create_app().test_client())
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def gateway_call():
+        response = gateway_client.post(path, json=BODY, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    def primary_key():
+        assert reference_client.get("/pk").status_code == 200
+
+    def cpu_ms(request) -> float:
+        started = time.process_time()
+        for _ in range(calls):
+            request()
+        return (time.process_time() - started) * 1000 / calls
+
+    for request in (gateway_call, primary_key):
+        for _ in range(max(10, calls // 10)):  # warm: imports, compiled statements, pools
+            request()
+    measured = [(cpu_ms(gateway_call), cpu_ms(primary_key)) for _ in range(rounds)]
+    get_runtime(gateway_app).close()
+    return median(g for g, _ in measured), median(p for _, p in measured)
+
+
 class Gunicorn(Server):
     """gunicorn with ``workers`` gthread workers x 4 threads (the same for both apps)."""
 
@@ -176,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each app.")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--cpu-calls", type=int, default=1000,
+                        help="Requests per in-process CPU run (0: skip that measurement).")
     parser.add_argument("--database-url", default="",
                         help="A PostgreSQL URL whose role may create databases (default: "
                              "SQLite in a temporary folder).")
@@ -188,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         env, path, token = prepare(folder, args.database_url or None)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         body = json.dumps(BODY).encode()
+        cpu = cpu_per_call(path, token, args.cpu_calls, args.rounds) if args.cpu_calls else None
         reference = Gunicorn("reference_app:create_app()", env, args.workers,
                              pythonpath=str(BENCH))
         server = Gunicorn("marketplace:create_app()", env, args.workers)
@@ -236,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     print()
     print(f"ratio {ratio:.2f} (goal: 0.60 or more)")
+    if cpu:
+        print(f"CPU per request in one process (test client, {args.cpu_calls} requests, median "
+              f"of {args.rounds}): gateway {cpu[0]:.2f} ms, primary key {cpu[1]:.2f} ms, "
+              f"ratio {cpu[1] / cpu[0]:.2f}")
     return 0
 
 
