@@ -69,8 +69,13 @@ def granted_datasets(session: Session, listing_id: int | None,
     under its name, read from its lookup store (built first if missing)."""
     if listing_id is None:
         return {}
-    return {granted.name: stores.open(granted.dataset, granted.name)
-            for granted in grants_of(session, listing_id)}
+    return _opened(grants_of(session, listing_id), stores)
+
+
+def _opened(grants: Iterable[Granted], stores: LookupStores) -> dict[str, StoredDataset]:
+    """Each grant's dataset under its name, opened through the lookup stores (which build a
+    store again when its file is missing)."""
+    return {granted.name: stores.open(granted.dataset, granted.name) for granted in grants}
 
 
 class SettledGrants:
@@ -102,8 +107,7 @@ class SettledGrants:
                 if len(self._kept) >= self._size:
                     self._kept.clear()  # rare: more versions called than kept
                 self._kept[listing_id] = kept
-        return {granted.name: self._stores.open(granted.dataset, granted.name)
-                for granted in kept}
+        return _opened(kept, self._stores)
 
 
 def settled_grants(app: Flask | None = None) -> SettledGrants:

@@ -75,7 +75,7 @@ def _ensure_row(session: Session, entitlement_id: int, period: str) -> bool:
     of a period: the hot path tries its UPDATE first and comes here only when it matched
     nothing)."""
     exists = session.exec(select(QuotaCounter.id).where(
-        QuotaCounter.entitlement_id == entitlement_id, QuotaCounter.period == period)).first()
+        *_counter(entitlement_id, period))).first()
     if exists is not None:
         return False
     try:
@@ -87,6 +87,8 @@ def _ensure_row(session: Session, entitlement_id: int, period: str) -> bool:
 
 
 def _counter(entitlement_id: int, period: str):
+    """The conditions naming one counter row (the reads; :func:`_bump` writes through its
+    statement built once)."""
     return (QuotaCounter.entitlement_id == entitlement_id, QuotaCounter.period == period)
 
 
